@@ -1,0 +1,187 @@
+/**
+ * Listing parameters and the prefix/delimiter walk shared by account and container listings,
+ * as swift.{account,container}.backend list_*_iter do it: each round is one index range scan
+ * (name > marker AND name < end, ORDER BY name LIMIT n), and a delimiter hit skips the whole
+ * "directory" by moving the marker past it, so a listing of 1,000 rows never scans the table.
+ */
+import { HttpError } from './http';
+import { configTrue } from '../../src/common/swift-conf';
+import { listingContentType, BadAcceptError, NotAcceptableError, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
+
+export interface ListingParams {
+  limit: number;
+  marker: string;
+  endMarker: string;
+  prefix: string | undefined;
+  delimiter: string | undefined;
+  /** Container listings only: `path=` (implies prefix `path/` and delimiter `/`). */
+  path: string | undefined;
+  reverse: boolean;
+  contentType: ListingContentType;
+}
+
+/** A name range for one index scan; bounds are exclusive except `gte`. */
+export interface RangeQuery {
+  gt?: string;
+  gte?: string;
+  lt?: string;
+  reverse: boolean;
+  limit: number;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A query parameter as UTF-8 text; 400 `"<name>" parameter not valid UTF-8` otherwise. */
+function utf8Param(rawQuery: string, name: string): string | undefined {
+  for (const pair of rawQuery.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const key = decodeComponentBytes(eq < 0 ? pair : pair.slice(0, eq));
+    if (key.toString('latin1') !== name) continue;
+    const value = decodeComponentBytes(eq < 0 ? '' : pair.slice(eq + 1));
+    try {
+      return strictUtf8.decode(value);
+    } catch {
+      throw new HttpError(400, `"${name}" parameter not valid UTF-8`, {}, 'text/plain');
+    }
+  }
+  return undefined;
+}
+
+function decodeComponentBytes(s: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '+') bytes.push(0x20);
+    else if (c === '%' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(s.charCodeAt(i) & 0xff);
+  }
+  return Buffer.from(bytes);
+}
+
+/**
+ * Parses and validates listing parameters from the raw query string (the part after `?`).
+ * Swift: a limit above the maximum is 412 "Maximum limit is N" (a non-numeric limit means the
+ * default); a delimiter longer than one character is 412 "Bad delimiter"; a NUL in any
+ * parameter is 412 "Invalid UTF8 or contains NULL"; bad UTF-8 is 400.
+ */
+export function parseListingParams(rawQuery: string, acceptHeader: string | undefined, maxLimit: number, allowPath: boolean): ListingParams {
+  const get = (n: string) => utf8Param(rawQuery, n);
+  const marker = get('marker') ?? '';
+  const endMarker = get('end_marker') ?? '';
+  const prefix = get('prefix');
+  const delimiter = get('delimiter') || undefined;
+  const path = allowPath ? get('path') : undefined;
+  const format = get('format');
+  for (const v of [marker, endMarker, prefix, delimiter, path]) {
+    if (v && v.includes('\0')) throw new HttpError(412, 'Invalid UTF8 or contains NULL', {}, 'text/plain');
+  }
+  if (delimiter !== undefined && [...delimiter].length > 1) throw new HttpError(412, 'Bad delimiter', {}, 'text/plain');
+  let limit = maxLimit;
+  const rawLimit = get('limit');
+  if (rawLimit && /^\d+$/.test(rawLimit)) {
+    limit = Number(rawLimit);
+    if (limit > maxLimit) throw new HttpError(412, `Maximum limit is ${maxLimit}`, {}, 'text/plain');
+  }
+  let contentType: ListingContentType;
+  try {
+    contentType = listingContentType(format, acceptHeader);
+  } catch (err) {
+    if (err instanceof NotAcceptableError) throw new HttpError(406);
+    if (err instanceof BadAcceptError) throw new HttpError(400, 'Invalid Accept header', {}, 'text/plain');
+    throw err;
+  }
+  return { limit, marker, endMarker, prefix, delimiter, path, reverse: configTrue(get('reverse')), contentType };
+}
+
+/** Code point order (SQLite's BINARY collation on UTF-8 is the same order). */
+export function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** chr(ord(last char) + 1) on the last code point, as Swift computes range ends. */
+function bumpLast(s: string): string {
+  const chars = [...s];
+  const last = chars.pop()!;
+  return chars.join('') + String.fromCodePoint(last.codePointAt(0)! + 1);
+}
+
+/**
+ * Runs a listing over an ordered name index. `fetch` runs one range scan and returns rows
+ * ordered by name (descending when reverse). Returns rows and `{subdir}` entries.
+ */
+export function walkListing<T extends { name: string }>(
+  params: Pick<ListingParams, 'limit' | 'marker' | 'endMarker' | 'prefix' | 'delimiter' | 'path' | 'reverse'>,
+  fetch: (q: RangeQuery) => T[],
+): (T | SubdirEntry)[] {
+  const { limit, reverse } = params;
+  let { marker, endMarker, prefix, delimiter } = params;
+  const path = params.path === undefined ? undefined : params.path ? params.path.replace(/\/+$/, '') + '/' : '';
+  if (reverse) [marker, endMarker] = [endMarker, marker];
+  if (path !== undefined) {
+    prefix = path;
+    delimiter = '/';
+  } else if (delimiter && !prefix) {
+    prefix = '';
+  }
+  const endPrefix = prefix ? bumpLast(prefix) : undefined;
+  const origMarker = marker;
+  const results: (T | SubdirEntry)[] = [];
+  let forceGte = false;
+  while (results.length < limit) {
+    const q: RangeQuery = { reverse, limit: limit - results.length };
+    if (endMarker && (!prefix || compareNames(endMarker, endPrefix!) < 0)) q.lt = endMarker;
+    else if (prefix) q.lt = endPrefix;
+    if (forceGte) {
+      q.gte = marker;
+      forceGte = false;
+    } else if (marker && (!prefix || compareNames(marker, prefix) >= 0)) q.gt = marker;
+    else if (prefix) q.gte = prefix;
+    const rows = fetch(q);
+    if (prefix === undefined || !delimiter) return rows;
+    if (rows.length === 0) break;
+    let brokeOut = false;
+    for (const row of rows) {
+      const name = row.name;
+      if (reverse) endMarker = name;
+      else marker = name;
+      if (results.length >= limit) return results;
+      const end = name.indexOf(delimiter, prefix.length);
+      if (path !== undefined && name === path) continue;
+      if (end >= 0 && (path === undefined || name.length > end + delimiter.length)) {
+        const dirName = name.slice(0, end + delimiter.length);
+        if (reverse) endMarker = dirName;
+        else {
+          marker = name.slice(0, end) + bumpLast(delimiter);
+          forceGte = path === undefined;
+        }
+        if (path === undefined && dirName !== origMarker) results.push({ subdir: dirName });
+        brokeOut = true;
+        break;
+      }
+      results.push(row);
+    }
+    if (!brokeOut && rows.length < q.limit) break;
+  }
+  return results;
+}
+
+/** SQL condition and arguments for a RangeQuery on column `name`. */
+export function rangeSql(q: RangeQuery): { where: string; args: string[]; order: string } {
+  const cond: string[] = [];
+  const args: string[] = [];
+  if (q.lt !== undefined) {
+    cond.push('name < ?');
+    args.push(q.lt);
+  }
+  if (q.gte !== undefined) {
+    cond.push('name >= ?');
+    args.push(q.gte);
+  } else if (q.gt !== undefined) {
+    cond.push('name > ?');
+    args.push(q.gt);
+  }
+  return { where: cond.length ? cond.join(' AND ') : '1', args, order: q.reverse ? 'DESC' : 'ASC' };
+}

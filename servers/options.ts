@@ -1,0 +1,17 @@
+import type { SwiftConf } from '../src/common/swift-conf';
+
+/** Options every storage server takes, from the CLI (`--bind --port --devices --swift-dir`) or code. */
+export interface StorageServerOptions {
+  /** Directory holding one sub-directory per device (Swift's `devices`). */
+  devices: string;
+  host?: string;
+  /** 0 or absent: an ephemeral port. */
+  port?: number;
+  /** Where swift.conf lives; without one, a development hash suffix and one policy are used. */
+  swiftDir?: string;
+  /** Overrides swift.conf entirely (tests). */
+  swiftConf?: SwiftConf;
+  /** Seconds to wait for a peer (account/container update) to connect and answer. */
+  nodeTimeout?: number;
+  connTimeout?: number;
+}

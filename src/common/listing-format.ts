@@ -1,0 +1,150 @@
+/**
+ * Account and container listing formats (swift.common.middleware.listing_formats):
+ * content negotiation from `format=` or `Accept`, and rendering of JSON listings as
+ * JSON, XML or plain text.
+ */
+
+export type ListingContentType = 'text/plain' | 'application/json' | 'application/xml' | 'text/xml';
+
+const FORMAT_TO_TYPE: Record<string, ListingContentType> = {
+  plain: 'text/plain',
+  json: 'application/json',
+  xml: 'application/xml',
+};
+
+const OFFERS: ListingContentType[] = ['text/plain', 'application/json', 'application/xml', 'text/xml'];
+
+export class NotAcceptableError extends Error {}
+export class BadAcceptError extends Error {}
+
+interface AcceptRange {
+  type: string;
+  subtype: string;
+  q: number;
+}
+
+function parseAccept(header: string): AcceptRange[] {
+  const ranges: AcceptRange[] = [];
+  for (const part of header.split(',')) {
+    const trimmed = part.trim();
+    if (!trimmed) continue;
+    const [media, ...params] = trimmed.split(';').map((s) => s.trim());
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\/([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.exec(media!);
+    if (!m) throw new BadAcceptError('Invalid Accept header');
+    let q = 1;
+    for (const p of params) {
+      const pm = /^q\s*=\s*([0-9.]+)$/i.exec(p);
+      if (pm) {
+        q = Number(pm[1]);
+        if (!Number.isFinite(q) || q < 0 || q > 1) throw new BadAcceptError('Invalid Accept header');
+      }
+    }
+    ranges.push({ type: m[1]!.toLowerCase(), subtype: m[2]!.toLowerCase(), q });
+  }
+  return ranges;
+}
+
+/**
+ * The listing content type for a request: `format=` (json, xml, plain; anything else means
+ * plain) wins over `Accept`; with neither, text/plain. Throws NotAcceptableError when the Accept
+ * header matches none of the offers (Swift: 406) and BadAcceptError when it cannot be parsed
+ * (Swift: 400 "Invalid Accept header").
+ */
+export function listingContentType(format: string | null | undefined, accept: string | undefined): ListingContentType {
+  if (format) return FORMAT_TO_TYPE[format.toLowerCase()] ?? 'text/plain';
+  if (!accept) return 'text/plain';
+  const ranges = parseAccept(accept);
+  if (ranges.length === 0) return 'text/plain';
+  let best: ListingContentType | undefined;
+  let bestQ = 0;
+  let bestSpecificity = -1;
+  for (const offer of OFFERS) {
+    const [type, subtype] = offer.split('/') as [string, string];
+    let q = -1;
+    let specificity = -1;
+    for (const r of ranges) {
+      const matches = (r.type === '*' || r.type === type) && (r.subtype === '*' || r.subtype === subtype);
+      if (!matches) continue;
+      const spec = (r.type === '*' ? 0 : 1) + (r.subtype === '*' ? 0 : 1);
+      if (spec > specificity) {
+        specificity = spec;
+        q = r.q;
+      }
+    }
+    if (q > bestQ || (q === bestQ && q > 0 && specificity > bestSpecificity)) {
+      best = offer;
+      bestQ = q;
+      bestSpecificity = specificity;
+    }
+  }
+  if (!best) throw new NotAcceptableError();
+  return best;
+}
+
+export interface AccountListingEntry {
+  name: string;
+  count: number;
+  bytes: number;
+  last_modified: string;
+}
+
+export interface ContainerListingEntry {
+  name: string;
+  hash: string;
+  bytes: number;
+  content_type: string;
+  last_modified: string;
+  [extra: string]: unknown;
+}
+
+export interface SubdirEntry {
+  subdir: string;
+}
+
+export type ListingEntry = AccountListingEntry | ContainerListingEntry | SubdirEntry;
+
+function xmlEscape(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+function isSubdir(e: ListingEntry): e is SubdirEntry {
+  return 'subdir' in e;
+}
+
+/**
+ * Renders a listing in the negotiated type. `kind`/`name` give the XML document element
+ * (`<account name="AUTH_test">` or `<container name="c">`). Plain text is one name per line.
+ */
+export function renderListing(
+  entries: ListingEntry[],
+  type: ListingContentType,
+  kind: 'account' | 'container',
+  name: string,
+): string {
+  if (type === 'application/json') return pythonJson(entries);
+  if (type === 'text/plain') return entries.map((e) => (isSubdir(e) ? e.subdir : e.name) + '\n').join('');
+  const item = kind === 'account' ? 'container' : 'object';
+  const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<${kind} name="${xmlEscape(name)}">`];
+  for (const e of entries) {
+    if (isSubdir(e)) {
+      parts.push(`<subdir name="${xmlEscape(e.subdir)}"><name>${xmlEscape(e.subdir)}</name></subdir>`);
+      continue;
+    }
+    const fields = Object.entries(e)
+      .map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`)
+      .join('');
+    parts.push(`<${item}>${fields}</${item}>`);
+  }
+  parts.push(`</${kind}>`);
+  return parts.join('');
+}
+
+/**
+ * JSON as Python's json.dumps renders listings (`ensure_ascii=True`, `, ` and `: `
+ * separators), so listings are byte-identical to Swift's, Content-Length included.
+ */
+export function pythonJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    .replace(/("(?:[^"\\]|\\.)*")|([,:])/g, (m, str: string | undefined, sep: string | undefined) => (str ? str : sep + ' '));
+}

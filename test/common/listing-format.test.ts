@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { BadAcceptError, listingContentType, NotAcceptableError, pythonJson, renderListing } from '../../src/common/listing-format';
+
+describe('listingContentType', () => {
+  it('prefers format= over Accept', () => {
+    expect(listingContentType('json', 'text/xml')).toBe('application/json');
+    expect(listingContentType('XML', undefined)).toBe('application/xml');
+    expect(listingContentType('bogus', undefined)).toBe('text/plain');
+    expect(listingContentType(undefined, undefined)).toBe('text/plain');
+  });
+  it('negotiates Accept with q-values and specificity', () => {
+    expect(listingContentType(undefined, 'application/json')).toBe('application/json');
+    expect(listingContentType(undefined, 'text/xml')).toBe('text/xml');
+    expect(listingContentType(undefined, '*/*')).toBe('text/plain');
+    expect(listingContentType(undefined, 'application/*')).toBe('application/json');
+    expect(listingContentType(undefined, 'text/plain;q=0.5, application/xml')).toBe('application/xml');
+    expect(() => listingContentType(undefined, 'image/png')).toThrow(NotAcceptableError);
+    expect(() => listingContentType(undefined, 'garbage')).toThrow(BadAcceptError);
+  });
+});
+
+describe('renderListing', () => {
+  const entries = [
+    { name: 'a<&>"', count: 1, bytes: 2, last_modified: '2023-11-14T22:13:20.123450' },
+    { subdir: 'd/' },
+  ];
+  it('renders JSON as Python json.dumps (ensure_ascii, spaced separators)', () => {
+    expect(pythonJson([{ name: 'é😀', n: 1 }])).toBe('[{"name": "\\u00e9\\ud83d\\ude00", "n": 1}]');
+    expect(pythonJson([{ name: 'a, b: c' }])).toBe('[{"name": "a, b: c"}]');
+  });
+  it('renders plain text, one name per line', () => {
+    expect(renderListing(entries, 'text/plain', 'account', 'AUTH_a')).toBe('a<&>"\nd/\n');
+  });
+  it('renders XML with escaping', () => {
+    expect(renderListing(entries, 'application/xml', 'account', 'AUTH_a')).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<account name="AUTH_a"><container><name>a&lt;&amp;&gt;&quot;</name><count>1</count><bytes>2</bytes><last_modified>2023-11-14T22:13:20.123450</last_modified></container><subdir name="d/"><name>d/</name></subdir></account>',
+    );
+  });
+});
