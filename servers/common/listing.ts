@@ -5,6 +5,7 @@
  * "directory" by moving the marker past it, so a listing of 1,000 rows never scans the table.
  */
 import { HttpError } from './http';
+import { HTML_CONTENT_TYPE } from '../../src/common/http-status';
 import { configTrue } from '../../src/common/swift-conf';
 import { listingContentType, BadAcceptError, NotAcceptableError, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
 
@@ -63,9 +64,9 @@ function decodeComponentBytes(s: string): Buffer {
 
 /**
  * Parses and validates listing parameters from the raw query string (the part after `?`).
- * Swift: a limit above the maximum is 412 "Maximum limit is N" (a non-numeric limit means the
- * default); a delimiter longer than one character is 412 "Bad delimiter"; a NUL in any
- * parameter is 412 "Invalid UTF8 or contains NULL"; bad UTF-8 is 400.
+ * Swift 2.30's servers: a limit above the maximum is 412 "Maximum limit is N" (a non-numeric
+ * limit means the default); bad UTF-8 in a parameter is 400. NUL is allowed (reserved names
+ * such as object versioning's start with it) and so are longer delimiters.
  */
 export function parseListingParams(rawQuery: string, acceptHeader: string | undefined, maxLimit: number, allowPath: boolean): ListingParams {
   const get = (n: string) => utf8Param(rawQuery, n);
@@ -75,15 +76,11 @@ export function parseListingParams(rawQuery: string, acceptHeader: string | unde
   const delimiter = get('delimiter') || undefined;
   const path = allowPath ? get('path') : undefined;
   const format = get('format');
-  for (const v of [marker, endMarker, prefix, delimiter, path]) {
-    if (v && v.includes('\0')) throw new HttpError(412, 'Invalid UTF8 or contains NULL', {}, 'text/plain');
-  }
-  if (delimiter !== undefined && [...delimiter].length > 1) throw new HttpError(412, 'Bad delimiter', {}, 'text/plain');
   let limit = maxLimit;
   const rawLimit = get('limit');
   if (rawLimit && /^\d+$/.test(rawLimit)) {
     limit = Number(rawLimit);
-    if (limit > maxLimit) throw new HttpError(412, `Maximum limit is ${maxLimit}`, {}, 'text/plain');
+    if (limit > maxLimit) throw new HttpError(412, `Maximum limit is ${maxLimit}`, {}, HTML_CONTENT_TYPE);
   }
   let contentType: ListingContentType;
   try {

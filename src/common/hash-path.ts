@@ -11,6 +11,9 @@ export interface HashPathConfig {
  * Names are hashed as UTF-8; prefix and suffix as latin-1 bytes.
  */
 export function hashPathDigest(cfg: HashPathConfig, account: string, container?: string, object?: string): Buffer {
+  // Swift tests the names for truth: an empty container or object name is left out.
+  container ||= undefined;
+  object ||= undefined;
   if (object !== undefined && container === undefined) throw new Error('container is required if object is provided');
   const h = createHash('md5');
   h.update(Buffer.from(cfg.prefix, 'latin1'));

@@ -103,17 +103,30 @@ export interface SubdirEntry {
 
 export type ListingEntry = AccountListingEntry | ContainerListingEntry | SubdirEntry;
 
-function xmlEscape(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** ElementTree's escaping: text escapes & < >; attribute values also " and whitespace controls. */
+function xmlText(s: string): string {
+  return s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+}
+
+function xmlAttr(s: string): string {
+  return s.replace(/[&<>"\n\r\t]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\n': '&#10;', '\r': '&#13;', '\t': '&#09;' })[c]!);
 }
 
 function isSubdir(e: ListingEntry): e is SubdirEntry {
   return 'subdir' in e;
 }
 
+const ACCOUNT_FIELDS = ['name', 'count', 'bytes', 'last_modified'] as const;
+const CONTAINER_FIELDS = ['name', 'hash', 'bytes', 'content_type', 'last_modified'] as const;
+
+function fields(e: Record<string, unknown>, names: readonly string[]): string {
+  return names.map((k) => `<${k}>${xmlText(String(e[k] ?? ''))}</${k}>`).join('');
+}
+
 /**
- * Renders a listing in the negotiated type. `kind`/`name` give the XML document element
- * (`<account name="AUTH_test">` or `<container name="c">`). Plain text is one name per line.
+ * Renders a listing in the negotiated type, byte for byte as Swift's listing_formats does:
+ * account XML puts each entry on its own line and writes subdirs as empty elements; container
+ * XML has no line breaks and gives subdirs a <name> child. Plain text is one name per line.
  */
 export function renderListing(
   entries: ListingEntry[],
@@ -123,20 +136,20 @@ export function renderListing(
 ): string {
   if (type === 'application/json') return pythonJson(entries);
   if (type === 'text/plain') return entries.map((e) => (isSubdir(e) ? e.subdir : e.name) + '\n').join('');
-  const item = kind === 'account' ? 'container' : 'object';
-  const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<${kind} name="${xmlEscape(name)}">`];
-  for (const e of entries) {
-    if (isSubdir(e)) {
-      parts.push(`<subdir name="${xmlEscape(e.subdir)}"><name>${xmlEscape(e.subdir)}</name></subdir>`);
-      continue;
-    }
-    const fields = Object.entries(e)
-      .map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`)
-      .join('');
-    parts.push(`<${item}>${fields}</${item}>`);
+  const head = '<?xml version="1.0" encoding="UTF-8"?>\n';
+  if (kind === 'account') {
+    const items = entries.map((e) =>
+      isSubdir(e) ? `<subdir name="${xmlAttr(e.subdir)}" />` : `<container>${fields(e as unknown as Record<string, unknown>, ACCOUNT_FIELDS)}</container>`,
+    );
+    return `${head}<account name="${xmlAttr(name)}">\n${items.map((i) => i + '\n').join('')}</account>`;
   }
-  parts.push(`</${kind}>`);
-  return parts.join('');
+  if (entries.length === 0) return `${head}<container name="${xmlAttr(name)}" />`;
+  const items = entries.map((e) =>
+    isSubdir(e)
+      ? `<subdir name="${xmlAttr(e.subdir)}"><name>${xmlText(e.subdir)}</name></subdir>`
+      : `<object>${fields(e as unknown as Record<string, unknown>, CONTAINER_FIELDS)}</object>`,
+  );
+  return `${head}<container name="${xmlAttr(name)}">${items.join('')}</container>`;
 }
 
 /**
@@ -145,6 +158,6 @@ export function renderListing(
  */
 export function pythonJson(value: unknown): string {
   return JSON.stringify(value)
-    .replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    .replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
     .replace(/("(?:[^"\\]|\\.)*")|([,:])/g, (m, str: string | undefined, sep: string | undefined) => (str ? str : sep + ' '));
 }

@@ -31,9 +31,17 @@ describe('renderListing', () => {
   it('renders plain text, one name per line', () => {
     expect(renderListing(entries, 'text/plain', 'account', 'AUTH_a')).toBe('a<&>"\nd/\n');
   });
-  it('renders XML with escaping', () => {
+  it('renders XML as ElementTree does (account: one entry per line, subdirs empty)', () => {
     expect(renderListing(entries, 'application/xml', 'account', 'AUTH_a')).toBe(
-      '<?xml version="1.0" encoding="UTF-8"?>\n<account name="AUTH_a"><container><name>a&lt;&amp;&gt;&quot;</name><count>1</count><bytes>2</bytes><last_modified>2023-11-14T22:13:20.123450</last_modified></container><subdir name="d/"><name>d/</name></subdir></account>',
+      '<?xml version="1.0" encoding="UTF-8"?>\n<account name="AUTH_a">\n<container><name>a&lt;&amp;&gt;"</name><count>1</count><bytes>2</bytes><last_modified>2023-11-14T22:13:20.123450</last_modified></container>\n<subdir name="d/" />\n</account>',
     );
+    expect(renderListing([], 'application/xml', 'account', 'a"b')).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<account name="a&quot;b">\n</account>');
+  });
+  it('renders container XML without line breaks, subdirs with a name', () => {
+    const objs = [{ name: 'o', hash: 'h', bytes: 1, content_type: 't/p', last_modified: 'x' }, { subdir: 'd/' }];
+    expect(renderListing(objs, 'text/xml', 'container', 'c')).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<container name="c"><object><name>o</name><hash>h</hash><bytes>1</bytes><content_type>t/p</content_type><last_modified>x</last_modified></object><subdir name="d/"><name>d/</name></subdir></container>',
+    );
+    expect(renderListing([], 'application/xml', 'container', 'c')).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<container name="c" />');
   });
 });

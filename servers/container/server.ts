@@ -1,0 +1,648 @@
+/**
+ * Container server, wire-compatible with Swift 2.30's (swift/container/server.py), always
+ * answering as an unsharded container:
+ *
+ *   HEAD/GET/PUT/POST/DELETE /<device>/<partition>/<account>/<container>
+ *   PUT/DELETE /<device>/<partition>/<account>/<container>/<object>   (object servers' row updates)
+ *
+ * Checks run in Swift's order, so a request failing several gets Swift's status. Where Swift
+ * would leave a half-applied change behind (metadata rejected after the container was created,
+ * malformed account-update headers noticed after the DB changed), sluice validates first or
+ * rolls the transaction back instead.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, request as undiciRequest } from 'undici';
+import { ContainerBroker, extractSwiftBytes, ZERO_TIMESTAMP, type ContainerInfo, type ListedObject } from './broker';
+import { checkDevice, header, headerBytes, HttpError, listen, requireTimestamp, send, type ResponseHeaders, type RunningServer } from '../common/http';
+import { dbPath, DbCache } from '../common/db';
+import { parseListingParams } from '../common/listing';
+import type { StorageServerOptions } from '../options';
+import { hashPath } from '../../src/common/hash-path';
+import { configTrue, defaultPolicy, loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
+import { isSysMeta, isUserMeta, titleCase } from '../../src/common/headers';
+import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
+import { BadAcceptError, listingContentType, NotAcceptableError, renderListing, type ContainerListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
+import { InvalidPathError, pyQuote, splitPath } from '../../src/common/path';
+import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
+
+export interface ContainerServerOptions extends StorageServerOptions {
+  /** Swift's deprecated `allow_versions`: also save X-Versions-Location (off by default, as in Swift). */
+  allowVersions?: boolean;
+  /** Hosts X-Container-Sync-To may name (Swift's allowed_sync_hosts, default 127.0.0.1). */
+  allowedSyncHosts?: string[];
+}
+
+const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to'];
+const POLICY_HEADER = 'X-Backend-Storage-Policy-Index';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+interface ContainerPath {
+  device: string;
+  partition: string;
+  account: string;
+  container: string;
+  object?: string;
+}
+
+/** Python's repr() of a str, as Swift's messages embed it with %r. */
+function pyRepr(s: string): string {
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === q) out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += ch;
+  }
+  return q + out + q;
+}
+
+/**
+ * Percent-decodes the raw path as UTF-8. Swift's container server checks it with
+ * check_utf8(internal=True): NUL is allowed (reserved-namespace names, e.g. object
+ * versioning's, start with it); invalid UTF-8 is 412.
+ */
+function decodeContainerPath(raw: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25 && /^[0-9a-fA-F]{2}$/.test(raw.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(c & 0xff);
+  }
+  try {
+    const s = strictUtf8.decode(Buffer.from(bytes));
+    if (s) return s;
+  } catch {
+    // fall through
+  }
+  throw new HttpError(412, 'Invalid UTF8 or contains NULL', {}, HTML_CONTENT_TYPE);
+}
+
+/** split_and_validate_path + validate_internal_container/obj. */
+function parseContainerPath(path: string, maxSegs: 4 | 5): ContainerPath {
+  let segs: (string | undefined)[];
+  try {
+    segs = splitPath(path, 4, maxSegs, maxSegs === 5);
+  } catch (err) {
+    if (err instanceof InvalidPathError) throw new HttpError(400, err.message, {}, 'text/plain');
+    throw err;
+  }
+  const [device, partition, account, container, object] = segs as [string, string, string, string, string | undefined];
+  for (const [what, v] of [['device', device], ['partition', partition]] as const) {
+    if (v.includes('/') || v === '.' || v === '..') throw new HttpError(400, `Invalid ${what}: ${pyQuote(v)}`, {}, 'text/plain');
+  }
+  const reserved = (name: string, type: string) => {
+    if (name.includes('\0') && !name.startsWith('\0')) throw new HttpError(400, `Invalid reserved-namespace ${type}`, {}, HTML_CONTENT_TYPE);
+  };
+  reserved(account, 'account');
+  reserved(container, 'container');
+  // Swift lets auto-created (internal) accounts hold any object name.
+  if (object && !account.startsWith('.') && account !== '.misplaced_objects') reserved(object, 'object');
+  return { device, partition, account, container, object: object || undefined };
+}
+
+/**
+ * Swift's validate_sync_to without realms: an empty value (after trailing slashes) is fine;
+ * `//realm/...` needs a realm key sluice never has; otherwise an http(s) URL with a path, no
+ * params/query/fragment, and a host in the allowed list. Returns the error text or undefined.
+ */
+export function validateSyncTo(value: string, allowedHosts: string[]): string | undefined {
+  const v = value.replace(/\/+$/, '');
+  if (!v) return undefined;
+  if (v.startsWith('//')) {
+    const data = v.slice(2).split('/');
+    if (data.length !== 4) return `Invalid X-Container-Sync-To format ${pyRepr(value)}`;
+    return `No realm key for ${pyRepr(data[0]!)}`;
+  }
+  // urllib.parse.urlparse, enough of it for these checks.
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(v);
+  const scheme = m ? m[1]!.toLowerCase() : '';
+  let rest = m ? m[2]! : v;
+  if (scheme !== 'http' && scheme !== 'https') {
+    return `Invalid scheme ${pyRepr(scheme)} in X-Container-Sync-To, must be "//", "http", or "https".`;
+  }
+  let netloc = '';
+  if (rest.startsWith('//')) {
+    const end = rest.slice(2).search(/[/?#]/);
+    netloc = end < 0 ? rest.slice(2) : rest.slice(2, 2 + end);
+    rest = end < 0 ? '' : rest.slice(2 + end);
+  }
+  let fragment = '';
+  let query = '';
+  const hash = rest.indexOf('#');
+  if (hash >= 0) [rest, fragment] = [rest.slice(0, hash), rest.slice(hash + 1)];
+  const qm = rest.indexOf('?');
+  if (qm >= 0) [rest, query] = [rest.slice(0, qm), rest.slice(qm + 1)];
+  const lastSeg = rest.slice(rest.lastIndexOf('/') + 1);
+  const params = lastSeg.includes(';') ? lastSeg.slice(lastSeg.indexOf(';') + 1) : '';
+  const path = params ? rest.slice(0, rest.length - params.length - 1) : rest;
+  if (!path) return 'Path required in X-Container-Sync-To';
+  if (params || query || fragment) return 'Params, queries, and fragments not allowed in X-Container-Sync-To';
+  let host = netloc.slice(netloc.lastIndexOf('@') + 1);
+  const v6 = /^\[([^\]]*)\]/.exec(host);
+  host = v6 ? v6[1]! : host.split(':')[0]!;
+  host = host.toLowerCase();
+  if (!allowedHosts.includes(host)) return `Invalid host ${host ? pyRepr(host) : 'None'} in X-Container-Sync-To`;
+  return undefined;
+}
+
+/** Swift's override_bytes_from_content_type on one listing row. */
+function listingEntry(o: ListedObject, type: ListingContentType): ContainerListingEntry {
+  const { contentType, swiftBytes } = extractSwiftBytes(o.contentType);
+  let bytes = o.bytes;
+  if (swiftBytes !== undefined && /^\s*[+-]?\d+\s*$/.test(swiftBytes)) bytes = Number(swiftBytes);
+  const lastModified = Timestamp.parse(o.lastModified).isoformat;
+  // Swift's JSON keeps its dict's insertion order; its XML writes the fields in a fixed order.
+  return type === 'application/json'
+    ? { bytes, hash: o.hash, name: o.name, content_type: contentType, last_modified: lastModified }
+    : { name: o.name, hash: o.hash, bytes, content_type: contentType, last_modified: lastModified };
+}
+
+function normal(internal: string): string {
+  return Timestamp.parse(internal).normal;
+}
+
+/** Swift's gen_resp_headers: X-Backend-* always; the client-facing stats only when not deleted. */
+function respHeaders(info: ContainerInfo | undefined, deleted: boolean): ResponseHeaders {
+  const h: ResponseHeaders = {
+    'X-Backend-Timestamp': info?.createdAt ?? ZERO_TIMESTAMP,
+    'X-Backend-PUT-Timestamp': info?.putTimestamp ?? ZERO_TIMESTAMP,
+    'X-Backend-DELETE-Timestamp': info?.deleteTimestamp ?? ZERO_TIMESTAMP,
+    'X-Backend-Status-Changed-At': info?.statusChangedAt ?? ZERO_TIMESTAMP,
+    [POLICY_HEADER]: String(info?.storagePolicyIndex ?? 0),
+  };
+  if (!deleted) {
+    h['X-Container-Object-Count'] = String(info?.objectCount ?? 0);
+    h['X-Container-Bytes-Used'] = String(info?.bytesUsed ?? 0);
+    h['X-Timestamp'] = normal(info?.createdAt ?? ZERO_TIMESTAMP);
+    h['X-PUT-Timestamp'] = normal(info?.putTimestamp ?? ZERO_TIMESTAMP);
+    h['X-Backend-Sharding-State'] = 'unsharded';
+  }
+  return h;
+}
+
+interface AccountTarget {
+  host: string;
+  device: string;
+}
+
+class ContainerServer {
+  readonly conf: SwiftConf;
+  private readonly saveHeaders: Set<string>;
+  private readonly allowedSyncHosts: string[];
+  private readonly brokers = new DbCache<ContainerBroker>(256);
+  private readonly agent: Agent;
+  private readonly connTimeoutMs: number;
+  private readonly nodeTimeoutMs: number;
+
+  constructor(private readonly opts: ContainerServerOptions) {
+    this.conf = opts.swiftConf ?? loadSwiftConf(opts.swiftDir);
+    this.saveHeaders = new Set(opts.allowVersions ? [...SAVE_HEADERS, 'x-versions-location'] : SAVE_HEADERS);
+    this.allowedSyncHosts = opts.allowedSyncHosts ?? ['127.0.0.1'];
+    this.connTimeoutMs = Math.max(1, (opts.connTimeout ?? 0.5) * 1000);
+    this.nodeTimeoutMs = Math.max(1, (opts.nodeTimeout ?? 3) * 1000);
+    this.agent = new Agent({
+      connect: { timeout: this.connTimeoutMs },
+      headersTimeout: this.nodeTimeoutMs,
+      bodyTimeout: this.nodeTimeoutMs,
+      keepAliveTimeout: 4_000,
+    });
+  }
+
+  async close(): Promise<void> {
+    this.brokers.clear();
+    await this.agent.close().catch(() => undefined);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    // Nothing here reads a request body; drain any so the connection stays usable.
+    req.resume();
+    const path = decodeContainerPath(rawPath);
+    switch (req.method) {
+      case 'HEAD':
+        return this.head(req, res, path, rawQuery);
+      case 'GET':
+        return this.get(req, res, path, rawQuery);
+      case 'PUT':
+        return this.put(req, res, path);
+      case 'POST':
+        return this.post(req, res, path);
+      case 'DELETE':
+        return this.delete(req, res, path);
+      default:
+        return send(req, res, 405);
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------
+
+  private device(device: string): void {
+    try {
+      checkDevice(this.opts.devices, device);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 507) {
+        throw new HttpError(507, defaultBody(507, { drive: device }), {}, HTML_CONTENT_TYPE);
+      }
+      throw err;
+    }
+  }
+
+  private dbFile(p: ContainerPath): string {
+    return dbPath(this.opts.devices, p.device, 'containers', p.partition, hashPath(this.conf.hash, p.account, p.container));
+  }
+
+  /** The container's broker if its DB exists. */
+  private broker(p: ContainerPath): ContainerBroker | undefined {
+    const file = this.dbFile(p);
+    const cached = this.brokers.get(file);
+    if (cached) return cached.initialized() ? cached : undefined;
+    const b = ContainerBroker.open(file);
+    if (b) this.brokers.set(file, b);
+    return b;
+  }
+
+  /** A handle on the container's DB file, creating the file (not the container) if needed. */
+  private brokerFile(p: ContainerPath): ContainerBroker {
+    const file = this.dbFile(p);
+    let b = this.brokers.get(file);
+    if (!b) {
+      b = ContainerBroker.openFile(file);
+      this.brokers.set(file, b);
+    }
+    return b;
+  }
+
+  /** X-Backend-Storage-Policy-Index as a known policy index; 400 as Swift words it otherwise. */
+  private requestedPolicy(req: IncomingMessage): number | undefined {
+    const raw = header(req, 'x-backend-storage-policy-index');
+    if (raw === undefined) return undefined;
+    if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw new HttpError(400, `Invalid ${POLICY_HEADER} ${pyRepr(raw)}`, {}, 'text/plain');
+    const n = Number(raw);
+    if (!policyByIndex(this.conf, n)) throw new HttpError(400, `Invalid ${POLICY_HEADER} ${n}`, {}, 'text/plain');
+    return n;
+  }
+
+  private checkSyncTo(req: IncomingMessage): void {
+    const v = header(req, 'x-container-sync-to');
+    if (v === undefined) return;
+    const err = validateSyncTo(v, this.allowedSyncHosts);
+    if (err) throw new HttpError(400, err, {}, HTML_CONTENT_TYPE);
+  }
+
+  /** The container-level metadata a request carries, values decoded from UTF-8 (400 if not UTF-8). */
+  private metadataUpdates(req: IncomingMessage, ts: Timestamp): [string, string, string][] {
+    const out: [string, string, string][] = [];
+    for (const [name, raw] of Object.entries(req.headers)) {
+      if (raw === undefined) continue;
+      if (!(this.saveHeaders.has(name) || isUserMeta('container', name) || isSysMeta('container', name))) continue;
+      const rawValue = Array.isArray(raw) ? raw.join(', ') : raw;
+      let value = rawValue;
+      if (/[^\x00-\x7f]/.test(rawValue)) {
+        try {
+          value = strictUtf8.decode(Buffer.from(rawValue, 'latin1'));
+        } catch {
+          throw new HttpError(400, 'Metadata must be valid UTF-8', {}, HTML_CONTENT_TYPE);
+        }
+      }
+      if (value.includes('\0')) throw new HttpError(400, 'Metadata must be valid UTF-8', {}, HTML_CONTENT_TYPE);
+      out.push([name, value, ts.internal]);
+    }
+    return out;
+  }
+
+  /**
+   * Applies metadata last-writer-wins, then checks the merged user metadata against
+   * max_meta_count / max_meta_overall_size (Swift's validate_metadata). Must run inside the
+   * caller's transaction so a rejection rolls everything back.
+   */
+  private applyMetadata(broker: ContainerBroker, updates: [string, string, string][]): void {
+    if (updates.length === 0) return;
+    broker.metadata.update(updates);
+    const c = this.conf.constraints;
+    let count = 0;
+    let size = 0;
+    const prefix = 'x-container-meta-';
+    for (const [key, value] of broker.metadata.visible()) {
+      if (!key.startsWith(prefix)) continue;
+      count += 1;
+      size += [...key.slice(prefix.length)].length + [...value].length;
+    }
+    if (count > c.max_meta_count) throw new HttpError(400, `Too many metadata items; max ${c.max_meta_count}`, {}, HTML_CONTENT_TYPE);
+    if (size > c.max_meta_overall_size) throw new HttpError(400, `Total metadata too large; max ${c.max_meta_overall_size}`, {}, HTML_CONTENT_TYPE);
+  }
+
+  private metadataHeaders(broker: ContainerBroker, headers: ResponseHeaders): void {
+    for (const [key, value] of broker.metadata.visible()) {
+      if (this.saveHeaders.has(key) || isUserMeta('container', key) || isSysMeta('container', key)) headers[titleCase(key)] = headerBytes(value);
+    }
+  }
+
+  private shouldAutocreate(req: IncomingMessage, account: string): boolean {
+    const h = header(req, 'x-backend-auto-create');
+    if (h) return configTrue(h);
+    const prefix = this.conf.constraints.auto_create_account_prefix;
+    // Only the sharder creates shard containers.
+    if (account.startsWith(prefix + 'shards_')) return false;
+    return account.startsWith(prefix);
+  }
+
+  /** Swift's _maybe_autocreate for object-row updates: 404 unless the DB exists or may be created. */
+  private rowBroker(req: IncomingMessage, p: ContainerPath, ts: Timestamp, policy: number): ContainerBroker {
+    const existing = this.broker(p);
+    if (existing) return existing;
+    if (!this.shouldAutocreate(req, p.account)) throw new HttpError(404);
+    const broker = this.brokerFile(p);
+    broker.transaction(() => broker.initialize({ account: p.account, container: p.container, putTimestamp: ts.internal, storagePolicyIndex: policy }));
+    return broker;
+  }
+
+  private accountTargets(req: IncomingMessage): { targets: AccountTarget[]; partition: string } {
+    const hosts = (header(req, 'x-account-host') ?? '').split(',').map((s) => s.trim());
+    const devices = (header(req, 'x-account-device') ?? '').split(',').map((s) => s.trim());
+    // Swift answers a bare 400 (the detail goes to its log only).
+    if (hosts.length !== devices.length) throw new HttpError(400);
+    const partition = header(req, 'x-account-partition') ?? '';
+    if (!partition) return { targets: [], partition };
+    return { targets: hosts.map((host, i) => ({ host, device: devices[i]! })), partition };
+  }
+
+  /**
+   * Reports the container's stats to each account replica (Swift's account_update), in
+   * parallel, each bounded by conn_timeout + node_timeout. Returns 404 when every replica
+   * answered 404, so the proxy learns the account is gone; other failures are only logged
+   * (Swift leaves them to the container updater).
+   */
+  private async accountUpdate(req: IncomingMessage, p: ContainerPath, broker: ContainerBroker, targets: AccountTarget[], partition: string): Promise<boolean> {
+    if (targets.length === 0) return false;
+    const info = broker.info();
+    const headers: Record<string, string> = {
+      'X-Put-Timestamp': info.putTimestamp,
+      'X-Delete-Timestamp': info.deleteTimestamp,
+      'X-Object-Count': String(info.objectCount),
+      'X-Bytes-Used': String(info.bytesUsed),
+      'X-Trans-Id': header(req, 'x-trans-id') ?? '-',
+      [POLICY_HEADER]: String(info.storagePolicyIndex),
+      'User-Agent': `container-server ${process.pid}`,
+      Referer: `${req.method} http://${header(req, 'host') ?? '-'}${req.url ?? ''}`,
+    };
+    if ((header(req, 'x-account-override-deleted') ?? 'no').toLowerCase() === 'yes') headers['X-Account-Override-Deleted'] = 'yes';
+    const results = await Promise.all(
+      targets.map(async (t) => {
+        const sep = t.host.lastIndexOf(':');
+        const ip = sep < 0 ? '' : t.host.slice(0, sep).replace(/^\[(.*)\]$/, '$1');
+        const port = sep < 0 ? '' : t.host.slice(sep + 1);
+        if (!ip || !/^\d+$/.test(port)) {
+          this.log(`ERROR account update failed with ${t.host}/${t.device}: bad account host`);
+          return 0;
+        }
+        const target = `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${pyQuote(`/${t.device}/${partition}/${p.account}/${p.container}`)}`;
+        try {
+          const resp = await undiciRequest(target, {
+            method: 'PUT',
+            headers,
+            dispatcher: this.agent,
+            signal: AbortSignal.timeout(this.connTimeoutMs + this.nodeTimeoutMs),
+          });
+          await resp.body.dump();
+          if (resp.statusCode < 200 || resp.statusCode >= 300) {
+            if (resp.statusCode !== 404) this.log(`ERROR Account update failed with ${ip}:${port}/${t.device} (will retry later): Response ${resp.statusCode}`);
+          }
+          return resp.statusCode;
+        } catch (err) {
+          this.log(`ERROR account update failed with ${ip}:${port}/${t.device} (will retry later): ${(err as Error).message}`);
+          return 0;
+        }
+      }),
+    );
+    return results.every((s) => s === 404);
+  }
+
+  private log(msg: string): void {
+    process.stderr.write(`container-server: ${msg}\n`);
+  }
+
+  // ---- methods -------------------------------------------------------------------------
+
+  private head(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): void {
+    const p = parseContainerPath(path, 5);
+    const type = this.contentType(req, rawQuery);
+    this.device(p.device);
+    const broker = this.broker(p);
+    const info = broker?.info();
+    const deleted = !info || ContainerBroker.isDeletedInfo(info);
+    const headers = respHeaders(info, deleted);
+    if (deleted) return send(req, res, 404, { headers });
+    this.metadataHeaders(broker!, headers);
+    headers['Content-Type'] = `${type}; charset=utf-8`;
+    headers['Last-Modified'] = Timestamp.parse(info.putTimestamp).httpDate;
+    send(req, res, 204, { headers, body: '' });
+  }
+
+  /** The listing content type from format= / Accept, as get_listing_content_type. */
+  private contentType(req: IncomingMessage, rawQuery: string): ListingContentType {
+    const format = new URLSearchParams(rawQuery).get('format');
+    try {
+      return listingContentType(format, header(req, 'accept'));
+    } catch (err) {
+      if (err instanceof NotAcceptableError) throw new HttpError(406);
+      if (err instanceof BadAcceptError) throw new HttpError(400, 'Invalid Accept header', {}, HTML_CONTENT_TYPE);
+      throw err;
+    }
+  }
+
+  private get(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): void {
+    const p = parseContainerPath(path, 5);
+    const params = parseListingParams(rawQuery, header(req, 'accept'), this.conf.constraints.container_listing_limit, true);
+    this.device(p.device);
+    const broker = this.broker(p);
+    const info = broker?.info();
+    const deleted = !info || ContainerBroker.isDeletedInfo(info);
+    const recordType = (header(req, 'x-backend-record-type') ?? '').toLowerCase();
+    let headers: ResponseHeaders;
+    let entries: (ContainerListingEntry | SubdirEntry)[];
+    if (recordType === 'shard') {
+      // Never sharded: there are no shard ranges to list.
+      const overrideDeleted = !!info && configTrue(header(req, 'x-backend-override-deleted'));
+      headers = respHeaders(info, deleted && !overrideDeleted);
+      if (deleted && !overrideDeleted) return send(req, res, 404, { headers });
+      headers['X-Backend-Record-Type'] = 'shard';
+      entries = [];
+    } else {
+      const requested = this.requestedPolicy(req);
+      headers = respHeaders(info, deleted);
+      if (deleted) return send(req, res, 404, { headers });
+      headers['X-Backend-Record-Type'] = 'object';
+      const policy = requested ?? info.storagePolicyIndex;
+      headers['X-Backend-Record-Storage-Policy-Index'] = String(policy);
+      const allowReserved = configTrue(header(req, 'x-backend-allow-reserved-names'));
+      entries = broker!
+        .listObjects(params, policy, allowReserved)
+        .map((e) => ('subdir' in e ? e : listingEntry(e, params.contentType)));
+    }
+    this.metadataHeaders(broker!, headers);
+    const body = renderListing(entries, params.contentType, 'container', p.container);
+    headers['Last-Modified'] = Timestamp.parse(info!.putTimestamp).httpDate;
+    send(req, res, body ? 200 : 204, { headers, body, contentType: `${params.contentType}; charset=utf-8` });
+  }
+
+  private async put(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const p = parseContainerPath(path, 5);
+    const ts = requireTimestamp(req);
+    this.checkSyncTo(req);
+    this.device(p.device);
+    const requested = this.requestedPolicy(req);
+    if (p.object) return this.putObjectRow(req, res, p, ts, requested ?? 0);
+
+    if ((header(req, 'x-backend-record-type') ?? '').toLowerCase() === 'shard') {
+      throw new HttpError(400, 'Invalid body: sharding is not supported', {}, HTML_CONTENT_TYPE);
+    }
+    let newPolicy: number;
+    if (requested !== undefined) newPolicy = requested;
+    else {
+      const dflt = header(req, 'x-backend-storage-policy-default');
+      if (dflt === undefined) newPolicy = defaultPolicy(this.conf).index;
+      else if (/^\s*\d+\s*$/.test(dflt) && policyByIndex(this.conf, Number(dflt))) newPolicy = Number(dflt);
+      else throw new HttpError(400, `Invalid X-Backend-Storage-Policy-Default ${pyRepr(dflt)}`, {}, 'text/plain');
+    }
+    // Validated before any change (Swift finds malformed update headers only afterwards).
+    const { targets, partition } = this.accountTargets(req);
+    const meta = this.metadataUpdates(req, ts);
+    const t = ts.internal;
+    const broker = this.brokerFile(p);
+    const created = broker.transaction(() => {
+      // The row may already exist (DB created by another request, or earlier in this one).
+      if (broker.initialize({ account: p.account, container: p.container, putTimestamp: t, storagePolicyIndex: newPolicy })) {
+        this.applyMetadata(broker, meta);
+        return true;
+      }
+      const info = broker.info();
+      const recreated = ContainerBroker.isDeletedInfo(info);
+      if (recreated) broker.setStoragePolicyIndex(newPolicy, t);
+      else if (requested !== undefined && requested !== info.storagePolicyIndex) {
+        throw new HttpError(409, undefined, { [POLICY_HEADER]: String(info.storagePolicyIndex) });
+      }
+      broker.updatePutTimestamp(t);
+      // An older PUT than the DELETE leaves the container deleted.
+      if (broker.isDeleted()) throw new HttpError(409);
+      if (recreated) broker.updateStatusChangedAt(t);
+      this.applyMetadata(broker, meta);
+      return recreated;
+    });
+    if (await this.accountUpdate(req, p, broker, targets, partition)) return send(req, res, 404);
+    send(req, res, created ? 201 : 202, { headers: { [POLICY_HEADER]: String(broker.storagePolicyIndex) } });
+  }
+
+  private putObjectRow(req: IncomingMessage, res: ServerResponse, p: ContainerPath, ts: Timestamp, policy: number): void {
+    const sizeRaw = header(req, 'x-size');
+    if (sizeRaw === undefined || !/^\s*\+?\d+\s*$/.test(sizeRaw)) throw new HttpError(400, `Invalid X-Size header`, {}, 'text/plain');
+    const contentType = header(req, 'x-content-type');
+    if (contentType === undefined) throw new HttpError(400, 'Missing X-Content-Type header', {}, 'text/plain');
+    const etag = header(req, 'x-etag');
+    if (etag === undefined) throw new HttpError(400, 'Missing X-Etag header', {}, 'text/plain');
+    const optTs = (name: string): string | undefined => {
+      const v = header(req, name);
+      if (v === undefined || v === '') return undefined;
+      try {
+        return Timestamp.parse(v).internal;
+      } catch (err) {
+        if (err instanceof InvalidTimestampError) throw new HttpError(400, `Invalid ${titleCase(name)} header`, {}, 'text/plain');
+        throw err;
+      }
+    };
+    const ctypeTimestamp = optTs('x-content-type-timestamp');
+    const metaTimestamp = optTs('x-meta-timestamp');
+    const broker = this.rowBroker(req, p, ts, policy);
+    broker.putObject({
+      name: p.object!,
+      storagePolicyIndex: policy,
+      timestamp: ts.internal,
+      size: Number(sizeRaw),
+      contentType: decodeUtf8Header(contentType),
+      etag: decodeUtf8Header(etag),
+      deleted: false,
+      ctypeTimestamp,
+      metaTimestamp,
+    });
+    send(req, res, 201);
+  }
+
+  private post(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const p = parseContainerPath(path, 4);
+    const ts = requireTimestamp(req);
+    this.checkSyncTo(req);
+    this.device(p.device);
+    const meta = this.metadataUpdates(req, ts);
+    const broker = this.broker(p);
+    if (!broker || broker.isDeleted()) return send(req, res, 404);
+    broker.transaction(() => {
+      broker.updatePutTimestamp(ts.internal);
+      this.applyMetadata(broker, meta);
+    });
+    send(req, res, 204);
+  }
+
+  private async delete(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const p = parseContainerPath(path, 5);
+    const ts = requireTimestamp(req);
+    this.device(p.device);
+    const policy = this.requestedPolicy(req) ?? 0;
+    if (p.object) {
+      const broker = this.rowBroker(req, p, ts, policy);
+      broker.putObject({
+        name: p.object,
+        storagePolicyIndex: policy,
+        timestamp: ts.internal,
+        size: 0,
+        contentType: 'application/deleted',
+        etag: 'noetag',
+        deleted: true,
+      });
+      return send(req, res, 204);
+    }
+    const { targets, partition } = this.accountTargets(req);
+    const broker = this.broker(p);
+    if (!broker) return send(req, res, 404);
+    const existed = broker.transaction(() => {
+      if (!broker.empty()) throw new HttpError(409);
+      const info = broker.info();
+      const existed = info.putTimestamp !== ZERO_TIMESTAMP && !ContainerBroker.isDeletedInfo(info);
+      broker.deleteDb(ts.internal);
+      return existed;
+    });
+    // A DELETE older than the last PUT clears older metadata (last writer wins) but the
+    // container stays: 409, as Swift.
+    if (!broker.isDeleted()) return send(req, res, 409);
+    if (await this.accountUpdate(req, p, broker, targets, partition)) return send(req, res, 404);
+    send(req, res, existed ? 204 : 404);
+  }
+}
+
+/** X-Content-Type / X-Etag arrive as UTF-8 bytes; keep undecodable values as received. */
+function decodeUtf8Header(v: string): string {
+  if (!/[^\x00-\x7f]/.test(v)) return v;
+  try {
+    return strictUtf8.decode(Buffer.from(v, 'latin1'));
+  } catch {
+    return v;
+  }
+}
+
+export async function startContainerServer(opts: ContainerServerOptions): Promise<RunningServer> {
+  const server = new ContainerServer(opts);
+  return listen((req, res) => server.handle(req, res), {
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 0,
+    name: 'container-server',
+    onClose: () => server.close(),
+  });
+}

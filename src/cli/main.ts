@@ -1,0 +1,93 @@
+/**
+ * sluice's command line: `sluice <command> [options]`. Bad usage prints the reason and the
+ * relevant usage text to stderr and exits 2; other failures print `sluice: error: ...` and exit 1.
+ */
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors';
+import { RING_USAGE, ringBuild, ringShow } from './ring';
+import { runServer, type ServerKind } from './servers';
+
+export const USAGE = `Usage: sluice <command> [options]
+
+Commands:
+  ring build <account|container|object|object-N> ...   write a Swift v1 ring file
+  ring show FILE                                        describe a ring file
+  account-server   --bind IP --port N --devices DIR [--swift-dir DIR]
+  container-server --bind IP --port N --devices DIR [--swift-dir DIR]
+  object-server    --bind IP --port N --devices DIR [--swift-dir DIR]
+  help [command]                                        show help
+  version                                               print the version
+
+Run "sluice help <command>" for a command's options.`;
+
+const SERVER_COMMANDS: Record<string, ServerKind> = {
+  'account-server': 'account',
+  'container-server': 'container',
+  'object-server': 'object',
+};
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const stdio: CliIo = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError('no command given', USAGE);
+  if (command === 'help' || command === '--help' || command === '-h') {
+    const topic = rest[0];
+    if (topic === 'ring') io.out(RING_USAGE);
+    else if (topic && topic in SERVER_COMMANDS) return runServer(SERVER_COMMANDS[topic]!, ['--help'], io);
+    else io.out(USAGE);
+    return 0;
+  }
+  if (command === 'version' || command === '--version' || command === '-V') {
+    io.out(`sluice ${version()}`);
+    return 0;
+  }
+  if (command === 'ring') {
+    const [sub, ...args] = rest;
+    if (sub === 'build') return ringBuild(args, io.out);
+    if (sub === 'show') return ringShow(args, io.out);
+    if (sub === '--help' || sub === '-h' || sub === 'help') {
+      io.out(RING_USAGE);
+      return 0;
+    }
+    throw new UsageError(sub === undefined ? 'ring needs a subcommand (build or show)' : `unknown ring subcommand ${JSON.stringify(sub)}`, RING_USAGE);
+  }
+  const kind = SERVER_COMMANDS[command];
+  if (kind) return runServer(kind, rest, io);
+  throw new UsageError(`unknown command ${JSON.stringify(command)}`, USAGE);
+}
+
+/** Runs the CLI; resolves to the exit code (servers resolve once they have shut down). */
+export async function run(argv: string[], io: CliIo = stdio): Promise<number | undefined> {
+  try {
+    return await dispatch(argv, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`sluice: ${err.message}`);
+      if (err.usage) io.err('\n' + err.usage);
+      return 2;
+    }
+    // node:util parseArgs reports unknown options and missing values with these codes.
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`sluice: ${(err as Error).message}`);
+      io.err(`Run "sluice help${argv[0] && !argv[0].startsWith('-') ? ' ' + argv[0] : ''}" for usage.`);
+      return 2;
+    }
+    io.err(`sluice: error: ${(err as Error)?.message ?? String(err)}`);
+    return 1;
+  }
+}

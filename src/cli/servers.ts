@@ -1,0 +1,120 @@
+/**
+ * `sluice account-server|container-server|object-server`: run one storage server in the
+ * foreground until SIGTERM or SIGINT.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { StorageServerOptions } from '../../servers/options';
+import type { RunningServer } from '../../servers/common/http';
+import { loadSwiftConf } from '../common/swift-conf';
+import { UsageError } from './errors';
+
+export type ServerKind = 'account' | 'container' | 'object';
+
+/** Swift's default bind ports. */
+const DEFAULT_PORTS: Record<ServerKind, number> = { account: 6202, container: 6201, object: 6200 };
+
+export function serverUsage(kind: ServerKind): string {
+  return `Usage: sluice ${kind}-server [--bind IP] [--port N] [--devices DIR] [--swift-dir DIR]
+                 [--node-timeout SECONDS] [--conn-timeout SECONDS]
+
+  --bind          address to listen on (default 127.0.0.1)
+  --port          port (default ${DEFAULT_PORTS[kind]}, Swift's; 0 picks a free one)
+  --devices       directory with one sub-directory per device (default /srv/node)
+  --swift-dir     directory holding swift.conf (hash path prefix/suffix, policies); without it a
+                  development hash suffix and the single policy Policy-0 are used
+  --node-timeout, --conn-timeout
+                  seconds to wait on peers for container/account updates`;
+}
+
+/** Loads a server module only when asked for, so one kind runs even if another fails to load. */
+async function starter(kind: ServerKind): Promise<(opts: StorageServerOptions) => Promise<RunningServer>> {
+  switch (kind) {
+    case 'account':
+      return (await import('../../servers/account/server')).startAccountServer;
+    case 'container':
+      return (await import('../../servers/container/server')).startContainerServer;
+    case 'object':
+      return (await import('../../servers/object/server')).startObjectServer;
+  }
+}
+
+function seconds(name: string, value: string | undefined, usage: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new UsageError(`--${name} must be a positive number of seconds`, usage);
+  return n;
+}
+
+export interface ServerCliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export async function runServer(kind: ServerKind, args: string[], io: ServerCliIo): Promise<number | undefined> {
+  const usage = serverUsage(kind);
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      bind: { type: 'string' },
+      port: { type: 'string' },
+      devices: { type: 'string' },
+      'swift-dir': { type: 'string' },
+      'node-timeout': { type: 'string' },
+      'conn-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.out(usage);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, usage);
+  const port = values.port === undefined ? DEFAULT_PORTS[kind] : Number(values.port);
+  if (values.port !== undefined && (!/^\d+$/.test(values.port) || port > 65535)) throw new UsageError(`--port must be 0-65535 (got ${JSON.stringify(values.port)})`, usage);
+  const devices = resolve(values.devices ?? '/srv/node');
+  if (!existsSync(devices) || !statSync(devices).isDirectory()) throw new UsageError(`--devices ${devices} is not a directory`, usage);
+  const swiftDir = values['swift-dir'] === undefined ? undefined : resolve(values['swift-dir']);
+  if (swiftDir !== undefined && (!existsSync(swiftDir) || !statSync(swiftDir).isDirectory())) throw new UsageError(`--swift-dir ${swiftDir} is not a directory`, usage);
+  // Read swift.conf up front so a broken one stops the server with a clear message.
+  const swiftConf = loadSwiftConf(swiftDir);
+  if (swiftDir === undefined) io.err(`${kind}-server: no --swift-dir; using a development hash path suffix (rings from a real cluster will not match)`);
+  const opts: StorageServerOptions = {
+    devices,
+    host: values.bind ?? '127.0.0.1',
+    port,
+    swiftDir,
+    swiftConf,
+    nodeTimeout: seconds('node-timeout', values['node-timeout'], usage),
+    connTimeout: seconds('conn-timeout', values['conn-timeout'], usage),
+  };
+  const start = await starter(kind);
+  const server = await start(opts);
+  io.out(`${kind}-server listening on ${server.url}`);
+
+  await new Promise<void>((resolveStop) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second signal while draining: give up waiting.
+        io.err(`${kind}-server: ${signal} again, exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      io.err(`${kind}-server: ${signal}, shutting down`);
+      server.close().then(
+        () => resolveStop(),
+        (err: unknown) => {
+          io.err(`${kind}-server: error while closing: ${(err as Error)?.message ?? String(err)}`);
+          resolveStop();
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return 0;
+}
