@@ -44,7 +44,8 @@ export function send(req: IncomingMessage, res: ServerResponse, status: number, 
   let body = opts.body;
   let contentType = opts.contentType;
   if (body === undefined) {
-    body = defaultBody(status, opts.vars);
+    // swob builds the default body only for non-HEAD requests: a HEAD error has length 0.
+    body = req.method === 'HEAD' ? '' : defaultBody(status, opts.vars);
     if (body) contentType = HTML_CONTENT_TYPE;
   }
   const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;

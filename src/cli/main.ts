@@ -6,10 +6,15 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './errors';
 import { RING_USAGE, ringBuild, ringShow } from './ring';
 import { runServer, type ServerKind } from './servers';
+import { PROXY_USAGE, runProxy, runStart, START_USAGE } from './proxy';
 
 export const USAGE = `Usage: sluice <command> [options]
 
 Commands:
+  start [--data-dir DIR] [--port N] [--config FILE] [--workers N]
+                                                        the whole development cluster
+  proxy [--config FILE] [--bind IP] [--port N] [--workers N]
+                                                        the proxy, in front of the rings' servers
   ring build <account|container|object|object-N> ...   write a Swift v1 ring file
   ring show FILE                                        describe a ring file
   account-server   --bind IP --port N --devices DIR [--swift-dir DIR]
@@ -47,6 +52,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
   if (command === 'help' || command === '--help' || command === '-h') {
     const topic = rest[0];
     if (topic === 'ring') io.out(RING_USAGE);
+    else if (topic === 'start') io.out(START_USAGE);
+    else if (topic === 'proxy') io.out(PROXY_USAGE);
     else if (topic && topic in SERVER_COMMANDS) return runServer(SERVER_COMMANDS[topic]!, ['--help'], io);
     else io.out(USAGE);
     return 0;
@@ -65,6 +72,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
     }
     throw new UsageError(sub === undefined ? 'ring needs a subcommand (build or show)' : `unknown ring subcommand ${JSON.stringify(sub)}`, RING_USAGE);
   }
+  if (command === 'start') return runStart(rest, io);
+  if (command === 'proxy') return runProxy(rest, io);
   const kind = SERVER_COMMANDS[command];
   if (kind) return runServer(kind, rest, io);
   throw new UsageError(`unknown command ${JSON.stringify(command)}`, USAGE);

@@ -1,0 +1,210 @@
+/**
+ * A complete cluster in one process: account, container and object servers plus the proxy,
+ * with swift.conf and rings written under a data directory. `npm start` runs it on fixed
+ * ports under ./data; tests and user harnesses run it on ephemeral ports in a temp dir.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { buildRing, writeRingFile, type RingBuildDevice } from '../common/ring';
+import { loadSwiftConf } from '../common/swift-conf';
+import { startAccountServer, startContainerServer, startObjectServer } from '../../servers/index';
+import type { RunningServer } from '../../servers/common/http';
+import { startProxyServer, type RunningProxy } from '../proxy/server';
+import { parseProxyConfig, type ProxyConfig } from '../proxy/config';
+
+export interface DevClusterOptions {
+  /** Where swift.conf, rings and device data live. */
+  dataDir: string;
+  host?: string;
+  /** Proxy port; 0 for an ephemeral one. */
+  proxyPort?: number;
+  /** Storage server ports; 0 for ephemeral ones (rings are then rewritten on every start). */
+  accountPort?: number;
+  containerPort?: number;
+  objectPort?: number;
+  /** Devices per storage server, and so the replica count of every ring. */
+  replicas?: number;
+  partPower?: number;
+  /** proxy-server.conf text or parsed configuration; defaults to the development configuration. */
+  proxyConfig?: string | ProxyConfig;
+  logger?: Logger;
+  accessLogger?: Logger;
+}
+
+export interface DevCluster {
+  proxy: RunningProxy;
+  account: RunningServer;
+  container: RunningServer;
+  object: RunningServer;
+  dataDir: string;
+  swiftDir: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export const DEV_PROXY_CONF = `
+[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = 8080
+
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth proxy-logging proxy-server
+
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+allow_account_management = true
+
+[filter:catch_errors]
+use = egg:swift#catch_errors
+
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+
+[filter:healthcheck]
+use = egg:swift#healthcheck
+
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+
+[filter:cache]
+use = egg:swift#memcache
+
+[filter:listing_formats]
+use = egg:swift#listing_formats
+
+# Development users (Swift's own test users); without user_ lines sluice installs the same
+# ones and warns that they are for development only.
+[filter:tempauth]
+use = egg:swift#tempauth
+reseller_prefix = AUTH, SERVICE
+SERVICE_require_group = service
+`;
+
+/** Writes swift.conf with a fresh random hash suffix, once: changing it would orphan all data. */
+function ensureSwiftConf(swiftDir: string): void {
+  const path = join(swiftDir, 'swift.conf');
+  if (existsSync(path)) return;
+  writeFileSync(
+    path,
+    `[swift-hash]\nswift_hash_path_prefix = ${randomBytes(8).toString('hex')}\nswift_hash_path_suffix = ${randomBytes(8).toString('hex')}\n\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n`,
+    { mode: 0o600 },
+  );
+}
+
+function ringDevices(host: string, port: number, devices: string[]): RingBuildDevice[] {
+  return devices.map((device, i) => ({ region: 1, zone: i + 1, ip: host, port, device, weight: 1 }));
+}
+
+export interface DevStorage {
+  account: RunningServer;
+  container: RunningServer;
+  object: RunningServer;
+  dataDir: string;
+  swiftDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The storage half of a development cluster: swift.conf (made once), the three servers, and
+ * rings naming them (rewritten only when the servers' addresses change).
+ */
+export async function startDevStorage(opts: DevClusterOptions): Promise<DevStorage> {
+  const dataDir = resolve(opts.dataDir);
+  const host = opts.host ?? '127.0.0.1';
+  const replicas = opts.replicas ?? 1;
+  const swiftDir = join(dataDir, 'etc');
+  const devicesDir = join(dataDir, 'node');
+  const devices = Array.from({ length: replicas }, (_, i) => `d${i + 1}`);
+  mkdirSync(swiftDir, { recursive: true });
+  for (const d of devices) mkdirSync(join(devicesDir, d), { recursive: true });
+  ensureSwiftConf(swiftDir);
+  const swiftConf = loadSwiftConf(swiftDir);
+
+  const started: { close(): Promise<void> }[] = [];
+  const stop = async () => {
+    for (const s of started.reverse()) await s.close().catch(() => undefined);
+  };
+  try {
+    const common = { devices: devicesDir, host, swiftDir, swiftConf };
+    const account = await startAccountServer({ ...common, port: opts.accountPort ?? 0 });
+    started.push(account);
+    const container = await startContainerServer({ ...common, port: opts.containerPort ?? 0 });
+    started.push(container);
+    const object = await startObjectServer({ ...common, port: opts.objectPort ?? 0 });
+    started.push(object);
+
+    const partPower = opts.partPower ?? 8;
+    const rings: [string, number][] = [
+      ['account', account.port],
+      ['container', container.port],
+      ...swiftConf.policies.map((p): [string, number] => [p.index === 0 ? 'object' : `object-${p.index}`, object.port]),
+    ];
+    for (const [name, port] of rings) {
+      const path = join(swiftDir, `${name}.ring.gz`);
+      const stamp = join(swiftDir, `${name}.ring.ports`);
+      const want = `${host}:${port}:${replicas}`;
+      if (existsSync(path) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) continue;
+      writeRingFile(path, buildRing({ partPower, replicas, devices: ringDevices(host, port, devices) }));
+      writeFileSync(stamp, want);
+    }
+    return { account, container, object, dataDir, swiftDir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export function devProxyConfig(opts: Pick<DevClusterOptions, 'proxyConfig'>): ProxyConfig {
+  return typeof opts.proxyConfig === 'object' ? opts.proxyConfig : parseProxyConfig(opts.proxyConfig ?? DEV_PROXY_CONF, 'development proxy-server.conf');
+}
+
+export async function startDevCluster(opts: DevClusterOptions): Promise<DevCluster> {
+  const storage = await startDevStorage(opts);
+  try {
+    const proxy = await startProxyServer({
+      config: devProxyConfig(opts),
+      host: opts.host ?? '127.0.0.1',
+      port: opts.proxyPort ?? 0,
+      swiftDir: storage.swiftDir,
+      swiftConf: loadSwiftConf(storage.swiftDir),
+      logger: opts.logger,
+      accessLogger: opts.accessLogger,
+    });
+    return {
+      ...storage,
+      proxy,
+      url: proxy.url,
+      async stop() {
+        await proxy.close();
+        await storage.stop();
+      },
+    };
+  } catch (err) {
+    await storage.stop();
+    throw err;
+  }
+}
+
+export interface TestCluster extends DevCluster {
+  /** Removes the temp directory too. */
+  stop(): Promise<void>;
+}
+
+/** A throwaway cluster on ephemeral ports in a temp directory (for tests and harnesses). */
+export async function startCluster(opts: Partial<Omit<DevClusterOptions, 'dataDir'>> & { dataDir?: string } = {}): Promise<TestCluster> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
+  // Quiet by default: a harness's output is the tests', not the access log.
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const cluster = await startDevCluster({ ...opts, logger, dataDir, proxyPort: opts.proxyPort ?? 0 });
+  return {
+    ...cluster,
+    async stop() {
+      await cluster.stop();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

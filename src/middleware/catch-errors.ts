@@ -1,0 +1,61 @@
+/**
+ * catch_errors (required, first in the pipeline): gives every request a transaction id
+ * (`tx<21 hex>-<10 hex time><suffix>`), returns it as X-Trans-Id and X-Openstack-Request-Id,
+ * and turns an uncaught error anywhere below into a bare 500 without internals.
+ */
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { ProxyEnv } from '../proxy/context';
+import type { Section } from '../proxy/config';
+import { RequestHeaders } from '../proxy/request-headers';
+import { replaceResponse, swiftResponse } from '../proxy/response';
+import { pyQuote } from '../common/path';
+
+export function generateTransId(suffix: string): string {
+  const time = Math.floor(Date.now() / 1000).toString(16).padStart(10, '0');
+  return `tx${randomUUID().replace(/-/g, '').slice(0, 21)}-${time}${pyQuote(suffix)}`;
+}
+
+export function catchErrors(conf: Section = {}, onError?: (err: unknown, transId: string) => void): MiddlewareHandler<ProxyEnv> {
+  const baseSuffix = conf.trans_id_suffix ?? '';
+  return async (c, next) => {
+    const raw = c.env?.incoming?.rawHeaders;
+    const headers = raw ? RequestHeaders.fromRaw(raw) : RequestHeaders.fromHeaders(c.req.raw.headers);
+    c.set('headers', headers);
+    c.set('swiftOwner', false);
+    c.set('resellerRequest', false);
+    c.set('remoteUser', undefined);
+    c.set('authorize', undefined);
+    c.set('cleanAcl', undefined);
+    c.set('authorizeOverride', false);
+    c.set('preAuthenticated', false);
+    c.set('infoCache', new Map());
+    const extra = headers.get('x-trans-id-extra');
+    const transId = generateTransId(extra ? `${baseSuffix}-${extra.slice(0, 32)}` : baseSuffix);
+    c.set('transId', transId);
+    // Hono's compose catches errors thrown below us and hands them to app.onError (whose
+    // default answers "Internal Server Error"), recording them as c.error; an error can also
+    // reach us directly when onError rethrows. Either way the client gets Swift's bare 500.
+    let failure: unknown;
+    try {
+      await next();
+      failure = c.error;
+    } catch (err) {
+      failure = err ?? new Error('unknown error');
+    }
+    if (failure !== undefined) {
+      onError?.(failure, transId);
+      replaceResponse(c, swiftResponse(500, { body: 'An error occurred', contentType: 'text/plain', method: c.req.method }));
+    }
+    // Hono may hand us an immutable Response; rebuild the headers when needed.
+    try {
+      c.res.headers.set('x-trans-id', transId);
+      c.res.headers.set('x-openstack-request-id', transId);
+    } catch {
+      const h = new Headers(c.res.headers);
+      h.set('x-trans-id', transId);
+      h.set('x-openstack-request-id', transId);
+      replaceResponse(c, new Response(c.res.body, { status: c.res.status, headers: h }));
+    }
+  };
+}

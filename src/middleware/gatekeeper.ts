@@ -1,0 +1,50 @@
+/**
+ * gatekeeper (required, right after catch_errors): clients can never send or receive
+ * account/container/object sysmeta, object transient sysmeta or `x-backend-*` headers, nor the
+ * update-routing headers that steer storage servers (X-Account-Host, X-Container-Device, ...;
+ * Swift blocks those only from 2.38, CVE-2026-50221; sluice always does). A client's
+ * X-Timestamp is kept aside as X-Backend-Inbound-X-Timestamp rather than trusted.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { ProxyEnv } from '../proxy/context';
+import type { Section } from '../proxy/config';
+import { replaceResponse } from '../proxy/response';
+import { configTrue } from '../common/swift-conf';
+
+const BLOCKED = [
+  /^x-account-sysmeta-/i,
+  /^x-container-sysmeta-/i,
+  /^x-object-sysmeta-/i,
+  /^x-object-transient-sysmeta-/i,
+  /^x-backend/i,
+  /^x-account-(host|device|partition)$/i,
+  /^x-container-(host|device|partition|root-db-state)$/i,
+  /^x-delete-at-(host|device|partition|container)$/i,
+];
+
+export function isBlockedHeader(name: string): boolean {
+  return BLOCKED.some((re) => re.test(name));
+}
+
+export function gatekeeper(conf: Section = {}): MiddlewareHandler<ProxyEnv> {
+  const shuntTimestamp = configTrue(conf.shunt_inbound_x_timestamp ?? 'true');
+  const allowReservedNames = configTrue(conf.allow_reserved_names_header ?? 'false');
+  return async (c, next) => {
+    const headers = c.get('headers');
+    headers.deleteWhere(isBlockedHeader);
+    const ts = headers.get('x-timestamp');
+    if (ts !== undefined && shuntTimestamp) {
+      headers.delete('x-timestamp');
+      headers.set('x-backend-inbound-x-timestamp', ts);
+    }
+    const reserved = headers.get('x-allow-reserved-names');
+    headers.delete('x-allow-reserved-names');
+    if (reserved !== undefined && allowReservedNames) headers.set('x-backend-allow-reserved-names', reserved);
+    await next();
+    const blocked = [...c.res.headers.keys()].filter(isBlockedHeader);
+    if (blocked.length === 0) return;
+    const h = new Headers(c.res.headers);
+    for (const name of blocked) h.delete(name);
+    replaceResponse(c, new Response(c.res.body, { status: c.res.status, headers: h }));
+  };
+}

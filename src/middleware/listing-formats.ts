@@ -1,0 +1,99 @@
+/**
+ * listing_formats (required filter): account and container GET/HEAD always ask the backend
+ * for JSON; this middleware negotiates what the client wants (`format=` or `Accept`), and turns
+ * a JSON listing into JSON, XML or plain text. An empty listing becomes 204, HEAD gets the
+ * negotiated Content-Type, and `Vary: Accept` is added when the format came from Accept.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { ProxyEnv } from '../proxy/context';
+import { decodePathStrict, splitPath } from '../common/path';
+import { BadAcceptError, listingContentType, NotAcceptableError, renderListing, type ListingEntry } from '../common/listing-format';
+import { replaceResponse, swiftResponse } from '../proxy/response';
+import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
+
+export const FAKE_LISTING_HEADER = 'x-backend-fake-account-listing';
+
+/** Swift: listings over this size are passed through unformatted. */
+const MAX_LISTING_CONTENT_LENGTH = 1024 * 1024 * 10;
+
+/** The raw query with `format=json`, replacing any format the client gave. */
+export function forceJsonFormat(rawQuery: string): string {
+  const parts = rawQuery.split('&').filter((p) => p && !/^format(=|$)/.test(p));
+  parts.push('format=json');
+  return parts.join('&');
+}
+
+function queryParam(rawQuery: string, name: string): string | undefined {
+  for (const p of rawQuery.split('&')) {
+    const eq = p.indexOf('=');
+    const k = eq < 0 ? p : p.slice(0, eq);
+    if (k === name) {
+      try {
+        return decodeURIComponent((eq < 0 ? '' : p.slice(eq + 1)).replace(/\+/g, ' '));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function listingFormats(): MiddlewareHandler<ProxyEnv> {
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method !== 'GET' && method !== 'HEAD') return next();
+    let segs: (string | undefined)[];
+    try {
+      segs = splitPath(decodePathStrict(rawPathOf(c)), 2, 3);
+    } catch {
+      return next();
+    }
+    const [version, account, container] = segs as [string, string, string | undefined];
+    if (version !== 'v1' && version !== 'v1.0') return next();
+    const rawQuery = rawQueryOf(c);
+    let outType;
+    try {
+      outType = listingContentType(queryParam(rawQuery, 'format'), c.get('headers').get('accept'));
+    } catch (err) {
+      if (err instanceof NotAcceptableError) return swiftResponse(406, { method });
+      if (err instanceof BadAcceptError) return swiftResponse(400, { body: 'Invalid Accept header', method });
+      throw err;
+    }
+    const canVary = queryParam(rawQuery, 'format') === undefined;
+    await next();
+    const res = c.res;
+    if (res.status !== 200 && res.status !== 204) return;
+    const headers = new Headers(res.headers);
+    if (canVary) {
+      const vary = headers.get('vary');
+      if (!vary) headers.set('vary', 'Accept');
+      else if (!vary.toLowerCase().split(',').map((s) => s.trim()).includes('accept')) headers.set('vary', `${vary}, Accept`);
+    }
+    const ctype = (headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const length = Number(headers.get('content-length') ?? NaN);
+    if (ctype !== 'application/json' || !Number.isFinite(length) || length > MAX_LISTING_CONTENT_LENGTH) {
+      replaceResponse(c, new Response(res.body, { status: res.status, headers }));
+      return;
+    }
+    if (method === 'HEAD') {
+      headers.set('content-type', `${outType}; charset=utf-8`);
+      // Swift drops the JSON length; its server then sends 0 for the body-less HEAD.
+      headers.set('content-length', '0');
+      replaceResponse(c, new Response(null, { status: res.status, headers }));
+      return;
+    }
+    const body = Buffer.from(await res.arrayBuffer());
+    let listing: unknown;
+    try {
+      listing = JSON.parse(body.toString('utf8'));
+      if (!Array.isArray(listing) || !listing.every((i) => i !== null && typeof i === 'object' && !Array.isArray(i))) throw new Error('not a listing');
+    } catch {
+      replaceResponse(c, new Response(body.length ? body : null, { status: res.status, headers }));
+      return;
+    }
+    const out = Buffer.from(renderListing(listing as ListingEntry[], outType, container ? 'container' : 'account', container ?? account), 'utf8');
+    headers.set('content-type', `${outType}; charset=utf-8`);
+    headers.set('content-length', String(out.length));
+    replaceResponse(c, new Response(out.length ? out : null, { status: out.length ? res.status : 204, headers }));
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * proxy-logging: one JSON access-log line per client request (pino). Swift lists the filter
+ * twice in its pipeline (to also log subrequests made by middleware); sluice logs once, at the
+ * outermost instance. Tokens, keys and signatures never reach the log: sensitive headers and
+ * query parameters are replaced by `***` unless `reveal_sensitive_prefix` (default 0; Swift
+ * shows 16 characters) allows a prefix.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { ProxyEnv } from '../proxy/context';
+import type { Section } from '../proxy/config';
+import { intOption } from '../proxy/config';
+import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
+
+const SENSITIVE_HEADERS = ['x-auth-token', 'x-storage-token', 'x-service-token', 'x-auth-key', 'x-storage-pass'];
+const SENSITIVE_PARAMS = new Set(['temp_url_sig', 'swiftinfo_sig', 'multipart-manifest-sig', 'signature']);
+
+export function obscure(value: string | undefined, reveal: number): string | undefined {
+  if (value === undefined || value === '') return value;
+  if (reveal > 0 && value.length > reveal * 2) return `${value.slice(0, reveal)}...`;
+  return '***';
+}
+
+/** The query string with sensitive parameter values obscured. */
+export function obscureQuery(rawQuery: string, reveal: number): string {
+  if (!rawQuery) return '';
+  return rawQuery
+    .split('&')
+    .map((p) => {
+      const eq = p.indexOf('=');
+      const k = eq < 0 ? p : p.slice(0, eq);
+      return eq >= 0 && SENSITIVE_PARAMS.has(k.toLowerCase()) ? `${k}=${obscure(p.slice(eq + 1), reveal)}` : p;
+    })
+    .join('&');
+}
+
+export function proxyLogging(conf: Section, logger: Logger): MiddlewareHandler<ProxyEnv> {
+  const reveal = intOption(conf, 'reveal_sensitive_prefix', 0);
+  const LOGGED = Symbol.for('sluice.proxy-logging');
+  return async (c, next) => {
+    const incoming = c.env?.incoming as (NonNullable<ProxyEnv['Bindings']['incoming']> & { [LOGGED]?: boolean }) | undefined;
+    if (!incoming || incoming[LOGGED]) return next();
+    incoming[LOGGED] = true;
+    const start = performance.now();
+    const startTime = Date.now() / 1000;
+    const headers = c.get('headers');
+    // Read before next(): later middleware may rename or drop these headers.
+    const token = headers.get('x-auth-token') ?? headers.get('x-storage-token');
+    const referer = headers.get('referer');
+    const userAgent = headers.get('user-agent');
+    const clientEtag = headers.get('etag');
+    const query = obscureQuery(rawQueryOf(c), reveal);
+    let status = 500;
+    try {
+      await next();
+      status = c.res.status;
+    } finally {
+      const bytesSent = Number(c.res?.headers.get('content-length') ?? 0) || 0;
+      logger.info({
+        client_ip: headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? incoming.socket?.remoteAddress,
+        remote_addr: incoming.socket?.remoteAddress,
+        method: c.req.method,
+        path: rawPathOf(c) + (query ? `?${query}` : ''),
+        protocol: `HTTP/${incoming.httpVersion}`,
+        status,
+        referer,
+        user_agent: userAgent,
+        auth_token: obscure(token, reveal),
+        bytes_recvd: Number(headers.get('content-length') ?? 0) || 0,
+        bytes_sent: c.req.method === 'HEAD' ? 0 : bytesSent,
+        client_etag: clientEtag,
+        transaction_id: c.get('transId'),
+        remote_user: c.get('remoteUser')?.split(',')[1],
+        start_time: startTime,
+        request_time: (performance.now() - start) / 1000,
+      });
+    }
+  };
+}
+
+export { SENSITIVE_HEADERS };

@@ -1,0 +1,337 @@
+/**
+ * TempAuth (swift.common.middleware.tempauth): token issuing at `<auth_prefix>`, token
+ * validation on every request, and the authorize callback the proxy runs before (and, for
+ * delayed denial, again after) the controller looks up the container ACL.
+ *
+ * Deliberate differences from Swift 2.30.1 (spec §6), each marked "sluice:" below:
+ *  - an empty grantee ("") in a container or account ACL never matches anyone;
+ *  - an account-ACL admin has exactly the owner's powers (no account PUT/DELETE);
+ *  - deeply nested ACL JSON is a 400 syntax error, never a 500;
+ *  - X-Account-Access-Control bytes are decoded as UTF-8 (proper code points, no mojibake
+ *    in the 400 body);
+ *  - an X-Account-Access-Control value over 8150 bytes gets one clear 400 naming the limit.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Authorize, AuthorizeRequest, CleanAcl, ProxyContext } from '../../proxy/context';
+import type { ProxyState } from '../../proxy/state';
+import { swiftResponse } from '../../proxy/response';
+import { pyQuote } from '../../common/path';
+import { cleanAcl } from '../../acl/v1';
+import { referrerAllowed } from '../../acl/referrer';
+import { accountAclError } from '../../acl/account-acls';
+import { accountAclsCached, parseAclV1Cached } from '../../acl/cache';
+import { headerToText, textToHeader } from '../../acl/pystr';
+import type { TempAuthConfig, TempAuthUser } from './config';
+import { TokenStore } from './tokens';
+import { fetchAccountInfo, fetchContainerInfo } from './account-info';
+import { headerSafe, trySplit } from './paths';
+
+export const ACL_HEADER = 'x-account-access-control';
+export const ACL_SYSMETA_HEADER = 'x-account-sysmeta-core-access-control';
+/**
+ * sluice: the longest X-Account-Access-Control value accepted, in bytes. Swift's own limit
+ * is implicit (8192-byte header lines at the proxy and at the account server, which sees
+ * the value under the longer sysmeta name) and fails inconsistently above 8150 bytes.
+ */
+export const MAX_ACCOUNT_ACL_BYTES = 8150;
+
+const PLAIN_UTF8 = 'text/plain; charset=UTF-8';
+
+/** The container-ACL clean-up installed for the proxy: header bytes decoded as UTF-8, cleaned, re-encoded. */
+export const cleanAclHeader: CleanAcl = (name, value) => textToHeader(cleanAcl(name, headerToText(value)));
+
+/** A swob-style error response: default HTML body, none (and Content-Length 0) for HEAD. */
+function errorResponse(status: number, method: string, headers: Record<string, string> = {}): Response {
+  if (method === 'HEAD') return swiftResponse(status, { headers, body: '', method });
+  return swiftResponse(status, { headers, method });
+}
+
+/** Swift's realm for a swob 401: the quoted account of `/<v>/<account>...`, else "unknown". */
+function swobRealm(account: string | undefined): string {
+  if (!account || account === 'v1.0' || account === 'auth') return 'unknown';
+  return pyQuote(account);
+}
+
+function keysEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a, 'utf8').digest();
+  const db = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(da, db);
+}
+
+export class TempAuth {
+  readonly tokens: TokenStore;
+
+  constructor(
+    readonly conf: TempAuthConfig,
+    private readonly state: ProxyState,
+    private readonly logger: Logger,
+  ) {
+    this.tokens = new TokenStore(state.cache, conf.resellerPrefix, conf.tokenLife);
+  }
+
+  // ---------------------------------------------------------------- prefixes
+
+  /** _get_account_prefix: the matching non-empty prefix, else '' if '' is configured, else undefined. */
+  accountPrefix(account: string | undefined): string | undefined {
+    if (account === undefined) return undefined;
+    for (const p of this.conf.resellerPrefixes) if (p !== '' && account.startsWith(p)) return p;
+    return this.conf.resellerPrefixes.includes('') ? '' : undefined;
+  }
+
+  /** _dot_account: the character after the account's prefix is a dot. */
+  private dotAccount(account: string): boolean {
+    const p = this.accountPrefix(account);
+    return p !== undefined && account[p.length] === '.';
+  }
+
+  /** _is_definitive_auth: the path's account starts with one of our non-empty prefixes. */
+  isDefinitive(path: string): boolean {
+    const segs = trySplit(path, 1, 3, true);
+    const account = segs?.[1];
+    if (!account) return false;
+    return !!this.accountPrefix(headerToText(account));
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  /** _get_user_groups: account, account:user, configured groups; `.admin` becomes the account ids. */
+  userGroups(user: TempAuthUser, accountId: string): string {
+    const groups = [user.account, user.id, ...user.groups];
+    const admin = groups.indexOf('.admin');
+    if (admin >= 0) {
+      groups.splice(admin, 1);
+      for (const p of this.conf.resellerPrefixes) if (p !== '') groups.push(`${p}${user.account}`);
+      if (!groups.includes(accountId)) groups.push(accountId);
+    }
+    return groups.join(',');
+  }
+
+  // ---------------------------------------------------------------- responses
+
+  /** denied_response: 403 for a known user, else 401 with the swob realm. */
+  denied(c: ProxyContext, req: Pick<AuthorizeRequest, 'method' | 'account'>): Response {
+    if (c.get('remoteUser')) return errorResponse(403, req.method);
+    return errorResponse(401, req.method, { 'www-authenticate': `Swift realm="${swobRealm(req.account)}"` });
+  }
+
+  readonly deniedResponse: Authorize = async (c, req) => this.denied(c, req);
+
+  // ---------------------------------------------------------------- authorize
+
+  readonly authorize: Authorize = async (c, req) => {
+    const { account, container, object, method } = req;
+    const prefix = this.accountPrefix(account);
+    if (prefix === undefined) return this.denied(c, req);
+
+    // The ACL header is validated before any permission check, whoever asks.
+    const rawAcl = req.headers.get(ACL_HEADER);
+    if (rawAcl !== undefined) {
+      const bad = this.validateAccountAcl(rawAcl, method);
+      if (bad) return bad;
+      req.headers.delete(ACL_HEADER);
+      req.headers.set(ACL_SYSMETA_HEADER, rawAcl);
+    }
+
+    const userGroups = (c.get('remoteUser') ?? '').split(',');
+    const accountUser = userGroups[1];
+    const notBarePrefix = !this.conf.resellerPrefixes.includes(account) && !this.dotAccount(account);
+
+    if (userGroups.includes('.reseller_admin') && notBarePrefix) {
+      c.set('swiftOwner', true);
+      this.logger.debug({ user: accountUser }, 'tempauth: reseller admin authorizing');
+      return undefined;
+    }
+    if (userGroups.includes('.reseller_reader') && notBarePrefix && (method === 'GET' || method === 'HEAD')) {
+      this.logger.debug({ user: accountUser }, 'tempauth: reseller reader authorizing');
+      return undefined;
+    }
+    if (userGroups.includes(account) && (!(method === 'DELETE' || method === 'PUT') || container)) {
+      const requireGroup = this.conf.requireGroup.get(prefix) ?? '';
+      if (!requireGroup || userGroups.includes(requireGroup)) {
+        c.set('swiftOwner', true);
+        this.logger.debug({ user: accountUser }, 'tempauth: owner authorizing');
+        return undefined;
+      }
+    }
+    if (await this.syncKeyAllows(c, req)) return undefined;
+    if (method === 'OPTIONS') return undefined;
+
+    const acl = parseAclV1Cached(req.acl);
+    if (referrerAllowed(req.referer === undefined ? undefined : headerToText(req.referer), acl.referrers)) {
+      if (object || acl.groupSet.has('.rlistings')) return undefined;
+    }
+    // sluice: '' (the anonymous group list is ['']) never matches an ACL entry.
+    for (const g of userGroups) if (g !== '' && acl.groupSet.has(g)) return undefined;
+
+    const info = await fetchAccountInfo(this.state, c, account);
+    const acls = accountAclsCached(info.sysmeta['core-access-control']);
+    if (acls) {
+      const member = (set: ReadonlySet<string>) => userGroups.some((g) => g !== '' && set.has(g));
+      // sluice: an ACL admin gets exactly the owner's powers, so not account PUT/DELETE.
+      if (member(acls.admin) && (!(method === 'DELETE' || method === 'PUT') || container)) {
+        c.set('swiftOwner', true);
+        return undefined;
+      }
+      if (member(acls['read-write']) && (container || method === 'GET' || method === 'HEAD')) return undefined;
+      if (member(acls['read-only']) && (method === 'GET' || method === 'HEAD')) return undefined;
+    }
+    return this.denied(c, req);
+  };
+
+  /** 400 for an X-Account-Access-Control value that is too long or not a valid tempauth ACL. */
+  private validateAccountAcl(raw: string, method: string): Response | undefined {
+    if (raw.length > MAX_ACCOUNT_ACL_BYTES) {
+      return swiftResponse(400, {
+        body: `X-Account-Access-Control invalid: value is ${raw.length} bytes long; the limit is ${MAX_ACCOUNT_ACL_BYTES} bytes\n`,
+        contentType: PLAIN_UTF8,
+        method,
+      });
+    }
+    const text = headerToText(raw);
+    const error = accountAclError(text);
+    if (!error) return undefined;
+    return swiftResponse(400, { body: `X-Account-Access-Control invalid: ${error}\n\nInput: ${text}\n`, contentType: PLAIN_UTF8, method });
+  }
+
+  /**
+   * Legacy container sync: an object PUT/DELETE carrying the container's sync key and an
+   * X-Timestamp (Swift's env['swift_sync_key'], set by the object controller).
+   */
+  private async syncKeyAllows(c: ProxyContext, req: AuthorizeRequest): Promise<boolean> {
+    if (!req.object || !req.container || (req.method !== 'PUT' && req.method !== 'DELETE')) return false;
+    const key = req.headers.get('x-container-sync-key');
+    if (key === undefined || !req.headers.has('x-timestamp')) return false;
+    const info = await fetchContainerInfo(this.state, c, req.account, req.container);
+    return !!info.syncKey && info.syncKey === headerToText(key);
+  }
+
+  // ---------------------------------------------------------------- token validation
+
+  /**
+   * __call__ for a non-auth path: validates the token and installs authorize (or a plain
+   * denial) for the proxy. Returns a Response only for an invalid token with our prefix.
+   */
+  async identify(c: ProxyContext, path: string): Promise<Response | undefined> {
+    const headers = c.get('headers');
+    const token = headers.get('x-auth-token') ?? headers.get('x-storage-token');
+    const serviceToken = headers.get('x-service-token');
+    if (token && token.startsWith(this.conf.resellerPrefix)) {
+      let groups = await this.tokens.groups(token);
+      if (serviceToken && groups) {
+        const serviceGroups = await this.tokens.groups(serviceToken);
+        if (serviceGroups) groups += ',' + serviceGroups;
+      }
+      if (groups) {
+        c.set('remoteUser', groups);
+        if (groups.split(',').includes('.reseller_admin')) c.set('resellerRequest', true);
+        c.set('authorize', this.authorize);
+        c.set('cleanAcl', cleanAclHeader);
+        return undefined;
+      }
+      if (this.conf.resellerPrefix) {
+        const segs = trySplit(path, 2, 3, true);
+        const realm = segs?.[1] ?? 'unknown';
+        return errorResponse(401, c.req.method, { 'www-authenticate': `Swift realm="${headerSafe(realm)}"` });
+      }
+      if (!c.get('authorize')) c.set('authorize', this.deniedResponse);
+      return undefined;
+    }
+    if (this.isDefinitive(path)) {
+      c.set('authorize', this.authorize);
+      c.set('cleanAcl', cleanAclHeader);
+    } else if (this.conf.resellerPrefix === '') {
+      if (!c.get('authorize')) {
+        c.set('authorize', this.authorize);
+        c.set('cleanAcl', cleanAclHeader);
+      }
+    } else if (!c.get('authorize')) {
+      c.set('authorize', this.deniedResponse);
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- /auth
+
+  /** handle + handle_request + handle_get_token for a path under auth_prefix. */
+  async handleAuth(c: ProxyContext, path: string): Promise<Response> {
+    const method = c.req.method;
+    // path_info_pop: Swift drops exactly one leading segment, whatever the prefix's length.
+    const slash = path.indexOf('/', 1);
+    const pathInfo = slash < 0 ? '' : path.slice(slash);
+    if (method !== 'GET') return errorResponse(405, method);
+    const outer = trySplit(pathInfo, 1, 4, true);
+    if (!outer) return errorResponse(404, method);
+    if (!['v1', 'v1.0', 'auth'].includes(outer[0]!)) return errorResponse(400, method);
+    const segs = trySplit(pathInfo, 1, 3, true);
+    if (!segs) return errorResponse(404, method);
+    const headers = c.get('headers');
+    const unauthorized = (realm: string) => errorResponse(401, method, { 'www-authenticate': `Swift realm="${headerSafe(realm)}"` });
+    // Names are WSGI strings (bytes as latin-1) in realms, decoded text for lookups.
+    let account: string;
+    let user: string | undefined;
+    let key: string | undefined;
+    if (segs[0] === 'v1' && segs[2] === 'auth') {
+      account = segs[1]!;
+      user = headers.get('x-storage-user');
+      if (!user) {
+        const authUser = headers.get('x-auth-user');
+        if (!authUser || !authUser.includes(':')) return unauthorized(account);
+        const colon = authUser.indexOf(':');
+        if (headerToText(account) !== headerToText(authUser.slice(0, colon))) return unauthorized(account);
+        user = authUser.slice(colon + 1);
+      }
+      key = headers.get('x-storage-pass') || headers.get('x-auth-key');
+    } else if (segs[0] === 'auth' || segs[0] === 'v1.0') {
+      const authUser = headers.get('x-auth-user') || headers.get('x-storage-user');
+      if (!authUser || !authUser.includes(':')) return unauthorized('unknown');
+      const colon = authUser.indexOf(':');
+      account = authUser.slice(0, colon);
+      user = authUser.slice(colon + 1);
+      key = headers.get('x-auth-key') || headers.get('x-storage-pass');
+    } else {
+      return errorResponse(400, method);
+    }
+    if (!account || !user || !key) return unauthorized(account || 'unknown');
+    const accountUser = `${headerToText(account)}:${headerToText(user)}`;
+    const entry = this.conf.users.get(accountUser);
+    if (!entry) return unauthorized(account);
+    if (!keysEqual(entry.key, headerToText(key))) return unauthorized('unknown');
+    const accountId = entry.url.slice(entry.url.lastIndexOf('/') + 1);
+    let issued: { token: string; expires: number };
+    try {
+      issued = await this.tokens.issue(accountUser, this.userGroups(entry, accountId));
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'tempauth: cannot store token');
+      return errorResponse(503, method);
+    }
+    let url = entry.url.replace(/\$HOST/g, hostUrl(c));
+    if (this.conf.storageUrlScheme !== 'default') {
+      const colon = url.indexOf(':');
+      url = `${this.conf.storageUrlScheme}:${colon < 0 ? url : url.slice(colon + 1)}`;
+    }
+    return swiftResponse(200, {
+      headers: {
+        'x-auth-token': issued.token,
+        'x-storage-token': issued.token,
+        'x-auth-token-expires': String(Math.trunc(issued.expires - Date.now() / 1000)),
+        'x-storage-url': textToHeader(url),
+      },
+      body: '',
+      method,
+    });
+  }
+}
+
+/** swob's host_url: scheme://Host (default ports dropped), else the local address. */
+export function hostUrl(c: ProxyContext): string {
+  const incoming = c.env?.incoming as { socket?: { encrypted?: boolean; localAddress?: string; localPort?: number } } | undefined;
+  const scheme = incoming?.socket?.encrypted ? 'https' : 'http';
+  let host = c.get('headers').get('host');
+  if (!host) {
+    const addr = incoming?.socket?.localAddress ?? '127.0.0.1';
+    host = `${addr.includes(':') ? `[${addr}]` : addr}:${incoming?.socket?.localPort ?? 80}`;
+  }
+  if ((scheme === 'https' && host.endsWith(':443')) || (scheme === 'http' && host.endsWith(':80'))) host = host.slice(0, host.lastIndexOf(':'));
+  return `${scheme}://${host}`;
+}

@@ -1,0 +1,86 @@
+/**
+ * Assembles the proxy: the `[pipeline:main]` filters in order, then the proxy application.
+ * As in Swift, the required filters are inserted when missing (catch_errors first, gatekeeper
+ * right after it, listing_formats before auth), and a pipeline naming a filter sluice does not
+ * have is a start-up error that names it.
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import pino, { type Logger } from 'pino';
+import type { ProxyEnv } from './context';
+import { ConfigError, type ProxyConfig, type Section } from './config';
+import type { ProxyState } from './state';
+import { proxyServer } from './proxy-server';
+import { catchErrors } from '../middleware/catch-errors';
+import { gatekeeper } from '../middleware/gatekeeper';
+import { healthcheck } from '../middleware/healthcheck';
+import { listingFormats } from '../middleware/listing-formats';
+import { proxyLogging } from '../middleware/proxy-logging';
+import { infoCacheFilter } from '../middleware/cache';
+import { tempauthFilter } from '../middleware/tempauth/index';
+
+export interface FilterContext {
+  state: ProxyState;
+  logger: Logger;
+  accessLogger: Logger;
+}
+
+export type FilterFactory = (conf: Section, ctx: FilterContext) => MiddlewareHandler<ProxyEnv>;
+
+/** Filters by their pipeline name (Swift's egg names, with `-` and `_` both accepted). */
+export const FILTERS: Record<string, FilterFactory> = {
+  catch_errors: (conf, ctx) => catchErrors(conf, (err, tx) => ctx.logger.error({ err, transaction_id: tx }, 'unhandled error')),
+  gatekeeper: (conf) => gatekeeper(conf),
+  healthcheck: (conf) => healthcheck(conf),
+  proxy_logging: (conf, ctx) => proxyLogging(conf, ctx.accessLogger),
+  cache: (conf, ctx) => infoCacheFilter(conf, ctx.state),
+  listing_formats: () => listingFormats(),
+  tempauth: tempauthFilter,
+};
+
+export function filterKey(name: string): string {
+  return name.replace(/-/g, '_');
+}
+
+/** Registers extra filters (auth and feature middleware add themselves here). */
+export function registerFilter(name: string, factory: FilterFactory): void {
+  FILTERS[filterKey(name)] = factory;
+}
+
+/** The pipeline with Swift's required filters inserted where they are missing. */
+export function effectivePipeline(pipeline: string[]): string[] {
+  const filters = pipeline.slice(0, -1).map(filterKey);
+  const app = pipeline[pipeline.length - 1]!;
+  if (!filters.includes('catch_errors')) filters.unshift('catch_errors');
+  if (!filters.includes('gatekeeper')) filters.splice(filters.indexOf('catch_errors') + 1, 0, 'gatekeeper');
+  if (!filters.includes('listing_formats')) {
+    const after = Math.max(...['catch_errors', 'gatekeeper', 'proxy_logging', 'cache'].map((f) => filters.indexOf(f)));
+    filters.splice(after + 1, 0, 'listing_formats');
+  }
+  return [...filters, app];
+}
+
+export interface BuildOptions {
+  logger?: Logger;
+  accessLogger?: Logger;
+}
+
+export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: BuildOptions = {}): Hono<ProxyEnv> {
+  const logger = opts.logger ?? pino({ name: 'proxy-server' });
+  const ctx: FilterContext = { state, logger, accessLogger: opts.accessLogger ?? logger.child({ log_route: 'proxy-access' }) };
+  const pipeline = effectivePipeline(config.pipeline);
+  const appName = pipeline[pipeline.length - 1]!;
+  if (filterKey(appName) !== 'proxy_server') throw new ConfigError(`${config.source}: the pipeline must end with proxy-server, not "${appName}"`);
+  const app = new Hono<ProxyEnv>();
+  for (const name of pipeline.slice(0, -1)) {
+    const factory = FILTERS[filterKey(name)];
+    if (!factory) throw new ConfigError(`${config.source}: unknown filter "${name}" in [pipeline:main]`);
+    const conf = config.filters[name] ?? config.filters[name.replace(/_/g, '-')] ?? { ...config.defaults };
+    app.use('*', factory(conf, ctx));
+  }
+  // catch_errors turns errors into Swift's 500; Hono must not answer (or print) them itself.
+  app.onError((err) => {
+    throw err;
+  });
+  app.all('*', proxyServer(state));
+  return app;
+}

@@ -1,0 +1,59 @@
+/**
+ * What middleware and controllers share about one request, as typed Hono context variables
+ * (Swift keeps these in the WSGI environ: swift.authorize, swift_owner, REMOTE_USER, ...).
+ */
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
+import type { Info } from './info-cache';
+import type { RequestHeaders } from './request-headers';
+
+/** The parts of a request an authorizer decides on (Swift's req plus req.acl). */
+export interface AuthorizeRequest {
+  method: string;
+  account: string;
+  container: string | undefined;
+  object: string | undefined;
+  /** Container read ACL (GET/HEAD) or write ACL (PUT/POST/DELETE) once the controller knows it. */
+  acl: string | undefined;
+  referer: string | undefined;
+  headers: RequestHeaders;
+}
+
+/** Denial as a Response; undefined allows. May mark the request as a swift owner through `c`. */
+export type Authorize = (c: ProxyContext, req: AuthorizeRequest) => Promise<Response | undefined>;
+
+/** Validates and canonicalises a container ACL header value; throws Error(message) → 400. */
+export type CleanAcl = (headerName: string, value: string) => string;
+
+export interface ParsedPath {
+  version: string;
+  account: string;
+  container: string | undefined;
+  object: string | undefined;
+}
+
+export interface ProxyVariables {
+  /** The client's headers as the pipeline has edited them; controllers read only these. */
+  headers: RequestHeaders;
+  /** X-Trans-Id of this request, set by catch_errors. */
+  transId: string;
+  /** True once the auth layer decided the request comes from an owner (or an ACL admin). */
+  swiftOwner: boolean;
+  /** Set by auth for reseller admins (Swift's reseller_request): they see X-Container-Sharding. */
+  resellerRequest: boolean;
+  /** Identity (group list) the auth layer established, if any. */
+  remoteUser: string | undefined;
+  /** Installed by the auth middleware; the proxy calls it before handlers and again on delayed denial. */
+  authorize: Authorize | undefined;
+  /** Installed by ACL-aware auth middleware: container ACL headers are cleaned only if present. */
+  cleanAcl: CleanAcl | undefined;
+  /** Per-request info cache (Swift's env['swift.infocache']). */
+  infoCache: Map<string, Info>;
+  /** Set when a middleware (tempurl, ...) has authorized the request itself. */
+  authorizeOverride: boolean;
+  /** Set by internal subrequests: skip authorization (Swift's pre-authenticated requests). */
+  preAuthenticated: boolean;
+}
+
+export type ProxyEnv = { Bindings: HttpBindings; Variables: ProxyVariables };
+export type ProxyContext = Context<ProxyEnv>;

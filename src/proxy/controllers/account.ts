@@ -1,0 +1,160 @@
+/**
+ * Account requests (swift.proxy.controllers.account.AccountController).
+ */
+import type { Controller } from '../proxy-server';
+import { rawQueryOf } from '../proxy-server';
+import type { ProxyContext } from '../context';
+import { BaseController, requestPairs } from './base';
+import { checkMetadata, checkNameLength } from '../check';
+import { swiftResponse } from '../response';
+import { readFromNodes } from '../replicas';
+import { ownerAclHeader } from '../../acl/v2';
+import { forceJsonFormat, FAKE_LISTING_HEADER } from '../../middleware/listing-formats';
+
+const ACL_SYSMETA = 'x-account-sysmeta-core-access-control';
+
+/** Client headers forwarded on GET/HEAD (Swift passes the request's headers along). */
+const NOT_FORWARDED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'expect', 'te', 'upgrade']);
+
+export function forwardedHeaders(c: ProxyContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of requestPairs(c)) if (!NOT_FORWARDED.has(k)) out[k] = v;
+  return out;
+}
+
+export class AccountController extends BaseController implements Controller {
+  get allowedMethods(): readonly string[] {
+    // In the order real Swift 2.30.1 lists them in Allow (its set's iteration order).
+    return this.state.options.allowAccountManagement ? ['OPTIONS', 'POST', 'PUT', 'GET', 'DELETE', 'HEAD'] : ['OPTIONS', 'POST', 'GET', 'HEAD'];
+  }
+
+  delaysDenial(): boolean {
+    return false;
+  }
+
+  async handle(c: ProxyContext, method: string): Promise<Response> {
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return this.getOrHead(c, method);
+      case 'PUT':
+        return this.put(c);
+      case 'POST':
+        return this.post(c);
+      case 'DELETE':
+        return this.delete(c);
+      case 'OPTIONS':
+        return this.options(c, this.allowedMethods);
+      default:
+        return swiftResponse(405, { headers: { Allow: this.allowedMethods.join(', ') }, method });
+    }
+  }
+
+  /**
+   * Owners see the stored ACL as canonical JSON in X-Account-Access-Control (nothing for `{}` or
+   * unparseable data); everyone else loses every privileged header.
+   */
+  private ownerView(c: ProxyContext, headers: Record<string, string>): Record<string, string> {
+    const raw = headers[ACL_SYSMETA];
+    delete headers[ACL_SYSMETA];
+    const isOwner = c.get('swiftOwner');
+    if (isOwner) {
+      // Stored names are UTF-8: owners see proper code points, not Swift's byte-wise escapes.
+      const acl = ownerAclHeader(raw);
+      if (acl !== undefined) headers['x-account-access-control'] = acl;
+    } else {
+      for (const h of this.state.options.swiftOwnerHeaders) delete headers[h];
+    }
+    return headers;
+  }
+
+  private async getOrHead(c: ProxyContext, method: string): Promise<Response> {
+    const tooLong = checkNameLength('Account', this.account, this.state.constraints);
+    if (tooLong) return tooLong;
+    const ring = this.state.rings.account;
+    const part = ring.getPart(this.account);
+    const res = await readFromNodes(this.state.backend, ring, part, {
+      method,
+      path: `/${this.account}`,
+      query: forceJsonFormat(rawQueryOf(c)),
+      headers: this.backendHeaders(c, forwardedHeaders(c)),
+    });
+    this.cacheAccountInfo(c, this.account, res);
+    if (!res) return swiftResponse(503, { method });
+    let response: Response;
+    if (res.status === 404 && (res.headers['x-account-status'] ?? '').toLowerCase() === 'deleted') {
+      // Swift turns the backend's answer into 410, keeping its body and (update_headers) headers.
+      response = this.respond(method, { ...res, status: 410 });
+    } else if (res.status === 404 && this.state.options.accountAutocreate) {
+      // A missing account looks empty (Swift's fake account listing, always a JSON 200 that
+      // listing_formats then renders: 204 for an empty plain-text GET, 200 for HEAD).
+      response = swiftResponse(200, {
+        headers: {
+          'x-account-container-count': '0',
+          'x-account-object-count': '0',
+          'x-account-bytes-used': '0',
+          'x-timestamp': '0000000000.00000',
+          'x-put-timestamp': '0000000000.00000',
+          [FAKE_LISTING_HEADER]: 'yes',
+        },
+        body: '[]',
+        contentType: 'application/json; charset=utf-8',
+        method,
+      });
+    } else {
+      const headers = this.ownerView(c, { ...res.headers });
+      response = swiftResponse(res.status, { headers: stripHopByHop(headers), body: res.body, method });
+    }
+    return response;
+  }
+
+  private async put(c: ProxyContext): Promise<Response> {
+    const method = 'PUT';
+    const bad = checkMetadata(requestPairs(c), 'account', this.state.constraints) ?? checkNameLength('Account', this.account, this.state.constraints);
+    if (bad) return bad;
+    const ring = this.state.rings.account;
+    const part = ring.getPart(this.account);
+    const headers = this.backendHeaders(c, this.transferHeaders(c, 'account', [], []));
+    await this.clearAccountInfo(c);
+    const res = await this.fanOut(c, ring, part, 'PUT', `/${this.account}`, ring.getPartNodes(part).map(() => headers));
+    return this.writeResponse(c, method, res);
+  }
+
+  private async post(c: ProxyContext): Promise<Response> {
+    const method = 'POST';
+    const bad = checkNameLength('Account', this.account, this.state.constraints) ?? checkMetadata(requestPairs(c), 'account', this.state.constraints);
+    if (bad) return bad;
+    const ring = this.state.rings.account;
+    const part = ring.getPart(this.account);
+    const headers = this.backendHeaders(c, this.transferHeaders(c, 'account', [], []));
+    await this.clearAccountInfo(c);
+    const nodes = ring.getPartNodes(part);
+    let res = await this.fanOut(c, ring, part, 'POST', `/${this.account}`, nodes.map(() => headers));
+    if (res?.status === 404 && this.state.options.accountAutocreate) {
+      await this.autocreateAccount(c);
+      res = await this.fanOut(c, ring, part, 'POST', `/${this.account}`, nodes.map(() => headers));
+    }
+    return this.writeResponse(c, method, res);
+  }
+
+  private async delete(c: ProxyContext): Promise<Response> {
+    const method = 'DELETE';
+    if (rawQueryOf(c)) return swiftResponse(400, { method });
+    const ring = this.state.rings.account;
+    const part = ring.getPart(this.account);
+    const headers = this.backendHeaders(c);
+    await this.clearAccountInfo(c);
+    const res = await this.fanOut(c, ring, part, 'DELETE', `/${this.account}`, ring.getPartNodes(part).map(() => headers));
+    return this.writeResponse(c, method, res);
+  }
+
+  private writeResponse(c: ProxyContext, method: string, res: Awaited<ReturnType<BaseController['fanOut']>>): Response {
+    return this.respond(method, res, (h) => this.ownerView(c, h));
+  }
+}
+
+function stripHopByHop(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (!['connection', 'keep-alive', 'transfer-encoding'].includes(k)) out[k] = v;
+  return out;
+}

@@ -1,0 +1,327 @@
+/**
+ * Object requests (swift.proxy.controllers.obj, replicated policies). Every verb delays denial:
+ * authorize runs again with the container's read ACL (GET/HEAD) or write ACL (PUT/POST/DELETE).
+ * Bodies stream end to end: a PUT is teed to every replica with backpressure, a GET streams from
+ * the first replica that answers.
+ */
+import { PassThrough, Readable } from 'node:stream';
+import { lookup as mimeLookup } from 'mime-types';
+import { extname } from 'node:path/posix';
+import type { Controller } from '../proxy-server';
+import { rawQueryOf } from '../proxy-server';
+import type { ProxyContext } from '../context';
+import { BaseController, requestPairs } from './base';
+import { forwardedHeaders } from './account';
+import { checkMetadata } from '../check';
+import { swiftResponse } from '../response';
+import { iterNodes } from '../replicas';
+import { BackendError, bestResponse, quorumSize, type BackendResponse } from '../backend';
+import { Timestamp } from '../../common/timestamp';
+import type { Ring } from '../../common/ring';
+import type { ContainerInfo } from '../info-cache';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export class ObjectController extends BaseController implements Controller {
+  /** In the order real Swift 2.30.1 lists them in Allow (its set's iteration order). */
+  readonly allowedMethods = ['OPTIONS', 'POST', 'PUT', 'GET', 'DELETE', 'HEAD'] as const;
+
+  /** Every object verb but OPTIONS (the undecorated base handler) delays denial. */
+  delaysDenial(method: string): boolean {
+    return method !== 'OPTIONS';
+  }
+
+  async handle(c: ProxyContext, method: string): Promise<Response> {
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return this.getOrHead(c, method);
+      case 'PUT':
+        return this.put(c);
+      case 'POST':
+        return this.post(c);
+      case 'DELETE':
+        return this.delete(c);
+      case 'OPTIONS':
+        return this.options(c, this.allowedMethods);
+      default:
+        return swiftResponse(405, { headers: { Allow: this.allowedMethods.join(', ') }, method });
+    }
+  }
+
+  private objectRing(info: ContainerInfo): Ring | undefined {
+    return this.state.rings.object.get(info.storagePolicy);
+  }
+
+  private get entityPath(): string {
+    return `/${this.account}/${this.container}/${this.object}`;
+  }
+
+  /** Container info, a 503 when the container servers failed, and the delayed authorization. */
+  private async prologue(c: ProxyContext, method: string, acl: 'read' | 'write'): Promise<{ info: ContainerInfo; ring: Ring } | Response> {
+    const info = await this.containerInfo(c);
+    if (info.status >= 500) return swiftResponse(503, { method });
+    const denial = await this.authorizeWithAcl(c, method, acl === 'read' ? info.readAcl : info.writeAcl);
+    if (denial) return denial;
+    const ring = this.objectRing(info);
+    if (!ring) return swiftResponse(503, { method, body: 'Unknown Storage Policy' });
+    return { info, ring };
+  }
+
+  private async getOrHead(c: ProxyContext, method: string): Promise<Response> {
+    const pro = await this.prologue(c, method, 'read');
+    if (pro instanceof Response) return pro;
+    const { info, ring } = pro;
+    const part = ring.getPart(this.account, this.container, this.object);
+    const headers = this.backendHeaders(c, {
+      ...forwardedHeaders(c),
+      'x-backend-storage-policy-index': String(info.storagePolicy),
+    });
+    const seen: (BackendResponse | BackendError)[] = [];
+    for (const node of iterNodes(ring, part)) {
+      let res;
+      try {
+        res = await this.state.backend.stream(node, { method, partition: part, path: this.entityPath, query: rawQueryOf(c) || undefined, headers });
+      } catch (err) {
+        if (!(err instanceof BackendError)) throw err;
+        seen.push(err);
+        continue;
+      }
+      // Swift's good sources are 2xx, 3xx and 416; anything else (404, 412, 5xx, ...) moves on to
+      // the next replica and, if no replica does better, best_response decides.
+      const good = (res.status >= 200 && res.status < 400) || res.status === 416;
+      if (!good) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of res.body) chunks.push(chunk as Buffer);
+        seen.push({ node: res.node, status: res.status, headers: res.headers, body: Buffer.concat(chunks) });
+        continue;
+      }
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+      // Swift's proxy unquotes the object server's ETag (update_headers).
+      if (out.etag) out.etag = out.etag.replace(/"/g, '');
+      if (method === 'HEAD' || res.status === 204 || res.status === 304) {
+        res.body.resume();
+        return new Response(null, { status: res.status, headers: out });
+      }
+      return new Response(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, { status: res.status, headers: out });
+    }
+    const best = bestResponse(seen, quorumSize(ring.replicaCount));
+    if (!best) return swiftResponse(503, { method });
+    return swiftResponse(best.status, { headers: pickBackendHeaders(best.headers), body: best.body, method });
+  }
+
+  /** X-Delete-After becomes X-Delete-At; both must be integers in the future (check_delete_headers). */
+  private checkDeleteHeaders(c: ProxyContext, now: Timestamp): Response | undefined {
+    const headers = c.get('headers');
+    const bad = (body: string) => swiftResponse(400, { body, contentType: 'text/plain' });
+    const after = headers.get('x-delete-after');
+    if (after !== undefined) {
+      if (!/^\s*[+-]?\d+\s*$/.test(after)) return bad('Non-integer X-Delete-After');
+      const at = Math.floor(now.seconds + Number(after));
+      if (at <= now.seconds) return bad('X-Delete-After in past');
+      headers.delete('x-delete-after');
+      headers.set('x-delete-at', String(at).padStart(10, '0'));
+    }
+    const at = headers.get('x-delete-at');
+    if (at !== undefined) {
+      if (!/^\s*[+-]?\d+\s*$/.test(at)) return bad('Non-integer X-Delete-At');
+      if (Number(at) <= now.seconds) return bad('X-Delete-At in past');
+      headers.set('x-delete-at', String(Math.max(0, Math.min(Number(at), 9_999_999_999))).padStart(10, '0'));
+    }
+    return undefined;
+  }
+
+  /** Backend headers for each replica, with the container servers to update spread round-robin. */
+  private replicaHeaders(c: ProxyContext, n: number, info: ContainerInfo, ts: Timestamp, extra: Record<string, string>): Record<string, string>[] {
+    const containerRing = this.state.rings.container;
+    const cpart = containerRing.getPart(this.account, this.container);
+    const cnodes = containerRing.getPartNodes(cpart);
+    const list = Array.from({ length: n }, () =>
+      this.backendHeaders(c, { ...extra, 'x-timestamp': ts.internal, 'x-backend-storage-policy-index': String(info.storagePolicy) }),
+    );
+    cnodes.forEach((node, i) => {
+      const h = list[i % n]!;
+      h['x-container-partition'] = String(cpart);
+      h['x-container-host'] = h['x-container-host'] ? `${h['x-container-host']},${node.ip}:${node.port}` : `${node.ip}:${node.port}`;
+      h['x-container-device'] = h['x-container-device'] ? `${h['x-container-device']},${node.device}` : node.device;
+    });
+    return list;
+  }
+
+  /** Object headers the client may set: user meta, and the allowed plain headers (Swift's allowed_headers). */
+  private objectHeaders(c: ProxyContext): Record<string, string> {
+    const allowed = new Set([
+      'content-disposition',
+      'content-encoding',
+      'x-delete-at',
+      'x-object-manifest',
+      'x-static-large-object',
+      'cache-control',
+      'content-language',
+      'expires',
+      'x-robots-tag',
+      'content-type',
+      'etag',
+      'x-detect-content-type',
+    ]);
+    const out: Record<string, string> = {};
+    for (const [k, v] of requestPairs(c)) {
+      if (allowed.has(k) || k.startsWith('x-object-meta-') || k.startsWith('x-object-sysmeta-') || k.startsWith('x-object-transient-sysmeta-')) out[k] = v;
+    }
+    return out;
+  }
+
+  private async put(c: ProxyContext): Promise<Response> {
+    const method = 'PUT';
+    const headers = c.get('headers');
+    const ifNoneMatch = headers.get('if-none-match');
+    if (ifNoneMatch !== undefined && !ifNoneMatch.split(',').map((s) => s.trim()).includes('*')) {
+      return swiftResponse(400, { body: 'If-None-Match only supports *', contentType: 'text/plain' });
+    }
+    const pro = await this.prologue(c, method, 'write');
+    if (pro instanceof Response) return pro;
+    const { info, ring } = pro;
+    if (!(info.status >= 200 && info.status < 300)) return swiftResponse(404, { method });
+
+    // Content type: guessed from the name when absent or asked for (X-Detect-Content-Type).
+    if (!headers.has('content-type') || /^(true|1|yes|on|t|y)$/i.test(headers.get('x-detect-content-type') ?? '')) {
+      // Python's guess_type looks at the extension only: "c" or "dir/c" guess nothing (mime-types
+      // would take a bare name for an extension and answer text/x-c).
+      const ext = extname(this.object!);
+      headers.set('content-type', ((ext && mimeLookup(ext)) || 'application/octet-stream') as string);
+      headers.delete('x-detect-content-type');
+    }
+    const ts = Timestamp.now();
+    const invalid = this.checkObjectCreation(c, ts);
+    if (invalid) return invalid;
+
+    const part = ring.getPart(this.account, this.container, this.object);
+    const nodes = ring.getPartNodes(part);
+    const extra = this.objectHeaders(c);
+    // Without a Content-Length the body goes on chunked; undici chooses that itself.
+    const length = headers.get('content-length');
+    if (length !== undefined && headers.get('transfer-encoding') === undefined) extra['content-length'] = length;
+    if (ifNoneMatch !== undefined) extra['if-none-match'] = ifNoneMatch;
+    const perReplica = this.replicaHeaders(c, nodes.length, info, ts, extra);
+    return this.storeObject(c, ring, part, perReplica);
+  }
+
+  private checkObjectCreation(c: ProxyContext, ts: Timestamp): Response | undefined {
+    const headers = c.get('headers');
+    const bad = (status: number, body: string) => swiftResponse(status, { body, contentType: 'text/plain' });
+    const cl = headers.get('content-length');
+    const te = headers.get('transfer-encoding');
+    if (te !== undefined && te.toLowerCase() !== 'chunked') return bad(501, `Invalid Transfer-Encoding header value: ${te}`);
+    if (cl !== undefined && te === undefined && Number(cl) > this.state.constraints.max_file_size) return bad(413, 'Your request is too large.');
+    if (cl === undefined && te?.toLowerCase() !== 'chunked') return bad(411, 'Missing Content-Length header.');
+    const nameLen = [...this.object!].length;
+    const max = this.state.constraints.max_object_name_length;
+    if (nameLen > max) return bad(400, `Object name length of ${nameLen} longer than ${max}`);
+    const del = this.checkDeleteHeaders(c, ts);
+    if (del) return del;
+    try {
+      strictUtf8.decode(Buffer.from(headers.get('content-type')!, 'latin1'));
+    } catch {
+      return bad(400, 'Invalid Content-Type');
+    }
+    if (headers.get('content-type')!.includes('\0')) return bad(400, 'Invalid Content-Type');
+    return checkMetadata(requestPairs(c), 'object', this.state.constraints);
+  }
+
+  /**
+   * Streams the client body to every replica at once. Piping one source into several
+   * destinations pauses the source while any destination is full, so memory stays bounded.
+   */
+  private async storeObject(c: ProxyContext, ring: Ring, part: number, perReplica: Record<string, string>[]): Promise<Response> {
+    const method = 'PUT';
+    const incoming = c.env?.incoming;
+    const source: Readable | null = incoming ?? (c.req.raw.body ? Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream) : null);
+    const nodes = ring.getPartNodes(part);
+    const more = iterNodes(ring, part);
+    for (let i = 0; i < nodes.length; i++) more.next(); // handoffs only, after the primaries
+    let clientGone = false;
+    const pipes = perReplica.map(() => new PassThrough({ highWaterMark: 64 * 1024 }));
+    // A client that goes away mid-body must abort the backend uploads too: otherwise every
+    // replica keeps waiting for the rest of the body (and holds its connection) indefinitely.
+    const abortAll = () => {
+      if (clientGone) return;
+      clientGone = true;
+      for (const p of pipes) p.destroy(new Error('client disconnected'));
+    };
+    if (source) {
+      source.on('aborted', abortAll);
+      source.on('error', abortAll);
+      source.on('close', () => {
+        if (incoming !== undefined && !incoming.complete) abortAll();
+      });
+      for (const p of pipes) source.pipe(p);
+    } else {
+      for (const p of pipes) p.end();
+    }
+    const results = await Promise.all(
+      nodes.map(async (node, i) => {
+        try {
+          return await this.state.backend.send(node, { method, partition: part, path: this.entityPath, headers: perReplica[i]!, body: pipes[i]! });
+        } catch (err) {
+          if (!(err instanceof BackendError)) throw err;
+          // Stop feeding a replica that failed so it cannot hold the others back.
+          if (source) source.unpipe(pipes[i]!);
+          pipes[i]!.resume();
+          return err;
+        }
+      }),
+    );
+    const incomplete = clientGone || (incoming !== undefined && !incoming.complete);
+    if (incomplete) return swiftResponse(499, { method });
+    const best = bestResponse(results, quorumSize(nodes.length));
+    if (!best) return swiftResponse(503, { method });
+    if (best.status === 201) {
+      const etags = new Set(results.filter((r): r is BackendResponse => !(r instanceof BackendError) && r.status === 201).map((r) => r.headers.etag));
+      if (etags.size > 1) return swiftResponse(500, { method });
+    }
+    const out: Record<string, string> = {};
+    if (best.headers.etag) out.etag = best.headers.etag.replace(/"/g, '');
+    if (best.status === 201) out['last-modified'] = new Timestamp(Math.ceil(Timestamp.parse(perReplica[0]!['x-timestamp']!).seconds) * 100_000).httpDate;
+    return swiftResponse(best.status, { headers: out, body: best.body, method });
+  }
+
+  private async post(c: ProxyContext): Promise<Response> {
+    const method = 'POST';
+    const pro = await this.prologue(c, method, 'write');
+    if (pro instanceof Response) return pro;
+    const { info, ring } = pro;
+    if (!(info.status >= 200 && info.status < 300)) return swiftResponse(404, { method });
+    const ts = Timestamp.now();
+    const bad = checkMetadata(requestPairs(c), 'object', this.state.constraints) ?? this.checkDeleteHeaders(c, ts);
+    if (bad) return bad;
+    const part = ring.getPart(this.account, this.container, this.object);
+    const nodes = ring.getPartNodes(part);
+    const extra = this.objectHeaders(c);
+    // POST replaces all user metadata, so removing a key (X-Remove-Object-Meta-*, or an empty
+    // value) means not sending it.
+    for (const k of Object.keys(extra)) if (k.startsWith('x-object-meta-') && extra[k] === '') delete extra[k];
+    const res = await this.fanOut(c, ring, part, 'POST', this.entityPath, this.replicaHeaders(c, nodes.length, info, ts, extra));
+    return this.respond(method, res);
+  }
+
+  private async delete(c: ProxyContext): Promise<Response> {
+    const method = 'DELETE';
+    const pro = await this.prologue(c, method, 'write');
+    if (pro instanceof Response) return pro;
+    const { info, ring } = pro;
+    if (!(info.status >= 200 && info.status < 300)) return swiftResponse(404, { method });
+    const part = ring.getPart(this.account, this.container, this.object);
+    const nodes = ring.getPartNodes(part);
+    const res = await this.fanOut(c, ring, part, 'DELETE', this.entityPath, this.replicaHeaders(c, nodes.length, info, Timestamp.now(), {}));
+    return this.respond(method, res);
+  }
+}
+
+function pickBackendHeaders(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (!HOP_BY_HOP.has(k) && k !== 'content-length' && k !== 'content-type') out[k] = v;
+  return out;
+}

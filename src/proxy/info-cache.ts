@@ -1,0 +1,148 @@
+/**
+ * Account and container info, as swift.proxy.controllers.base caches it: built from the
+ * backend HEAD/GET response headers, kept per request and in a shared cache keyed
+ * `account/<a>` and `container/<a>/<c>` for `recheck_*_existence` seconds (10% of that for
+ * 404/410; other errors are not cached), and cleared by the writes that change it.
+ */
+import { LRUCache } from 'lru-cache';
+
+export interface AccountInfo {
+  status: number;
+  containerCount: number;
+  objectCount: number;
+  bytes: number;
+  /** Lower-case suffixes of `x-account-meta-*`, values as Unicode text. */
+  meta: Record<string, string>;
+  /** Lower-case suffixes of `x-account-sysmeta-*` (`core-access-control` holds the account ACL). */
+  sysmeta: Record<string, string>;
+  /** False for the proxy's fake listing of a missing account under account_autocreate. */
+  reallyExists: boolean;
+}
+
+export interface ContainerInfo {
+  status: number;
+  readAcl: string | undefined;
+  writeAcl: string | undefined;
+  syncKey: string | undefined;
+  syncTo: string | undefined;
+  versions: string | undefined;
+  objectCount: number;
+  bytes: number;
+  storagePolicy: number;
+  cors: { allowOrigin?: string; exposeHeaders?: string; maxAge?: string };
+  meta: Record<string, string>;
+  sysmeta: Record<string, string>;
+}
+
+export type Info = AccountInfo | ContainerInfo;
+
+/**
+ * The cache shared between requests (Swift's memcache: account/container info, auth tokens),
+ * per proxy worker today, between proxies once a memcached backend exists. Values are plain
+ * JSON-able data so any backend can serialise them.
+ */
+export interface SharedCache {
+  get<T>(key: string): Promise<T | undefined> | T | undefined;
+  set(key: string, value: unknown, ttlSeconds: number): Promise<void> | void;
+  delete(key: string): Promise<void> | void;
+}
+
+/** In-process shared cache (one per proxy worker). */
+export class LruInfoCache implements SharedCache {
+  private readonly lru: LRUCache<string, {}>;
+
+  constructor(max = 100_000) {
+    this.lru = new LRUCache<string, {}>({ max, ttlAutopurge: false });
+  }
+
+  get<T>(key: string): T | undefined {
+    return this.lru.get(key) as T | undefined;
+  }
+
+  set(key: string, value: unknown, ttlSeconds: number): void {
+    if (ttlSeconds > 0 && value !== undefined && value !== null) this.lru.set(key, value as {}, { ttl: ttlSeconds * 1000 });
+  }
+
+  delete(key: string): void {
+    this.lru.delete(key);
+  }
+}
+
+export function accountCacheKey(account: string): string {
+  return `account/${account}`;
+}
+
+export function containerCacheKey(account: string, container: string): string {
+  return `container/${account}/${container}`;
+}
+
+/** Swift caches 2xx for the full TTL, 404/410 for a tenth of it, and nothing else. */
+export function infoTtl(status: number, recheckSeconds: number): number {
+  if (status >= 200 && status < 300) return recheckSeconds;
+  if (status === 404 || status === 410) return recheckSeconds * 0.1;
+  return 0;
+}
+
+function intHeader(v: string | undefined): number {
+  const n = Number(v);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Decodes a header value received as latin-1 bytes into Unicode text when it is UTF-8. */
+function utf8(v: string): string {
+  if (!/[^\x00-\x7f]/.test(v)) return v;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(v, 'latin1'));
+  } catch {
+    return v;
+  }
+}
+
+function metaOf(headers: Record<string, string>, kind: 'account' | 'container'): { meta: Record<string, string>; sysmeta: Record<string, string> } {
+  const meta: Record<string, string> = {};
+  const sysmeta: Record<string, string> = {};
+  const mp = `x-${kind}-meta-`;
+  const sp = `x-${kind}-sysmeta-`;
+  for (const [k, v] of Object.entries(headers)) {
+    const key = k.toLowerCase();
+    if (key.startsWith(mp) && key.length > mp.length) meta[key.slice(mp.length)] = utf8(v);
+    else if (key.startsWith(sp) && key.length > sp.length) sysmeta[key.slice(sp.length)] = utf8(v);
+  }
+  return { meta, sysmeta };
+}
+
+/** headers_to_account_info; header names must be lower-case. */
+export function headersToAccountInfo(headers: Record<string, string>, status: number): AccountInfo {
+  return {
+    status,
+    containerCount: intHeader(headers['x-account-container-count']),
+    objectCount: intHeader(headers['x-account-object-count']),
+    bytes: intHeader(headers['x-account-bytes-used']),
+    ...metaOf(headers, 'account'),
+    reallyExists: status >= 200 && status < 300 && !/^(yes|true|1|on|t|y)$/i.test(headers['x-backend-fake-account-listing'] ?? ''),
+  };
+}
+
+/** headers_to_container_info; header names must be lower-case. */
+export function headersToContainerInfo(headers: Record<string, string>, status: number): ContainerInfo {
+  const { meta, sysmeta } = metaOf(headers, 'container');
+  const opt = (k: string) => (headers[k] === undefined ? undefined : utf8(headers[k]!));
+  return {
+    status,
+    readAcl: opt('x-container-read'),
+    writeAcl: opt('x-container-write'),
+    syncKey: opt('x-container-sync-key'),
+    syncTo: opt('x-container-sync-to'),
+    versions: opt('x-versions-location'),
+    objectCount: intHeader(headers['x-container-object-count']),
+    bytes: intHeader(headers['x-container-bytes-used']),
+    storagePolicy: intHeader(headers['x-backend-storage-policy-index']),
+    cors: {
+      allowOrigin: meta['access-control-allow-origin'],
+      exposeHeaders: meta['access-control-expose-headers'],
+      maxAge: meta['access-control-max-age'],
+    },
+    meta,
+    sysmeta,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Building client responses the way swob does: a response without an explicit body gets the
+ * default HTML body for its status (`<html><h1>Not Found</h1>...`), HEAD keeps the headers
+ * (Content-Length included) and drops the body, and 204/304 never carry one.
+ */
+import { defaultBody, HTML_CONTENT_TYPE } from '../common/http-status';
+
+export type HeaderInit = Record<string, string>;
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection']);
+
+export interface SwiftResponseOptions {
+  headers?: HeaderInit;
+  /** Text is sent as UTF-8 with `text/plain` unless a Content-Type is given. */
+  body?: string | Buffer | ReadableStream<Uint8Array> | null;
+  contentType?: string;
+  method?: string;
+}
+
+export function swiftResponse(status: number, opts: SwiftResponseOptions = {}): Response {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(opts.headers ?? {})) headers.set(k, v);
+  // swob's default Content-Type is text/html; charset=UTF-8, explicit bodies included.
+  if (!headers.has('content-type')) headers.set('content-type', opts.contentType ?? HTML_CONTENT_TYPE);
+  // swob never builds the default body for HEAD, so such a response says Content-Length: 0.
+  let body: string | Buffer | ReadableStream<Uint8Array> | null = opts.body === undefined ? (opts.method === 'HEAD' ? null : defaultBody(status)) : opts.body;
+  if (typeof body === 'string') body = Buffer.from(body, 'utf8');
+  if (Buffer.isBuffer(body)) {
+    if (!headers.has('content-length')) headers.set('content-length', String(body.length));
+    if (body.length === 0) body = null;
+  } else if (body === null && !headers.has('content-length')) {
+    headers.set('content-length', '0');
+  }
+  if (opts.method === 'HEAD' || status === 204 || status === 304) body = null;
+  return new Response(body as ConstructorParameters<typeof Response>[0], { status, headers });
+}
+
+/** Copies backend response headers for the client, dropping hop-by-hop ones. */
+export function clientHeaders(backend: Record<string, string>): HeaderInit {
+  const out: HeaderInit = {};
+  for (const [k, v] of Object.entries(backend)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * Replaces the response a middleware got back from next(). Hono's `c.res` setter merges the
+ * old response's headers into the new one, which would resurrect headers we mean to drop
+ * (gatekeeper) or stale ones (a listing's Content-Length), so clear it first.
+ */
+export function replaceResponse(c: { res: Response }, res: Response): void {
+  (c as { res: Response | undefined }).res = undefined;
+  c.res = res;
+}

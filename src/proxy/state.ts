@@ -1,0 +1,118 @@
+/**
+ * The proxy application's state (Swift's proxy.server.Application): options from
+ * `[app:proxy-server]`, rings, the backend client and the shared info cache.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ring } from '../common/ring';
+import { loadSwiftConf, type SwiftConf } from '../common/swift-conf';
+import type { Constraints } from '../common/constraints';
+import { BackendClient } from './backend';
+import { LruInfoCache, type SharedCache } from './info-cache';
+import { boolOption, ConfigError, floatOption, intOption, listOption, type Section } from './config';
+
+/** Swift's default swift_owner_headers (names compared lower-case). */
+export const DEFAULT_SWIFT_OWNER_HEADERS = [
+  'x-container-read',
+  'x-container-write',
+  'x-container-sync-key',
+  'x-container-sync-to',
+  'x-account-meta-temp-url-key',
+  'x-account-meta-temp-url-key-2',
+  'x-container-meta-temp-url-key',
+  'x-container-meta-temp-url-key-2',
+  'x-account-access-control',
+];
+
+export interface ProxyOptions {
+  allowAccountManagement: boolean;
+  accountAutocreate: boolean;
+  recheckAccountExistence: number;
+  recheckContainerExistence: number;
+  postQuorumTimeout: number;
+  connTimeout: number;
+  nodeTimeout: number;
+  swiftOwnerHeaders: Set<string>;
+  maxContainersPerAccount: number;
+  maxContainersWhitelist: Set<string>;
+  denyHostHeaders: Set<string>;
+  corsAllowOrigin: string[];
+  corsExposeHeaders: string[];
+  strictCorsMode: boolean;
+  transIdSuffix: string;
+}
+
+export interface Rings {
+  account: Ring;
+  container: Ring;
+  /** By storage policy index. */
+  object: Map<number, Ring>;
+}
+
+export interface ProxyState {
+  options: ProxyOptions;
+  swiftConf: SwiftConf;
+  constraints: Constraints;
+  rings: Rings;
+  backend: BackendClient;
+  cache: SharedCache;
+  close(): Promise<void>;
+}
+
+export function proxyOptionsFrom(app: Section): ProxyOptions {
+  const owners = listOption(app, 'swift_owner_headers', DEFAULT_SWIFT_OWNER_HEADERS);
+  return {
+    allowAccountManagement: boolOption(app, 'allow_account_management', false),
+    accountAutocreate: boolOption(app, 'account_autocreate', false),
+    recheckAccountExistence: intOption(app, 'recheck_account_existence', 60),
+    recheckContainerExistence: intOption(app, 'recheck_container_existence', 60),
+    postQuorumTimeout: floatOption(app, 'post_quorum_timeout', 0.5),
+    connTimeout: floatOption(app, 'conn_timeout', 0.5),
+    nodeTimeout: floatOption(app, 'node_timeout', 10),
+    swiftOwnerHeaders: new Set(owners.map((h) => h.toLowerCase())),
+    maxContainersPerAccount: intOption(app, 'max_containers_per_account', 0),
+    maxContainersWhitelist: new Set(listOption(app, 'max_containers_whitelist')),
+    denyHostHeaders: new Set(listOption(app, 'deny_host_headers')),
+    corsAllowOrigin: listOption(app, 'cors_allow_origin'),
+    corsExposeHeaders: listOption(app, 'cors_expose_headers'),
+    strictCorsMode: boolOption(app, 'strict_cors_mode', true),
+    transIdSuffix: app.trans_id_suffix ?? '',
+  };
+}
+
+/** Loads account, container and per-policy object rings from swift_dir. */
+export function loadRings(swiftDir: string, swiftConf: SwiftConf): Rings {
+  const load = (name: string) => {
+    const path = join(swiftDir, `${name}.ring.gz`);
+    if (!existsSync(path)) throw new ConfigError(`ring file ${path} not found`);
+    return Ring.load(path, swiftConf.hash);
+  };
+  const object = new Map<number, Ring>();
+  for (const p of swiftConf.policies) object.set(p.index, load(p.index === 0 ? 'object' : `object-${p.index}`));
+  return { account: load('account'), container: load('container'), object };
+}
+
+export interface ProxyStateInit {
+  app: Section;
+  swiftDir?: string;
+  swiftConf?: SwiftConf;
+  rings?: Rings;
+  cache?: SharedCache;
+}
+
+export function createProxyState(init: ProxyStateInit): ProxyState {
+  const swiftDir = init.swiftDir ?? init.app.swift_dir ?? '/etc/swift';
+  const swiftConf = init.swiftConf ?? loadSwiftConf(swiftDir);
+  const options = proxyOptionsFrom(init.app);
+  const rings = init.rings ?? loadRings(swiftDir, swiftConf);
+  const backend = new BackendClient({ connTimeout: options.connTimeout, nodeTimeout: options.nodeTimeout });
+  return {
+    options,
+    swiftConf,
+    constraints: swiftConf.constraints,
+    rings,
+    backend,
+    cache: init.cache ?? new LruInfoCache(),
+    close: () => backend.close(),
+  };
+}

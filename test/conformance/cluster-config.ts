@@ -1,0 +1,34 @@
+/**
+ * proxy-server.conf of the cluster the conformance scenarios were recorded on (conformance
+ * README): TempAuth with prefixes AUTH and SERVICE, SERVICE_require_group = service, account
+ * management and autocreate on.
+ */
+export const CONFORMANCE_PROXY_CONF = `
+[DEFAULT]
+bind_ip = 127.0.0.1
+
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth proxy-logging proxy-server
+
+[app:proxy-server]
+account_autocreate = true
+allow_account_management = true
+
+[filter:catch_errors]
+[filter:gatekeeper]
+[filter:healthcheck]
+[filter:proxy-logging]
+[filter:cache]
+[filter:listing_formats]
+
+[filter:tempauth]
+use = egg:swift#tempauth
+reseller_prefix = AUTH, SERVICE
+SERVICE_require_group = service
+user_admin_admin = admin .admin .reseller_admin
+user_test_tester = testing .admin
+user_test_tester2 = testing2 .admin
+user_test_tester3 = testing3
+user_test2_tester2 = testing2 .admin
+user_test5_tester5 = testing5 service
+`;
