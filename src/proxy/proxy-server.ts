@@ -13,6 +13,7 @@ import { swiftResponse } from './response';
 import { AccountController } from './controllers/account';
 import { ContainerController } from './controllers/container';
 import { ObjectController } from './controllers/object';
+import { handleInfo } from './controllers/info';
 
 export interface Controller {
   readonly allowedMethods: readonly string[];
@@ -68,6 +69,7 @@ export function proxyServer(state: ProxyState): MiddlewareHandler<ProxyEnv> {
     if (cl !== undefined && (!/^\d+$/.test(cl.trim()))) {
       return swiftResponse(400, { body: 'Invalid Content-Length', method });
     }
+    if (rawPathOf(c) === '/info') return handleInfo(c, state);
     const parsed = parseProxyPath(rawPathOf(c), state.constraints.valid_api_versions);
     if (parsed instanceof Response) return parsed;
     if (state.options.denyHostHeaders.size > 0) {

@@ -40,6 +40,9 @@ export interface ProxyOptions {
   corsExposeHeaders: string[];
   strictCorsMode: boolean;
   transIdSuffix: string;
+  exposeInfo: boolean;
+  adminKey: string | undefined;
+  disallowedSections: string[];
 }
 
 export interface Rings {
@@ -56,6 +59,8 @@ export interface ProxyState {
   rings: Rings;
   backend: BackendClient;
   cache: SharedCache;
+  /** The /info document: `swift` from the proxy, one section per filter that registers one. */
+  info: Record<string, Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -77,6 +82,9 @@ export function proxyOptionsFrom(app: Section): ProxyOptions {
     corsExposeHeaders: listOption(app, 'cors_expose_headers'),
     strictCorsMode: boolOption(app, 'strict_cors_mode', true),
     transIdSuffix: app.trans_id_suffix ?? '',
+    exposeInfo: boolOption(app, 'expose_info', true),
+    adminKey: app.admin_key || undefined,
+    disallowedSections: listOption(app, 'disallowed_sections', ['swift.auto_create_account_prefix', 'swift.valid_api_versions']),
   };
 }
 
@@ -91,6 +99,23 @@ export function loadRings(swiftDir: string, swiftConf: SwiftConf): Rings {
   for (const p of swiftConf.policies) object.set(p.index, load(p.index === 0 ? 'object' : `object-${p.index}`));
   return { account: load('account'), container: load('container'), object };
 }
+
+/** The `swift` section of /info, as Swift's proxy registers it (constraints, policies, options). */
+function swiftInfo(options: ProxyOptions, conf: SwiftConf): Record<string, unknown> {
+  return {
+    version: SWIFT_API_VERSION,
+    strict_cors_mode: options.strictCorsMode,
+    policies: conf.policies
+      .filter((p) => !p.deprecated)
+      .map((p) => ({ name: p.name, aliases: p.aliases.join(', '), ...(p.isDefault ? { default: true } : {}) })),
+    allow_account_management: options.allowAccountManagement,
+    account_autocreate: options.accountAutocreate,
+    ...conf.constraints,
+  };
+}
+
+/** The Swift release whose API sluice implements (clients compare /info versions). */
+export const SWIFT_API_VERSION = '2.30.1';
 
 export interface ProxyStateInit {
   app: Section;
@@ -113,6 +138,7 @@ export function createProxyState(init: ProxyStateInit): ProxyState {
     rings,
     backend,
     cache: init.cache ?? new LruInfoCache(),
+    info: { swift: swiftInfo(options, swiftConf) },
     close: () => backend.close(),
   };
 }

@@ -18,6 +18,7 @@ export const tempauthFilter: FilterFactory = (conf, ctx): MiddlewareHandler<Prox
   const logger = ctx.logger.child({ log_route: 'tempauth' });
   for (const w of config.warnings) logger.warn(w);
   const auth = new TempAuth(config, ctx.state, logger);
+  ctx.state.info.tempauth = { account_acls: true };
   return async (c, next) => {
     if (config.allowOverrides && c.get('authorizeOverride')) return next();
     const path = wsgiPath(rawPathOf(c));

@@ -1,0 +1,79 @@
+/**
+ * `/info` (swift.proxy.controllers.info): the cluster's capabilities as JSON, so clients can
+ * discover constraints, policies and middleware settings. Each filter adds its own section to
+ * `state.info` when the pipeline is built. Sections named in `disallowed_sections` are shown
+ * only to admin requests signed with `admin_key` (`swiftinfo_sig`, `swiftinfo_expires`).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ProxyContext } from '../context';
+import type { ProxyState } from '../state';
+import { swiftResponse } from '../response';
+import { rawQueryOf } from '../proxy-server';
+
+const ALLOWED_HMAC_METHODS: Record<string, string[]> = { HEAD: ['HEAD', 'GET'], GET: ['GET'] };
+
+function queryValue(rawQuery: string, name: string): string {
+  for (const part of rawQuery.split('&')) {
+    const eq = part.indexOf('=');
+    if ((eq < 0 ? part : part.slice(0, eq)) !== name) continue;
+    try {
+      return decodeURIComponent((eq < 0 ? '' : part.slice(eq + 1)).replace(/\+/g, ' '));
+    } catch {
+      return '';
+    }
+  }
+  return '';
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The info document, minus disallowed sections (`swift.valid_api_versions` style keys drop one field). */
+function visibleInfo(info: Record<string, Record<string, unknown>>, disallowed: string[], admin: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, section] of Object.entries(info)) out[name] = { ...section };
+  if (admin) return out;
+  for (const key of disallowed) {
+    const [section, field] = key.split('.', 2) as [string, string | undefined];
+    if (field === undefined) delete out[section];
+    else if (out[section]) delete (out[section] as Record<string, unknown>)[field];
+  }
+  return out;
+}
+
+export async function handleInfo(c: ProxyContext, state: ProxyState): Promise<Response> {
+  const method = c.req.method;
+  if (method === 'OPTIONS') return swiftResponse(200, { headers: { Allow: 'HEAD, GET, OPTIONS' }, method });
+  if (method !== 'GET' && method !== 'HEAD') return swiftResponse(405, { headers: { Allow: 'HEAD, GET, OPTIONS' }, method });
+  const { exposeInfo, adminKey, disallowedSections } = state.options;
+  if (!exposeInfo) return swiftResponse(403, { method });
+  const rawQuery = rawQueryOf(c);
+  const sig = queryValue(rawQuery, 'swiftinfo_sig');
+  const expiresRaw = queryValue(rawQuery, 'swiftinfo_expires');
+  let admin = false;
+  if (sig !== '' || expiresRaw !== '') {
+    if (!adminKey) return swiftResponse(403, { method });
+    if (!/^-?\d+$/.test(expiresRaw)) return swiftResponse(401, { method });
+    const expires = Number(expiresRaw);
+    if (expires < Date.now() / 1000) return swiftResponse(401, { method });
+    const valid = ALLOWED_HMAC_METHODS[method]!.some((m) =>
+      constantTimeEqual(createHmac('sha1', adminKey).update(`${m}\n${expires}\n/info`).digest('hex'), sig),
+    );
+    if (!valid) return swiftResponse(401, { method });
+    admin = true;
+  }
+  const headers: Record<string, string> = {};
+  const origin = c.get('headers').get('origin');
+  if (origin) {
+    headers['access-control-allow-origin'] = origin;
+    headers['access-control-expose-headers'] = 'x-trans-id';
+  }
+  const body = JSON.stringify(visibleInfo(state.info, disallowedSections, admin)).replace(
+    /[\u007f-\uffff]/g,
+    (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'),
+  );
+  return swiftResponse(200, { headers, body, contentType: 'application/json; charset=UTF-8', method });
+}
