@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# Interop smoke, the other way round from scripts/interop-swift-proxy.sh: sluice's proxy
+# (TempAuth, account ACLs) in front of Debian's REAL Swift 2.30 account, container and object
+# servers, driven by the real `swift` CLI and curl.
+#
+#   bash scripts/interop-swift-servers.sh        (npm run interop:servers)
+#
+# Installs swift, swift-account, swift-container, swift-object and python3-swiftclient with
+# apt-get when missing (needs root or sudo). Swift always reads /etc/swift/swift.conf, so the
+# script writes its own there for the run and restores whatever was there before on exit. Rings
+# are built with Swift's own swift-ring-builder. KEEP=1 keeps the work directory and logs.
+# Prints PASS/FAIL per check and "N passed, N failed"; exits non-zero if any check fails or the
+# cluster does not start.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PY=/usr/bin/python3
+SWIFT_CONF=/etc/swift/swift.conf
+HASH_PREFIX=sluice-interop-prefix
+HASH_SUFFIX=sluice-interop-suffix
+PACKAGES=(swift swift-account swift-container swift-object python3-swiftclient curl)
+REPLICAS=${REPLICAS:-3}
+
+# The swift CLI and curl must talk to this run's proxy only: no credentials or HTTP proxies
+# from the caller's environment.
+unset ST_AUTH ST_USER ST_KEY ST_AUTH_VERSION OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_AUTH_TOKEN \
+  OS_STORAGE_URL OS_PROJECT_NAME OS_TENANT_NAME OS_AUTH_VERSION OS_AUTH_TYPE 2>/dev/null || true
+export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "interop-servers: $*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root or sudo to run: $*"; fi
+}
+
+case "$REPLICAS" in 1 | 3) ;; *) die "REPLICAS must be 1 or 3 (got $REPLICAS)" ;; esac
+
+# --- packages --------------------------------------------------------------------------------
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "interop-servers: installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+[ -d "$ROOT/node_modules" ] || (cd "$ROOT" && npm ci)
+
+# --- one run at a time: the run owns /etc/swift/swift.conf (same lock as interop-swift-proxy.sh) --
+exec 9>/tmp/sluice-interop.lock
+flock -w 300 9 || die "another interop run holds /tmp/sluice-interop.lock"
+
+WORK=$(mktemp -d /tmp/sluice-interop-servers.XXXXXX)
+PIDS=()
+CONF_BACKED_UP=no
+CONF_WRITTEN=no
+FAILED=0
+PASSED=0
+
+cleanup() {
+  local rc=$?
+  set +e
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  if [ "$CONF_BACKED_UP" = yes ]; then
+    as_root cp -p "$WORK/swift.conf.orig" "$SWIFT_CONF"
+  elif [ "$CONF_WRITTEN" = yes ]; then
+    as_root rm -f "$SWIFT_CONF"
+  fi
+  if [ "$rc" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
+    for f in "$WORK"/logs/*.log; do
+      [ -f "$f" ] || continue
+      log "----- last lines of $(basename "$f") -----"
+      tail -n 40 "$f" >&2
+    done
+  fi
+  if [ "${KEEP:-0}" = 1 ]; then log "interop-servers: kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+DEVICES=(sda sdb sdc)
+DEVICES=("${DEVICES[@]:0:$REPLICAS}")
+mkdir -p "$WORK/etc" "$WORK/logs" "$WORK/data" "$WORK/dl"
+for d in "${DEVICES[@]}"; do mkdir -p "$WORK/node/$d"; done
+
+# --- swift.conf: ours in /etc/swift (Swift's fixed location) and in the proxy's swift_dir -----------
+cat >"$WORK/etc/swift.conf" <<EOC
+[swift-hash]
+swift_hash_path_prefix = $HASH_PREFIX
+swift_hash_path_suffix = $HASH_SUFFIX
+
+[storage-policy:0]
+name = Policy-0
+default = yes
+EOC
+as_root mkdir -p /etc/swift
+if [ -e "$SWIFT_CONF" ]; then
+  cp -p "$SWIFT_CONF" "$WORK/swift.conf.orig"
+  CONF_BACKED_UP=yes
+fi
+CONF_WRITTEN=yes
+as_root cp "$WORK/etc/swift.conf" "$SWIFT_CONF"
+
+free_port() {
+  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+wait_for_line() { # file pattern pid seconds
+  local i
+  for i in $(seq $(($4 * 10))); do
+    if grep -Eq "$2" "$1" 2>/dev/null; then return 0; fi
+    kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+wait_for_health() { # url pid seconds
+  local i
+  for i in $(seq $(($3 * 10))); do
+    curl -sf "$1/healthcheck" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# --- the real Swift storage servers (Debian's, run in the foreground; spec §7) ------------------
+declare -A PORT
+SERVER_USER=$(id -un)
+for kind in account container object; do
+  PORT[$kind]=$(free_port)
+  cat >"$WORK/etc/$kind-server.conf" <<EOC
+[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = ${PORT[$kind]}
+workers = 0
+user = $SERVER_USER
+swift_dir = $WORK/etc
+devices = $WORK/node
+mount_check = false
+log_name = $kind-server
+log_level = INFO
+
+[pipeline:main]
+pipeline = healthcheck $kind-server
+
+[filter:healthcheck]
+use = egg:swift#healthcheck
+
+[app:$kind-server]
+use = egg:swift#$kind
+EOC
+done
+
+# Rings from Swift's own builder: one device per zone behind each server, every write fans out
+# to REPLICAS devices. rebalance exits 1 for warnings (e.g. a fresh, balanced ring), 2 on error.
+for kind in account container object; do
+  builder="$WORK/etc/$kind.builder"
+  swift-ring-builder "$builder" create 8 "$REPLICAS" 1 >/dev/null
+  z=0
+  for d in "${DEVICES[@]}"; do
+    z=$((z + 1))
+    swift-ring-builder "$builder" add "r1z$z-127.0.0.1:${PORT[$kind]}/$d" 1 >/dev/null
+  done
+  rc=0
+  swift-ring-builder "$builder" rebalance >"$WORK/logs/ring-$kind.log" 2>&1 || rc=$?
+  [ "$rc" -le 1 ] && [ -s "$WORK/etc/$kind.ring.gz" ] || { cat "$WORK/logs/ring-$kind.log" >&2; die "swift-ring-builder $kind rebalance failed ($rc)"; }
+done
+
+for kind in account container object; do
+  "$PY" "/usr/bin/swift-$kind-server" "$WORK/etc/$kind-server.conf" -v >"$WORK/logs/$kind-server.log" 2>&1 &
+  PIDS+=($!)
+  wait_for_health "http://127.0.0.1:${PORT[$kind]}" $! 60 || die "swift-$kind-server did not start"
+  log "interop-servers: swift-$kind-server (Swift 2.30) on port ${PORT[$kind]}"
+done
+
+# --- sluice's proxy alone, reading the Swift-built rings -----------------------------------------
+cat >"$WORK/etc/proxy-server.conf" <<EOC
+[DEFAULT]
+bind_ip = 127.0.0.1
+swift_dir = $WORK/etc
+
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth proxy-logging proxy-server
+
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+allow_account_management = true
+node_timeout = 10
+conn_timeout = 2
+
+[filter:tempauth]
+use = egg:swift#tempauth
+user_test_tester = testing .admin
+user_test2_tester2 = testing2
+
+[filter:catch_errors]
+use = egg:swift#catch_errors
+
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+
+[filter:healthcheck]
+use = egg:swift#healthcheck
+
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+
+[filter:cache]
+use = egg:swift#memcache
+
+[filter:listing_formats]
+use = egg:swift#listing_formats
+EOC
+node "$ROOT/bin/sluice.js" proxy --config "$WORK/etc/proxy-server.conf" --port 0 --workers 0 >"$WORK/logs/sluice-proxy.log" 2>&1 &
+PROXY_PID=$!
+PIDS+=("$PROXY_PID")
+wait_for_line "$WORK/logs/sluice-proxy.log" "listening on http://127.0.0.1:[0-9]+" "$PROXY_PID" 60 || die "sluice proxy did not start"
+PROXY=$(sed -nE 's#.*listening on (http://127\.0\.0\.1:[0-9]+).*#\1#p' "$WORK/logs/sluice-proxy.log" | head -n1)
+wait_for_health "$PROXY" "$PROXY_PID" 30 || die "sluice proxy not ready on $PROXY"
+log "interop-servers: sluice proxy on $PROXY, $REPLICAS replica(s), work dir $WORK"
+
+# --- checks -------------------------------------------------------------------------------------
+pass() { PASSED=$((PASSED + 1)); printf 'PASS %s\n' "$1"; }
+fail() { FAILED=$((FAILED + 1)); printf 'FAIL %s\n' "$1"; [ -z "${2:-}" ] || printf '     %s\n' "$2" | head -n 20; }
+
+# check NAME CMD...: passes when CMD exits 0; output kept in $OUT.
+OUT=
+check() {
+  local name=$1; shift
+  if OUT=$("$@" 2>&1); then pass "$name"; else fail "$name" "$OUT"; fi
+}
+# expect NAME EXPECTED ACTUAL
+expect() {
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected [$2] got [$3]"; fi
+}
+
+SW=(swift -A "$PROXY/auth/v1.0" -U test:tester -K testing)
+SW2=(swift -A "$PROXY/auth/v1.0" -U test2:tester2 -K testing2)
+
+printf 'hello, swift\n' >"$WORK/data/hello.txt"
+head -c $((5 * 1024 * 1024)) /dev/urandom >"$WORK/data/big.bin"
+
+check "container PUT (swift post smoke)" "${SW[@]}" post smoke
+cd "$WORK/data"
+check "object upload (hello.txt)" "${SW[@]}" upload smoke hello.txt
+check "object upload (5 MiB big.bin)" "${SW[@]}" upload smoke big.bin
+cd "$ROOT"
+
+check "container listing" "${SW[@]}" list smoke
+expect "container listing names" "$(printf 'big.bin\nhello.txt')" "$OUT"
+
+check "account listing" "${SW[@]}" list
+expect "account listing names" "smoke" "$OUT"
+
+check "object stat" "${SW[@]}" stat smoke hello.txt
+expect "object stat Content Length" "13" "$(sed -nE 's/^ *Content Length: *//p' <<<"$OUT")"
+expect "object stat ETag" "$(md5sum "$WORK/data/hello.txt" | cut -d' ' -f1)" "$(sed -nE 's/^ *ETag: *//p' <<<"$OUT")"
+
+check "container stat" "${SW[@]}" stat smoke
+expect "container stat Objects" "2" "$(sed -nE 's/^ *Objects: *//p' <<<"$OUT")"
+expect "container stat Bytes" "$((5 * 1024 * 1024 + 13))" "$(sed -nE 's/^ *Bytes: *//p' <<<"$OUT")"
+
+check "object download (big.bin)" "${SW[@]}" download smoke big.bin -o "$WORK/dl/big.bin"
+check "downloaded bytes match (cmp)" cmp "$WORK/data/big.bin" "$WORK/dl/big.bin"
+check "object download (hello.txt)" "${SW[@]}" download smoke hello.txt -o "$WORK/dl/hello.txt"
+check "downloaded hello.txt matches (cmp)" cmp "$WORK/data/hello.txt" "$WORK/dl/hello.txt"
+
+# TempAuth token for curl.
+AUTH_HEADERS=$(curl -s -D - -o /dev/null -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' "$PROXY/auth/v1.0" | tr -d '\r')
+TOKEN=$(sed -nE 's/^[Xx]-[Aa]uth-[Tt]oken: *//p' <<<"$AUTH_HEADERS")
+STORAGE_URL=$(sed -nE 's/^[Xx]-[Ss]torage-[Uu]rl: *//p' <<<"$AUTH_HEADERS")
+expect "TempAuth storage URL" "$PROXY/v1/AUTH_test" "$STORAGE_URL"
+
+# Swift's account object counts only move when a container server reports to the account: on
+# container PUT/DELETE (and by the container-updater daemon, not run here). A container PUT now
+# must report both objects and all their bytes.
+expect "container PUT on existing container is 202" "202" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "X-Auth-Token: $TOKEN" "$STORAGE_URL/smoke")"
+check "account stat after container report" "${SW[@]}" stat
+expect "account stat Objects" "2" "$(sed -nE 's/^ *Objects: *//p' <<<"$OUT")"
+expect "account stat Bytes" "$((5 * 1024 * 1024 + 13))" "$(sed -nE 's/^ *Bytes: *//p' <<<"$OUT")"
+
+check "account metadata set (swift post -m)" "${SW[@]}" post -m Color:blue -m 'Motto:café ☃'
+check "account stat" "${SW[@]}" stat
+expect "account stat Meta Color" "blue" "$(sed -nE 's/^ *Meta Color: *//p' <<<"$OUT")"
+expect "account stat Meta Motto (UTF-8)" "café ☃" "$(sed -nE 's/^ *Meta Motto: *//p' <<<"$OUT")"
+expect "account stat Containers" "1" "$(sed -nE 's/^ *Containers: *//p' <<<"$OUT")"
+
+check "container metadata and read ACL (swift post -r -m)" "${SW[@]}" post -r '.r:*,.rlistings' -m Kind:smoke smoke
+check "container stat after post" "${SW[@]}" stat smoke
+expect "container stat Read ACL" ".r:*,.rlistings" "$(sed -nE 's/^ *Read ACL: *//p' <<<"$OUT")"
+expect "container stat Meta Kind" "smoke" "$(sed -nE 's/^ *Meta Kind: *//p' <<<"$OUT")"
+
+
+expect "anonymous GET through .r:* container ACL" "200" \
+  "$(curl -s -o "$WORK/dl/anon.txt" -w '%{http_code}' "$STORAGE_URL/smoke/hello.txt")"
+
+# Sent with whitespace and unsorted keys; stored in the account server's sysmeta and given back
+# to the owner in canonical form (sorted keys, no whitespace), as Swift's format_acl_v2 does.
+check "X-Account-Access-Control set (swift post -H)" "${SW[@]}" post -H 'X-Account-Access-Control: { "read-only": ["test2"], "admin": ["nobody:none"] }'
+ACL=$(curl -s -I -H "X-Auth-Token: $TOKEN" "$STORAGE_URL" | tr -d '\r' | sed -nE 's/^[Xx]-[Aa]ccount-[Aa]ccess-[Cc]ontrol: *//p')
+expect "X-Account-Access-Control read back canonical (HEAD with token)" '{"admin":["nobody:none"],"read-only":["test2"]}' "$ACL"
+check "account stat shows the ACL to the owner" "${SW[@]}" stat
+expect "account stat Account-Access-Control" '{"admin":["nobody:none"],"read-only":["test2"]}' \
+  "$(sed -nE 's/^ *X-Account-Access-Control: *//p' <<<"$OUT")"
+ACL2=$(curl -s -I -H "X-Auth-Token: $(curl -s -o /dev/null -w '%header{x-auth-token}' -H 'X-Auth-User: test2:tester2' -H 'X-Auth-Key: testing2' "$PROXY/auth/v1.0")" "$STORAGE_URL" | tr -d '\r' | grep -ci '^x-account-access-control:' || true)
+expect "ACL header hidden from the read-only grantee" "0" "$ACL2"
+
+check "ACL grantee test2 lists the granted account" "${SW2[@]}" --os-storage-url "$STORAGE_URL" list smoke
+expect "ACL grantee listing names" "$(printf 'big.bin\nhello.txt')" "$OUT"
+if OUT=$("${SW2[@]}" --os-storage-url "$STORAGE_URL" upload smoke "$WORK/data/hello.txt" --object-name denied.txt 2>&1); then
+  fail "ACL grantee (read-only) cannot upload" "upload succeeded: $OUT"
+else
+  pass "ACL grantee (read-only) cannot upload"
+fi
+
+check "object delete (hello.txt)" "${SW[@]}" delete smoke hello.txt
+check "container listing after delete" "${SW[@]}" list smoke
+expect "container listing after delete" "big.bin" "$OUT"
+expect "deleted object GET is 404" "404" "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $TOKEN" "$STORAGE_URL/smoke/hello.txt")"
+
+check "container delete with contents (swift delete smoke)" "${SW[@]}" delete smoke
+check "account listing after delete" "${SW[@]}" list
+expect "account listing after delete" "" "$OUT"
+check "account stat after delete" "${SW[@]}" stat
+expect "account stat Containers after delete" "0" "$(sed -nE 's/^ *Containers: *//p' <<<"$OUT")"
+expect "account stat Objects after delete" "0" "$(sed -nE 's/^ *Objects: *//p' <<<"$OUT")"
+
+printf '%s passed, %s failed\n' "$PASSED" "$FAILED"
+[ "$FAILED" -eq 0 ]
