@@ -28,6 +28,21 @@ export const ZERO_TIMESTAMP = '0000000000.00000';
 /** Sysmeta that survives a container DELETE (Swift's delete_meta_whitelist). */
 const DELETE_META_KEEP = new Set(['x-container-sysmeta-shard-quoted-root', 'x-container-sysmeta-shard-root']);
 
+/**
+ * What was last reported to the account servers (Swift's reported_* columns) and where the
+ * account replicas were when the container was last PUT (the X-Account-* headers), for the
+ * container updater. Added by ALTER TABLE to DBs made before these columns existed.
+ */
+const REPORT_COLUMNS: [string, string][] = [
+  ['reported_put_timestamp', `TEXT NOT NULL DEFAULT '${ZERO_TIMESTAMP}'`],
+  ['reported_delete_timestamp', `TEXT NOT NULL DEFAULT '${ZERO_TIMESTAMP}'`],
+  ['reported_object_count', 'INTEGER NOT NULL DEFAULT 0'],
+  ['reported_bytes_used', 'INTEGER NOT NULL DEFAULT 0'],
+  ['account_hosts', "TEXT NOT NULL DEFAULT ''"],
+  ['account_devices', "TEXT NOT NULL DEFAULT ''"],
+  ['account_partition', "TEXT NOT NULL DEFAULT ''"],
+];
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS container_info (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -39,7 +54,8 @@ CREATE TABLE IF NOT EXISTS container_info (
   status TEXT NOT NULL DEFAULT '',
   status_changed_at TEXT NOT NULL,
   storage_policy_index INTEGER NOT NULL,
-  db_id TEXT NOT NULL
+  db_id TEXT NOT NULL,
+  ${REPORT_COLUMNS.map(([name, def]) => `${name} ${def}`).join(',\n  ')}
 );
 CREATE TABLE IF NOT EXISTS policy_stat (
   storage_policy_index INTEGER PRIMARY KEY,
@@ -86,6 +102,26 @@ export interface ObjectUpdate {
   deleted: boolean;
   ctypeTimestamp?: string;
   metaTimestamp?: string;
+}
+
+/** Stats as sent to the account servers (what Swift's `reported` records). */
+export interface ReportedStats {
+  putTimestamp: string;
+  deleteTimestamp: string;
+  objectCount: number;
+  bytesUsed: number;
+}
+
+/** What the container updater needs to decide on and send one report. */
+export interface ReportState extends ReportedStats {
+  account: string;
+  container: string;
+  storagePolicyIndex: number;
+  reported: ReportedStats;
+  /** The X-Account-Host / -Device / -Partition of the container's last PUT ('' if none). */
+  accountHosts: string;
+  accountDevices: string;
+  accountPartition: string;
 }
 
 interface ObjectRow {
@@ -191,6 +227,23 @@ interface InfoRow {
   bytes_used: number | null;
 }
 
+interface ReportRow {
+  account: string;
+  container: string;
+  put_timestamp: string;
+  delete_timestamp: string;
+  storage_policy_index: number;
+  object_count: number | null;
+  bytes_used: number | null;
+  reported_put_timestamp: string;
+  reported_delete_timestamp: string;
+  reported_object_count: number;
+  reported_bytes_used: number;
+  account_hosts: string;
+  account_devices: string;
+  account_partition: string;
+}
+
 export class ContainerBroker {
   readonly metadata: MetadataTable;
   private readonly stmts;
@@ -234,11 +287,32 @@ export class ContainerBroker {
            status_changed_at = CASE WHEN status_changed_at < ? THEN ? ELSE status_changed_at END
          WHERE storage_policy_index <> ?`,
       ),
+      reportState: db.prepare<[], ReportRow>(
+        `SELECT ci.account, ci.container, ci.put_timestamp, ci.delete_timestamp, ci.storage_policy_index,
+                ps.object_count, ps.bytes_used, ci.reported_put_timestamp, ci.reported_delete_timestamp,
+                ci.reported_object_count, ci.reported_bytes_used, ci.account_hosts, ci.account_devices, ci.account_partition
+         FROM container_info ci LEFT JOIN policy_stat ps ON ps.storage_policy_index = ci.storage_policy_index
+         WHERE ci.id = 1`,
+      ),
+      reported: db.prepare<[string, string, number, number]>(
+        `UPDATE container_info SET reported_put_timestamp = ?, reported_delete_timestamp = ?,
+           reported_object_count = ?, reported_bytes_used = ? WHERE id = 1`,
+      ),
+      accountTargets: db.prepare<[string, string, string]>(
+        'UPDATE container_info SET account_hosts = ?, account_devices = ?, account_partition = ? WHERE id = 1',
+      ),
       markDeleted: db.prepare<[string, string, string]>(
         `UPDATE container_info SET delete_timestamp = ?, status = 'DELETED', status_changed_at = ?
          WHERE delete_timestamp < ?`,
       ),
     };
+  }
+
+  /** Adds the report columns to a DB created before they existed. */
+  private static migrate(db: Db): void {
+    const cols = db.pragma('table_info(container_info)') as { name: string }[];
+    const have = new Set(cols.map((c) => c.name));
+    for (const [name, def] of REPORT_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE container_info ADD COLUMN ${name} ${def}`);
   }
 
   /** The broker of an existing, initialised container DB, or undefined. */
@@ -256,6 +330,7 @@ export class ContainerBroker {
     const db = openDb(path, create);
     try {
       db.exec(SCHEMA);
+      ContainerBroker.migrate(db);
       return new ContainerBroker(db, path);
     } catch (err) {
       db.close();
@@ -367,6 +442,55 @@ export class ContainerBroker {
       this.stmts.addStat.run(merged.storage_policy_index, 1 - merged.deleted, merged.size);
       return true;
     });
+  }
+
+  /** The container's current stats next to what was last reported (undefined if uninitialised). */
+  reportState(): ReportState | undefined {
+    const r = this.stmts.reportState.get();
+    if (!r) return undefined;
+    return {
+      account: r.account,
+      container: r.container,
+      putTimestamp: r.put_timestamp,
+      deleteTimestamp: r.delete_timestamp,
+      objectCount: r.object_count ?? 0,
+      bytesUsed: r.bytes_used ?? 0,
+      storagePolicyIndex: r.storage_policy_index,
+      reported: {
+        putTimestamp: r.reported_put_timestamp,
+        deleteTimestamp: r.reported_delete_timestamp,
+        objectCount: r.reported_object_count,
+        bytesUsed: r.reported_bytes_used,
+      },
+      accountHosts: r.account_hosts,
+      accountDevices: r.account_devices,
+      accountPartition: r.account_partition,
+    };
+  }
+
+  /**
+   * Swift's container updater test: the account has not yet seen this container's latest
+   * put/delete timestamps, object count or bytes. A container that was never PUT (auto-created
+   * by a row update) has no stats worth reporting, as in Swift.
+   */
+  static needsReport(s: ReportState): boolean {
+    if (s.putTimestamp === ZERO_TIMESTAMP) return false;
+    return (
+      s.putTimestamp > s.reported.putTimestamp ||
+      s.deleteTimestamp > s.reported.deleteTimestamp ||
+      s.objectCount !== s.reported.objectCount ||
+      s.bytesUsed !== s.reported.bytesUsed
+    );
+  }
+
+  /** Records stats a majority of account replicas accepted (Swift's `reported`). */
+  markReported(stats: ReportedStats): void {
+    this.stmts.reported.run(stats.putTimestamp, stats.deleteTimestamp, stats.objectCount, stats.bytesUsed);
+  }
+
+  /** Remembers the account replicas a container PUT named, for reports when there is no account ring. */
+  setAccountTargets(hosts: string, devices: string, partition: string): void {
+    this.stmts.accountTargets.run(hosts, devices, partition);
   }
 
   /** The stored row of one object (tombstones included); for tests and tools. */

@@ -9,10 +9,15 @@
  * would leave a half-applied change behind (metadata rejected after the container was created,
  * malformed account-update headers noticed after the DB changed), sluice validates first or
  * rolls the transaction back instead.
+ *
+ * Account stats: container PUT/DELETE report to the account replicas named in X-Account-*
+ * (Swift's account_update); everything else (object-row updates, POST, failed updates) is
+ * reported by the container updater running inside this server (updater.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Agent, request as undiciRequest } from 'undici';
-import { ContainerBroker, extractSwiftBytes, ZERO_TIMESTAMP, type ContainerInfo, type ListedObject } from './broker';
+import { Agent } from 'undici';
+import { ContainerBroker, extractSwiftBytes, ZERO_TIMESTAMP, type ContainerInfo, type ListedObject, type ReportedStats } from './broker';
+import { ContainerUpdater, reportLanded, sendAccountUpdates, type AccountTarget } from './updater';
 import { checkDevice, header, headerBytes, HttpError, listen, requireTimestamp, send, type ResponseHeaders, type RunningServer } from '../common/http';
 import { dbPath, DbCache } from '../common/db';
 import { parseListingParams } from '../common/listing';
@@ -30,6 +35,23 @@ export interface ContainerServerOptions extends StorageServerOptions {
   allowVersions?: boolean;
   /** Hosts X-Container-Sync-To may name (Swift's allowed_sync_hosts, default 127.0.0.1). */
   allowedSyncHosts?: string[];
+  /**
+   * Seconds from an object-row update to the report of the container's new stats to its
+   * account (changes within the window are coalesced into one report). Default 1.
+   */
+  accountUpdateDelay?: number;
+  /**
+   * Seconds between container updater sweeps, which also retry failed reports (Swift's
+   * container-updater `interval`, default 300). 0 disables the updater, sweeps and prompt
+   * reports alike (tests that count account updates).
+   */
+  updaterInterval?: number;
+  /** Containers the updater reports at once (default 4). */
+  updaterConcurrency?: number;
+}
+
+export interface RunningContainerServer extends RunningServer {
+  updater: ContainerUpdater;
 }
 
 const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to'];
@@ -187,11 +209,6 @@ function respHeaders(info: ContainerInfo | undefined, deleted: boolean): Respons
   return h;
 }
 
-interface AccountTarget {
-  host: string;
-  device: string;
-}
-
 class ContainerServer {
   readonly conf: SwiftConf;
   private readonly saveHeaders: Set<string>;
@@ -200,6 +217,7 @@ class ContainerServer {
   private readonly agent: Agent;
   private readonly connTimeoutMs: number;
   private readonly nodeTimeoutMs: number;
+  readonly updater: ContainerUpdater;
 
   constructor(private readonly opts: ContainerServerOptions) {
     this.conf = opts.swiftConf ?? loadSwiftConf(opts.swiftDir);
@@ -213,9 +231,23 @@ class ContainerServer {
       bodyTimeout: this.nodeTimeoutMs,
       keepAliveTimeout: 4_000,
     });
+    this.updater = new ContainerUpdater({
+      devices: opts.devices,
+      swiftDir: opts.swiftDir,
+      hash: this.conf.hash,
+      dispatcher: this.agent,
+      timeoutMs: this.connTimeoutMs + this.nodeTimeoutMs,
+      accountUpdateDelay: opts.accountUpdateDelay ?? 1,
+      interval: opts.updaterInterval ?? 300,
+      concurrency: Math.max(1, opts.updaterConcurrency ?? 4),
+      withBroker: (file, fn) => this.withBroker(file, fn),
+      log: (msg) => this.log(msg),
+    });
+    this.updater.start();
   }
 
   async close(): Promise<void> {
+    await this.updater.close();
     this.brokers.clear();
     await this.agent.close().catch(() => undefined);
   }
@@ -269,6 +301,22 @@ class ContainerServer {
     const b = ContainerBroker.open(file);
     if (b) this.brokers.set(file, b);
     return b;
+  }
+
+  /**
+   * Runs fn on the DB at `file`: the cached handle if there is one, else a handle opened for
+   * fn alone, so the updater's sweep over every DB does not churn the request path's cache.
+   */
+  private withBroker<T>(file: string, fn: (b: ContainerBroker) => T): T | undefined {
+    const cached = this.brokers.get(file);
+    if (cached) return cached.initialized() ? fn(cached) : undefined;
+    const b = ContainerBroker.open(file);
+    if (!b) return undefined;
+    try {
+      return fn(b);
+    } finally {
+      b.close();
+    }
   }
 
   /** A handle on the container's DB file, creating the file (not the container) if needed. */
@@ -366,6 +414,12 @@ class ContainerServer {
     return broker;
   }
 
+  /** Where the container updater reports when there is no account ring: the latest replicas named. */
+  private rememberAccountTargets(broker: ContainerBroker, targets: AccountTarget[], partition: string): void {
+    if (targets.length === 0) return;
+    broker.setAccountTargets(targets.map((t) => t.host).join(','), targets.map((t) => t.device).join(','), partition);
+  }
+
   private accountTargets(req: IncomingMessage): { targets: AccountTarget[]; partition: string } {
     const hosts = (header(req, 'x-account-host') ?? '').split(',').map((s) => s.trim());
     const devices = (header(req, 'x-account-device') ?? '').split(',').map((s) => s.trim());
@@ -378,13 +432,18 @@ class ContainerServer {
 
   /**
    * Reports the container's stats to each account replica (Swift's account_update), in
-   * parallel, each bounded by conn_timeout + node_timeout. Returns 404 when every replica
-   * answered 404, so the proxy learns the account is gone; other failures are only logged
-   * (Swift leaves them to the container updater).
+   * parallel, each bounded by conn_timeout + node_timeout. `notFound` when every replica
+   * answered 404, so the proxy learns the account is gone. When a majority accepted, the
+   * stats are recorded as reported; otherwise the container updater retries (Swift leaves
+   * such failures to its container-updater sweep).
    */
-  private async accountUpdate(req: IncomingMessage, p: ContainerPath, broker: ContainerBroker, targets: AccountTarget[], partition: string): Promise<boolean> {
-    if (targets.length === 0) return false;
+  private async accountUpdate(req: IncomingMessage, p: ContainerPath, broker: ContainerBroker, targets: AccountTarget[], partition: string): Promise<{ notFound: boolean }> {
+    if (targets.length === 0) {
+      this.updater.changed(broker.path);
+      return { notFound: false };
+    }
     const info = broker.info();
+    const sent: ReportedStats = { putTimestamp: info.putTimestamp, deleteTimestamp: info.deleteTimestamp, objectCount: info.objectCount, bytesUsed: info.bytesUsed };
     const headers: Record<string, string> = {
       'X-Put-Timestamp': info.putTimestamp,
       'X-Delete-Timestamp': info.deleteTimestamp,
@@ -396,35 +455,21 @@ class ContainerServer {
       Referer: `${req.method} http://${header(req, 'host') ?? '-'}${req.url ?? ''}`,
     };
     if ((header(req, 'x-account-override-deleted') ?? 'no').toLowerCase() === 'yes') headers['X-Account-Override-Deleted'] = 'yes';
-    const results = await Promise.all(
-      targets.map(async (t) => {
-        const sep = t.host.lastIndexOf(':');
-        const ip = sep < 0 ? '' : t.host.slice(0, sep).replace(/^\[(.*)\]$/, '$1');
-        const port = sep < 0 ? '' : t.host.slice(sep + 1);
-        if (!ip || !/^\d+$/.test(port)) {
-          this.log(`ERROR account update failed with ${t.host}/${t.device}: bad account host`);
-          return 0;
-        }
-        const target = `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${pyQuote(`/${t.device}/${partition}/${p.account}/${p.container}`)}`;
-        try {
-          const resp = await undiciRequest(target, {
-            method: 'PUT',
-            headers,
-            dispatcher: this.agent,
-            signal: AbortSignal.timeout(this.connTimeoutMs + this.nodeTimeoutMs),
-          });
-          await resp.body.dump();
-          if (resp.statusCode < 200 || resp.statusCode >= 300) {
-            if (resp.statusCode !== 404) this.log(`ERROR Account update failed with ${ip}:${port}/${t.device} (will retry later): Response ${resp.statusCode}`);
-          }
-          return resp.statusCode;
-        } catch (err) {
-          this.log(`ERROR account update failed with ${ip}:${port}/${t.device} (will retry later): ${(err as Error).message}`);
-          return 0;
-        }
-      }),
-    );
-    return results.every((s) => s === 404);
+    const statuses = await sendAccountUpdates({
+      targets,
+      partition,
+      account: p.account,
+      container: p.container,
+      headers,
+      dispatcher: this.agent,
+      timeoutMs: this.connTimeoutMs + this.nodeTimeoutMs,
+      log: (msg) => this.log(msg),
+    });
+    // The handle may have been evicted from the cache while the update was in flight.
+    const file = broker.path;
+    if (reportLanded(statuses)) this.withBroker(file, (b) => b.markReported(sent));
+    else this.updater.changed(file);
+    return { notFound: statuses.every((s) => s === 404) };
   }
 
   private log(msg: string): void {
@@ -538,7 +583,8 @@ class ContainerServer {
       this.applyMetadata(broker, meta);
       return recreated;
     });
-    if (await this.accountUpdate(req, p, broker, targets, partition)) return send(req, res, 404);
+    this.rememberAccountTargets(broker, targets, partition);
+    if ((await this.accountUpdate(req, p, broker, targets, partition)).notFound) return send(req, res, 404);
     send(req, res, created ? 201 : 202, { headers: { [POLICY_HEADER]: String(broker.storagePolicyIndex) } });
   }
 
@@ -562,7 +608,7 @@ class ContainerServer {
     const ctypeTimestamp = optTs('x-content-type-timestamp');
     const metaTimestamp = optTs('x-meta-timestamp');
     const broker = this.rowBroker(req, p, ts, policy);
-    broker.putObject({
+    const changed = broker.putObject({
       name: p.object!,
       storagePolicyIndex: policy,
       timestamp: ts.internal,
@@ -573,6 +619,7 @@ class ContainerServer {
       ctypeTimestamp,
       metaTimestamp,
     });
+    if (changed) this.updater.changed(broker.path);
     send(req, res, 201);
   }
 
@@ -588,6 +635,8 @@ class ContainerServer {
       broker.updatePutTimestamp(ts.internal);
       this.applyMetadata(broker, meta);
     });
+    // A newer put timestamp is news for the account too (Swift's updater reports it).
+    this.updater.changed(broker.path);
     send(req, res, 204);
   }
 
@@ -598,7 +647,7 @@ class ContainerServer {
     const policy = this.requestedPolicy(req) ?? 0;
     if (p.object) {
       const broker = this.rowBroker(req, p, ts, policy);
-      broker.putObject({
+      const changed = broker.putObject({
         name: p.object,
         storagePolicyIndex: policy,
         timestamp: ts.internal,
@@ -607,6 +656,7 @@ class ContainerServer {
         etag: 'noetag',
         deleted: true,
       });
+      if (changed) this.updater.changed(broker.path);
       return send(req, res, 204);
     }
     const { targets, partition } = this.accountTargets(req);
@@ -619,10 +669,14 @@ class ContainerServer {
       broker.deleteDb(ts.internal);
       return existed;
     });
+    this.rememberAccountTargets(broker, targets, partition);
     // A DELETE older than the last PUT clears older metadata (last writer wins) but the
     // container stays: 409, as Swift.
-    if (!broker.isDeleted()) return send(req, res, 409);
-    if (await this.accountUpdate(req, p, broker, targets, partition)) return send(req, res, 404);
+    if (!broker.isDeleted()) {
+      this.updater.changed(broker.path);
+      return send(req, res, 409);
+    }
+    if ((await this.accountUpdate(req, p, broker, targets, partition)).notFound) return send(req, res, 404);
     send(req, res, existed ? 204 : 404);
   }
 }
@@ -637,12 +691,18 @@ function decodeUtf8Header(v: string): string {
   }
 }
 
-export async function startContainerServer(opts: ContainerServerOptions): Promise<RunningServer> {
+export async function startContainerServer(opts: ContainerServerOptions): Promise<RunningContainerServer> {
   const server = new ContainerServer(opts);
-  return listen((req, res) => server.handle(req, res), {
-    host: opts.host ?? '127.0.0.1',
-    port: opts.port ?? 0,
-    name: 'container-server',
-    onClose: () => server.close(),
-  });
+  try {
+    const running = await listen((req, res) => server.handle(req, res), {
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port ?? 0,
+      name: 'container-server',
+      onClose: () => server.close(),
+    });
+    return { ...running, updater: server.updater };
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
 }

@@ -18,7 +18,9 @@ const fresh = () => `/sda/7/AUTH_t/c${++n}`;
 
 beforeAll(async () => {
   devices = makeDevices(['sda']);
-  server = await startContainerServer({ devices: devices.dir, swiftConf: conf });
+  // The updater is off here: these tests count the account updates requests cause themselves
+  // (test/servers/container/updater.test.ts covers the updater).
+  server = await startContainerServer({ devices: devices.dir, swiftConf: conf, updaterInterval: 0 });
 });
 afterAll(async () => {
   await server.close();
@@ -541,7 +543,7 @@ describe('account updates', () => {
 
   it('does not hang on an unresponsive account server', async () => {
     const d = makeDevices(['sda']);
-    const quick = await startContainerServer({ devices: d.dir, swiftConf: conf, nodeTimeout: 0.3, connTimeout: 0.2 });
+    const quick = await startContainerServer({ devices: d.dir, swiftConf: conf, nodeTimeout: 0.3, connTimeout: 0.2, updaterInterval: 0 });
     try {
       const r = await call(quick.url, 'PUT', '/sda/1/a/c', {
         'X-Timestamp': ts(),
@@ -571,7 +573,7 @@ describe('with the real account server', () => {
       const c = '/sda/7/AUTH_real/box';
       expect((await put(c, upd)).status).toBe(201);
       await row(`${c}/o1`, 40);
-      // Row updates do not report by themselves (Swift's container updater does); a PUT does.
+      // With the updater off, row updates do not report by themselves; a PUT does.
       expect((await put(c, upd)).status).toBe(202);
       const h = await call(account.url, 'HEAD', acct);
       expect(h.headers['x-account-container-count']).toBe('1');
