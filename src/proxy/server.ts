@@ -3,7 +3,7 @@
  * target and ordered headers) reaches the pipeline as the `incoming` binding.
  */
 import { createAdaptorServer } from '@hono/node-server';
-import type { Server } from 'node:http';
+import { ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildProxyApp } from './app';
@@ -11,6 +11,19 @@ import { loadProxyConfig, intOption, type ProxyConfig } from './config';
 import { createProxyState, type ProxyState, type Rings } from './state';
 import type { SwiftConf } from '../common/swift-conf';
 import type { SharedCache } from './info-cache';
+
+/**
+ * Node 20's ServerResponse.flushHeaders() sends the header block as UTF-8, so header values
+ * holding raw UTF-8 bytes (latin-1 strings, e.g. `X-Object-Meta-*: café`) go out encoded twice.
+ * @hono/node-server flushes headers before a streamed body whose first chunk is not ready yet,
+ * which is how object GETs are sent. Flushing with an empty Buffer write keeps the header block
+ * latin-1, byte for byte.
+ */
+export class Latin1HeaderResponse extends ServerResponse {
+  override flushHeaders(): void {
+    this.write(Buffer.alloc(0));
+  }
+}
 
 export interface ProxyServerOptions {
   /** Parsed configuration, or a path to proxy-server.conf; neither: built-in defaults. */
@@ -40,7 +53,7 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
   const app = buildProxyApp(config, state, { logger: opts.logger, accessLogger: opts.accessLogger });
   const server = createAdaptorServer({
     fetch: app.fetch,
-    serverOptions: { maxHeaderSize: 256 * 1024, keepAliveTimeout: 30_000, requestTimeout: 0 },
+    serverOptions: { maxHeaderSize: 256 * 1024, keepAliveTimeout: 30_000, requestTimeout: 0, ServerResponse: Latin1HeaderResponse as typeof ServerResponse },
   }) as Server;
   const host = opts.host ?? config.defaults.bind_ip ?? '127.0.0.1';
   const port = opts.port ?? intOption(config.defaults, 'bind_port', 8080);

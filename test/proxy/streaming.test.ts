@@ -127,3 +127,17 @@ describe('large objects', () => {
     expect(r.headers['content-range']).toBe(`bytes ${SIZE - 10}-${SIZE - 1}/${SIZE}`);
   });
 });
+
+describe('UTF-8 header values on streamed responses', () => {
+  it('returns object metadata bytes unchanged on GET as on HEAD', async () => {
+    // Header values travel as raw UTF-8 bytes (latin-1 strings in Node); a Buffer body keeps
+    // Node's client from re-encoding the header block as UTF-8.
+    const cafe = Buffer.from('café ☕', 'utf8').toString('latin1');
+    const put = await call(url, 'PUT', `/v1/${a}/c/utf8meta`, { 'x-object-meta-drink': cafe, 'content-length': '2' }, { body: Buffer.from('hi') });
+    expect(put.status).toBe(201);
+    for (const method of ['HEAD', 'GET']) {
+      const r = await call(url, method, `/v1/${a}/c/utf8meta`);
+      expect(Buffer.from(r.headers['x-object-meta-drink'] as string, 'latin1').toString('utf8'), method).toBe('café ☕');
+    }
+  });
+});
