@@ -51,7 +51,7 @@ bind_ip = 127.0.0.1
 bind_port = 8080
 
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth copy versioned_writes symlink proxy-logging proxy-server
 
 [app:proxy-server]
 use = egg:swift#proxy
@@ -82,6 +82,16 @@ use = egg:swift#listing_formats
 use = egg:swift#tempauth
 reseller_prefix = AUTH, SERVICE
 SERVICE_require_group = service
+
+[filter:copy]
+use = egg:swift#copy
+
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+allow_versioned_writes = true
+
+[filter:symlink]
+use = egg:swift#symlink
 `;
 
 /** Writes swift.conf with a fresh random hash suffix, once: changing it would orphan all data. */

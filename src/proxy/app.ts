@@ -1,8 +1,9 @@
 /**
  * Assembles the proxy: the `[pipeline:main]` filters in order, then the proxy application.
  * As in Swift, the required filters are inserted when missing (catch_errors first, gatekeeper
- * right after it, listing_formats before auth), and a pipeline naming a filter sluice does not
- * have is a start-up error that names it.
+ * right after it, listing_formats before auth, copy after auth), and a pipeline naming a filter
+ * sluice does not have is a start-up error that names it. Each filter gets `app`, which runs
+ * subrequests through the filters after it and the proxy application (Swift's `self.app`).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import pino, { type Logger } from 'pino';
@@ -17,11 +18,17 @@ import { listingFormats } from '../middleware/listing-formats';
 import { proxyLogging } from '../middleware/proxy-logging';
 import { infoCacheFilter } from '../middleware/cache';
 import { tempauthFilter } from '../middleware/tempauth/index';
+import { copyFilter } from '../middleware/copy';
+import { symlink } from '../middleware/symlink';
+import { versionedWrites } from '../middleware/versioned-writes';
+import { pipelineSubrequest, type Subrequest } from './subrequest';
 
 export interface FilterContext {
   state: ProxyState;
   logger: Logger;
   accessLogger: Logger;
+  /** Runs subrequests through the filters after this one and the proxy application (Swift's `self.app`). */
+  app: Subrequest;
 }
 
 export type FilterFactory = (conf: Section, ctx: FilterContext) => MiddlewareHandler<ProxyEnv>;
@@ -35,6 +42,9 @@ export const FILTERS: Record<string, FilterFactory> = {
   cache: (conf, ctx) => infoCacheFilter(conf, ctx.state),
   listing_formats: () => listingFormats(),
   tempauth: tempauthFilter,
+  copy: copyFilter,
+  symlink: (conf, ctx) => symlink(conf, ctx.state, ctx.app),
+  versioned_writes: (conf, ctx) => versionedWrites(conf, ctx.state, ctx.app),
 };
 
 export function filterKey(name: string): string {
@@ -56,6 +66,18 @@ export function effectivePipeline(pipeline: string[]): string[] {
     const after = Math.max(...['catch_errors', 'gatekeeper', 'proxy_logging', 'cache'].map((f) => filters.indexOf(f)));
     filters.splice(after + 1, 0, 'listing_formats');
   }
+  // Swift puts copy after auth (and staticweb), so its subrequests are authorized, and before
+  // the quota, large-object and versioning filters, so those see the copy's GET and PUT.
+  if (!filters.includes('copy')) {
+    const after = Math.max(-1, ...['staticweb', 'tempauth', 'keystoneauth', 'catch_errors', 'gatekeeper', 'proxy_logging'].map((f) => filters.indexOf(f)));
+    filters.splice(after + 1, 0, 'copy');
+  }
+  // versioned_writes is required too (swift/proxy/server.py), after auth and copy; without
+  // allow_versioned_writes it only honours a container server's legacy `versions`.
+  if (!filters.includes('versioned_writes')) {
+    const after = Math.max(-1, ...['slo', 'dlo', 'copy', 'staticweb', 'tempauth', 'keystoneauth', 'catch_errors', 'gatekeeper', 'proxy_logging'].map((f) => filters.indexOf(f)));
+    filters.splice(after + 1, 0, 'versioned_writes');
+  }
   return [...filters, app];
 }
 
@@ -66,21 +88,25 @@ export interface BuildOptions {
 
 export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: BuildOptions = {}): Hono<ProxyEnv> {
   const logger = opts.logger ?? pino({ name: 'proxy-server' });
-  const ctx: FilterContext = { state, logger, accessLogger: opts.accessLogger ?? logger.child({ log_route: 'proxy-access' }) };
+  const ctx = { state, logger, accessLogger: opts.accessLogger ?? logger.child({ log_route: 'proxy-access' }) };
   const pipeline = effectivePipeline(config.pipeline);
   const appName = pipeline[pipeline.length - 1]!;
   if (filterKey(appName) !== 'proxy_server') throw new ConfigError(`${config.source}: the pipeline must end with proxy-server, not "${appName}"`);
   const app = new Hono<ProxyEnv>();
-  for (const name of pipeline.slice(0, -1)) {
+  const handlers: MiddlewareHandler<ProxyEnv>[] = [];
+  const proxyApp = proxyServer(state);
+  pipeline.slice(0, -1).forEach((name, i) => {
     const factory = FILTERS[filterKey(name)];
     if (!factory) throw new ConfigError(`${config.source}: unknown filter "${name}" in [pipeline:main]`);
     const conf = config.filters[name] ?? config.filters[name.replace(/_/g, '-')] ?? { ...config.defaults };
-    app.use('*', factory(conf, ctx));
-  }
+    const handler = factory(conf, { ...ctx, app: pipelineSubrequest(() => [...handlers.slice(i + 1), proxyApp]) });
+    handlers.push(handler);
+    app.use('*', handler);
+  });
   // catch_errors turns errors into Swift's 500; Hono must not answer (or print) them itself.
   app.onError((err) => {
     throw err;
   });
-  app.all('*', proxyServer(state));
+  app.all('*', proxyApp);
   return app;
 }

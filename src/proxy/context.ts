@@ -53,6 +53,11 @@ export interface ProxyVariables {
   authorizeOverride: boolean;
   /** Set by internal subrequests: skip authorization (Swift's pre-authenticated requests). */
   preAuthenticated: boolean;
+  /**
+   * Only on internal subrequests (src/proxy/subrequest.ts): their request target (raw path and
+   * query), read by rawPathOf/rawQueryOf in place of the client's request line.
+   */
+  rawTarget: string | undefined;
 }
 
 export type ProxyEnv = { Bindings: HttpBindings; Variables: ProxyVariables };

@@ -24,13 +24,13 @@ export interface Controller {
 
 /** Raw path of the request as the client sent it (never normalised by a URL parser). */
 export function rawPathOf(c: ProxyContext): string {
-  const url = c.env?.incoming?.url ?? new URL(c.req.url).pathname;
+  const url = c.get('rawTarget') ?? c.env?.incoming?.url ?? new URL(c.req.url).pathname;
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
 }
 
 export function rawQueryOf(c: ProxyContext): string {
-  const url = c.env?.incoming?.url ?? c.req.url;
+  const url = c.get('rawTarget') ?? c.env?.incoming?.url ?? c.req.url;
   const q = url.indexOf('?');
   return q < 0 ? '' : url.slice(q + 1);
 }

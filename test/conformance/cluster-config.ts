@@ -1,14 +1,14 @@
 /**
  * proxy-server.conf of the cluster the conformance scenarios were recorded on (conformance
  * README): TempAuth with prefixes AUTH and SERVICE, SERVICE_require_group = service, account
- * management and autocreate on.
+ * management and autocreate on; versioned_writes (X-Versions-Location enabled) and symlink.
  */
 export const CONFORMANCE_PROXY_CONF = `
 [DEFAULT]
 bind_ip = 127.0.0.1
 
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth versioned_writes symlink proxy-logging proxy-server
 
 [app:proxy-server]
 account_autocreate = true
@@ -20,6 +20,9 @@ allow_account_management = true
 [filter:proxy-logging]
 [filter:cache]
 [filter:listing_formats]
+[filter:versioned_writes]
+allow_versioned_writes = true
+[filter:symlink]
 
 [filter:tempauth]
 use = egg:swift#tempauth

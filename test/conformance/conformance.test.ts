@@ -14,19 +14,6 @@ import { applyPatch, SLUICE_EXPECTATIONS } from './sluice-expectations';
  * (it.fails), so one that starts passing fails the suite until it is taken off this list.
  */
 const PENDING: Record<string, string> = {
-  'perm-tester3-acl-admin': 'COPY (copy middleware, issue 5)',
-  'perm-tester3-acl-read-write': 'COPY (copy middleware, issue 5)',
-  'perm-tester3-acl-read-only': 'COPY (copy middleware, issue 5)',
-  'perm-tester3-acl-none': 'COPY (copy middleware, issue 5)',
-  'perm-test2-acl-admin': 'COPY (copy middleware, issue 5)',
-  'perm-test2-acl-read-only': 'COPY (copy middleware, issue 5)',
-  'perm-anonymous-acl-grants-others': 'COPY (copy middleware, issue 5)',
-  'perm-anonymous-with-admin-acl-for-others': 'COPY (copy middleware, issue 5)',
-  'cacl-write-only': 'COPY and X-Copy-From (copy middleware, issue 5)',
-  'cacl-read-write-copy': 'COPY and X-Copy-From (copy middleware, issue 5)',
-  'api-copy': 'COPY and X-Copy-From (copy middleware, issue 5)',
-  'gk-forged-versions-sysmeta-not-effective': 'X-Versions-Location (versioned_writes middleware)',
-  'gk-forged-symlink-sysmeta-not-effective': 'symlinks (symlink middleware)',
 };
 
 let cluster: TestCluster;

@@ -1,0 +1,293 @@
+/**
+ * copy (Swift's server-side copy, a required filter placed after auth): `COPY` with
+ * `Destination` (and `Destination-Account`), and `PUT` with `X-Copy-From` (and
+ * `X-Copy-From-Account`). A COPY is rewritten into the equivalent PUT, as Swift does.
+ *
+ * The source is read with a GET subrequest and its body streamed, never buffered, into a PUT
+ * subrequest of the destination. Both carry the client's identity and run through the rest of
+ * the pipeline, so the proxy authorizes the GET as a read (container read ACL) and the PUT as a
+ * write (container write ACL): a copy needs both, and a write-only user gets 403.
+ *
+ * Metadata: the destination keeps the source's user metadata, sysmeta and other object headers
+ * (Content-Disposition, X-Delete-At, ...), overridden by those of the request; with
+ * `X-Fresh-Metadata: true` only the source's sysmeta is kept. The source's Content-Type is
+ * kept unless the request sets one. The source's ETag is sent along (when the whole object was
+ * read), so the object servers verify what they store.
+ *
+ * sluice differences from Swift 2.30.1:
+ *  - the source GET reads the first replica that answers: sluice's object GET has no
+ *    X-Newest yet (Swift's copy asks for the newest replica);
+ *  - a PUT with X-Copy-From and a non-numeric Content-Length gets the proxy's 400 "Invalid
+ *    Content-Length" (Swift answers 500);
+ *  - a source answer without Content-Length is refused with 413 only when it is a success
+ *    (redirects and errors are passed on);
+ *  - no SLO/DLO manifest handling (`?multipart-manifest=get`) until those filters exist.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { FilterFactory } from '../proxy/app';
+import type { ProxyContext, ProxyEnv } from '../proxy/context';
+import { RequestHeaders } from '../proxy/request-headers';
+import { replaceResponse, swiftResponse } from '../proxy/response';
+import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
+import { quoteWsgi, unquoteWsgi, type Subrequest } from '../proxy/subrequest';
+import { splitPath } from '../common/path';
+import { isSysMeta, isUserMeta, OBJECT_TRANSIENT_SYSMETA_PREFIX } from '../common/headers';
+import { configTrue } from '../common/swift-conf';
+
+/** Source headers never carried over to the destination (they describe the source's data or time). */
+const EXCLUDED_SOURCE_HEADERS = new Set(['x-static-large-object', 'x-object-manifest', 'etag', 'content-type', 'x-timestamp', 'x-backend-timestamp']);
+
+const CONTAINER_UPDATE_OVERRIDE_PREFIX = 'x-object-sysmeta-container-update-override-';
+
+/** A swob HTTPException: a check deep inside answers the client at once. */
+class Refusal extends Error {
+  constructor(readonly response: Response) {
+    super(`refused with ${response.status}`);
+  }
+}
+
+function preconditionFailed(body: string): Refusal {
+  return new Refusal(swiftResponse(412, { body }));
+}
+
+/** check_account_format: the account named in a header (already unquoted). */
+function checkAccountFormat(name: string): string {
+  if (!name) throw preconditionFailed('Account name cannot be empty');
+  if (name.includes('/')) throw preconditionFailed('Account name cannot contain slashes');
+  return name;
+}
+
+/** check_path_header: `[/]<container>/<object>` (percent-decoded) as WSGI strings. */
+function checkPathHeader(value: string, message: string): [string, string] {
+  let hdr = unquoteWsgi(value);
+  if (!hdr.startsWith('/')) hdr = '/' + hdr;
+  try {
+    const [container, object] = splitPath(hdr, 2, 2, true);
+    return [container!, object!];
+  } catch {
+    throw preconditionFailed(message);
+  }
+}
+
+/** Headers of the destination that the copy's response repeats (Swift's _copy_headers). */
+function isCopiedToResponse(name: string): boolean {
+  return isUserMeta('object', name) || isSysMeta('object', name) || (name.length > OBJECT_TRANSIENT_SYSMETA_PREFIX.length && name.startsWith(OBJECT_TRANSIENT_SYSMETA_PREFIX)) || name === 'x-delete-at';
+}
+
+/**
+ * Lets go of a body nobody will read (and of the backend connection behind it). Node 20's
+ * Readable.toWeb (the object GET's body) throws an uncaught "Controller is already closed"
+ * when cancelled while its stream has a resume pending on the nextTick queue; at the start
+ * of a macrotask that queue is empty, so cancel there.
+ */
+function cancelLater(reader: ReadableStreamDefaultReader<Uint8Array>, reason?: unknown): void {
+  setImmediate(() => {
+    reader.cancel(reason).catch(() => undefined);
+  });
+}
+
+function discard(body: ReadableStream<Uint8Array> | null): void {
+  if (body && !body.locked) cancelLater(body.getReader());
+}
+
+/**
+ * The source body as the destination PUT's body, with a handle to let go of the source (and
+ * its backend connection) when the PUT did not read it all, e.g. because it was denied.
+ */
+function relay(source: ReadableStream<Uint8Array> | null): { body: ReadableStream<Uint8Array> | null; release(): void } {
+  if (!source) return { body: null, release: () => undefined };
+  const reader = source.getReader();
+  let finished = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(ctrl) {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          finished = true;
+          ctrl.close();
+        } else ctrl.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        finished = true;
+        cancelLater(reader, reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    body,
+    release() {
+      if (finished) return;
+      finished = true;
+      cancelLater(reader);
+    },
+  };
+}
+
+/** The query string without one parameter (by name). */
+function withoutParam(query: string, name: string): string {
+  if (!query) return query;
+  return query
+    .split('&')
+    .filter((p) => unquoteWsgi(p.split('=')[0]!.replace(/\+/g, ' ')) !== name)
+    .join('&');
+}
+
+function target(path: string, query: string): string {
+  return quoteWsgi(path) + (query ? `?${query}` : '');
+}
+
+class ServerSideCopy {
+  constructor(
+    private readonly app: Subrequest,
+    private readonly maxFileSize: () => number,
+  ) {}
+
+  /** COPY: Destination[-Account] become the PUT's path and X-Copy-From[-Account]. */
+  async handleCopy(c: ProxyContext, version: string, account: string, container: string, object: string): Promise<Response> {
+    const headers = c.get('headers');
+    const destination = headers.get('destination');
+    if (!destination) return swiftResponse(412, { body: 'Destination header required' });
+    let destAccount = account;
+    if (headers.has('destination-account')) {
+      destAccount = checkAccountFormat(unquoteWsgi(headers.get('destination-account')!));
+      headers.set('x-copy-from-account', quoteWsgi(account));
+      headers.delete('destination-account');
+    }
+    const [destContainer, destObject] = checkPathHeader(destination, 'Destination header must be of the form <container name>/<object name>');
+    // The COPY's body (if any) is ignored: the copy is a zero-byte PUT.
+    headers.set('content-length', '0');
+    headers.set('x-copy-from', quoteWsgi(`/${container}/${object}`));
+    headers.delete('destination');
+    return this.handlePut(c, version, destAccount, destContainer, destObject);
+  }
+
+  /** PUT with X-Copy-From: GET the source, PUT it to the request's path. */
+  async handlePut(c: ProxyContext, version: string, account: string, container: string, object: string): Promise<Response> {
+    const headers = c.get('headers');
+    if (Number(headers.get('content-length') ?? '0') > 0) {
+      return swiftResponse(400, { body: 'Copy requests require a zero byte body', contentType: 'text/plain' });
+    }
+    const fromAccount = headers.get('x-copy-from-account');
+    const srcAccount = fromAccount ? checkAccountFormat(unquoteWsgi(fromAccount)) : account;
+    const [srcContainer, srcObject] = checkPathHeader(headers.get('x-copy-from')!, 'X-Copy-From header must be of the form <container name>/<object name>');
+    const sourcePath = `/${version}/${srcAccount}/${srcContainer}/${srcObject}`;
+    const query = rawQueryOf(c);
+
+    // The source GET carries every request header (conditional and Range headers apply to the
+    // source, as in Swift) and the client's identity: it is authorized as a read.
+    const getHeaders = new RequestHeaders([...headers.entries()]);
+    getHeaders.delete('x-backend-storage-policy-index');
+    getHeaders.delete('transfer-encoding');
+    getHeaders.set('content-length', '0');
+    getHeaders.set('x-newest', 'true');
+    const source = await this.app(c, { method: 'GET', path: target(sourcePath, query), headers: getHeaders });
+
+    const length = source.headers.get('content-length');
+    const tooLarge = length === null ? source.status < 300 : Number(length) > this.maxFileSize();
+    if (tooLarge) {
+      discard(source.body);
+      return swiftResponse(413);
+    }
+    if (source.status >= 300) return source;
+
+    const sink = this.sinkHeaders(headers, source);
+    sink.set('content-length', length!);
+    sink.delete('transfer-encoding');
+    const etag = source.headers.get('etag');
+    if (source.status === 200 && !source.headers.has('x-static-large-object') && !source.headers.has('x-object-manifest') && etag !== null) {
+      // The object servers check the copied bytes against the source's ETag.
+      sink.set('etag', etag);
+    } else {
+      sink.deleteWhere((k) => k.startsWith(CONTAINER_UPDATE_OVERRIDE_PREFIX));
+    }
+    sink.delete('x-copy-from');
+    sink.delete('x-copy-from-account');
+    const sourceType = source.headers.get('content-type');
+    if (!headers.get('content-type') && sourceType !== null) sink.set('content-type', sourceType);
+
+    const extra: [string, string][] = [
+      ['x-copied-from-account', quoteWsgi(srcAccount)],
+      ['x-copied-from', quoteWsgi(`${srcContainer}/${srcObject}`)],
+    ];
+    const lastModified = source.headers.get('last-modified');
+    if (lastModified !== null) extra.push(['x-copied-from-last-modified', lastModified]);
+    const versionId = source.headers.get('x-object-version-id');
+    if (versionId !== null) extra.push(['x-copied-from-version-id', versionId]);
+    for (const [k, v] of sink.entries()) if (isCopiedToResponse(k)) extra.push([k, v]);
+
+    // The destination PUT, authorized as a write, reads the source body as it arrives.
+    const body = relay(source.body);
+    let put: Response;
+    try {
+      put = await this.app(c, {
+        method: 'PUT',
+        path: target(`/${version}/${account}/${container}/${object}`, withoutParam(query, 'version-id')),
+        headers: sink,
+        body: body.body,
+      });
+    } finally {
+      body.release();
+    }
+    if (put.status < 200 || put.status >= 300) return put;
+    const out = new Headers(put.headers);
+    for (const [k, v] of extra) out.append(k, v);
+    return new Response(put.body, { status: put.status, headers: out });
+  }
+
+  /**
+   * The destination's headers: the request's own, over the source's (all but its data and
+   * time headers), or with X-Fresh-Metadata only the source's sysmeta under the request's.
+   */
+  private sinkHeaders(req: RequestHeaders, source: Response): RequestHeaders {
+    const sink = new RequestHeaders([...req.entries()]);
+    const names = [...new Set(req.entries().map(([k]) => k))];
+    if (configTrue(req.get('x-fresh-metadata') ?? 'false')) {
+      for (const [k, v] of source.headers) if (isSysMeta('object', k)) sink.set(k, v);
+      for (const k of names) if (isSysMeta('object', k)) sink.set(k, req.get(k)!);
+    } else {
+      for (const [k, v] of source.headers) if (!EXCLUDED_SOURCE_HEADERS.has(k)) sink.set(k, v);
+      for (const k of names) sink.set(k, req.get(k)!);
+    }
+    return sink;
+  }
+}
+
+export const copyFilter: FilterFactory = (_conf, ctx): MiddlewareHandler<ProxyEnv> => {
+  const copy = new ServerSideCopy(ctx.app, () => ctx.state.constraints.max_file_size);
+  return async (c, next) => {
+    let segs: (string | undefined)[];
+    try {
+      // Swift's req.split_path(4, 4, True) on the WSGI path: only object requests are copies.
+      segs = splitPath(unquoteWsgi(rawPathOf(c)), 4, 4, true);
+    } catch {
+      return next();
+    }
+    const [version, account, container, object] = segs as [string, string, string, string];
+    const method = c.req.method;
+    const headers = c.get('headers');
+    const cl = headers.get('content-length');
+    // A malformed Content-Length is the proxy's 400 (a COPY's is replaced by 0 anyway).
+    const badLength = cl !== undefined && !/^\d+$/.test(cl.trim());
+    try {
+      if (method === 'PUT' && headers.get('x-copy-from') && !badLength) return await copy.handlePut(c, version, account, container, object);
+      if (method === 'COPY') return await copy.handleCopy(c, version, account, container, object);
+    } catch (err) {
+      if (err instanceof Refusal) return err.response;
+      throw err;
+    }
+    await next();
+    if (method !== 'OPTIONS' || c.res.status < 200 || c.res.status >= 300) return;
+    // OPTIONS on an object lists COPY among the allowed methods.
+    const h = new Headers(c.res.headers);
+    let changed = false;
+    for (const name of ['allow', 'access-control-allow-methods']) {
+      const v = h.get(name);
+      if (v !== null && !v.includes('COPY')) {
+        h.set(name, `${v}, COPY`);
+        changed = true;
+      }
+    }
+    if (changed) replaceResponse(c, new Response(c.res.body, { status: c.res.status, headers: h }));
+  };
+};

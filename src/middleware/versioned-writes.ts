@@ -1,0 +1,314 @@
+/**
+ * versioned_writes, legacy mode (swift/common/middleware/versioned_writes/legacy.py).
+ *
+ * A container's `X-Versions-Location: <archive container>` (stack mode) or
+ * `X-History-Location` (history mode) is kept as container sysmeta
+ * (`x-container-sysmeta-versions-location` / `-versions-mode`), which only this middleware
+ * writes (the gatekeeper strips client-sent sysmeta, so forging it enables nothing), and is
+ * shown to clients again as the header they set. Setting it needs `allow_versioned_writes`; an
+ * explicit false answers 412. Empty values and `X-Remove-Versions-Location` /
+ * `X-Remove-History-Location` turn versioning off.
+ *
+ * On an object PUT into a versioned container the current object, if any, is first copied to
+ * `<archive>/<len(name) as 3 hex digits><name>/<its timestamp>`. On DELETE, stack mode restores
+ * the newest archived version in its place (and removes it from the archive); history mode
+ * archives the current object and a delete marker, then deletes. Without the filter option a
+ * container's legacy `versions` (container-server allow_versions) still turns it on.
+ *
+ * Archive reads and writes are pre-authenticated subrequests (Swift's make_pre_authed_request),
+ * after checking that the caller may write the versioned container.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { ParsedPath, ProxyContext, ProxyEnv } from '../proxy/context';
+import type { Section } from '../proxy/config';
+import type { ProxyState } from '../proxy/state';
+import { replaceResponse, swiftResponse } from '../proxy/response';
+import { captureIdentity, quoteWsgi, unquoteWsgi, type Identity, type Subrequest } from '../proxy/subrequest';
+import { ObjectController } from '../proxy/controllers/object';
+import type { ContainerInfo } from '../proxy/info-cache';
+import { Timestamp } from '../common/timestamp';
+import { configTrue } from '../common/swift-conf';
+import { discard, drain, relay, requestPath, toWsgi, withHeaders } from './symlink';
+
+export const DELETE_MARKER_CONTENT_TYPE = 'application/x-deleted;swift_versions_deleted=1';
+const CLIENT_VERSIONS_LOC = 'x-versions-location';
+const CLIENT_HISTORY_LOC = 'x-history-location';
+const SYSMETA_VERSIONS_LOC = 'x-container-sysmeta-versions-location';
+const SYSMETA_VERSIONS_MODE = 'x-container-sysmeta-versions-mode';
+const REMOVE_VERSIONS = 'x-remove-versions-location';
+const REMOVE_HISTORY = 'x-remove-history-location';
+
+/** An answer raised from inside the versioning work (Swift raises HTTPException). */
+class VersioningError extends Error {
+  constructor(readonly response: Response) {
+    super('versioned_writes error response');
+  }
+}
+
+interface ListingItem {
+  name: string;
+  content_type?: string;
+}
+
+/** `%03x%s/`: the archive prefix of an object (the length counts the name's UTF-8 bytes). */
+export function versionsPrefix(objectWsgi: string): string {
+  return `${objectWsgi.length.toString(16).padStart(3, '0')}${objectWsgi}/`;
+}
+
+export function versionedWrites(conf: Section, state: ProxyState, app: Subrequest): MiddlewareHandler<ProxyEnv> {
+  // As in Swift, a configured value (even "false") makes this filter the authority on
+  // container requests; unset leaves them to the container server (allow_versions).
+  const allow = conf.allow_versioned_writes || undefined;
+
+  /** _check_response_error: 4xx (missing archive, permissions) → 412, anything else → 503. */
+  async function checkError(res: Response, method: string): Promise<void> {
+    if (res.status >= 200 && res.status < 300) return;
+    await drain(res);
+    throw new VersioningError(swiftResponse(res.status >= 400 && res.status < 500 ? 412 : 503, { method }));
+  }
+
+  /** _get_source_object: the object as stored (a symlink as the link itself), newest replica. */
+  async function getSource(identity: Identity, path: string, method: string): Promise<Response> {
+    const res = await app(identity, { method: 'GET', path: `${path}?symlink=get`, headers: { 'x-newest': 'True' }, preAuthenticated: true, agent: 'Swift VW' });
+    const length = res.headers.get('content-length');
+    if (length === null || Number(length) > state.constraints.max_file_size) {
+      discard(res.body);
+      throw new VersioningError(swiftResponse(413, { method }));
+    }
+    return res;
+  }
+
+  /** _put_versioned_obj: every header of the source but X-Timestamp, the body streamed. */
+  async function putFrom(identity: Identity, path: string, source: Response): Promise<Response> {
+    const headers: Record<string, string> = {};
+    source.headers.forEach((v, k) => {
+      if (k !== 'x-timestamp') headers[k] = v;
+    });
+    const { body, release } = relay(source.body);
+    try {
+      return await app(identity, { method: 'PUT', path, headers, body, preAuthenticated: true, agent: 'Swift VW' });
+    } finally {
+      release();
+    }
+  }
+
+  /** The caller must be allowed to write the versioned container before anything is touched. */
+  async function authorizeWrite(c: ProxyContext, identity: Identity, path: ParsedPath, method: string, info: ContainerInfo): Promise<void> {
+    if (!identity.authorize || identity.preAuthenticated) return;
+    const denial = await identity.authorize(c, {
+      method,
+      account: path.account,
+      container: path.container,
+      object: path.object,
+      acl: info.writeAcl,
+      referer: c.get('headers').get('referer'),
+      headers: c.get('headers'),
+    });
+    if (denial) throw new VersioningError(denial);
+  }
+
+  /** _copy_current: archive the current object (if there is one) under its timestamp. */
+  async function copyCurrent(c: ProxyContext, identity: Identity, path: ParsedPath, info: ContainerInfo, versionsCont: string, method: string): Promise<void> {
+    await authorizeWrite(c, identity, path, method, info);
+    const objectPath = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(toWsgi(path.container!))}/${quoteWsgi(toWsgi(path.object!))}`;
+    const source = await getSource(identity, objectPath, method);
+    if (source.status === 404) {
+      await drain(source);
+      return;
+    }
+    await checkError(source, method);
+    const ts = source.headers.get('x-timestamp') ?? String(Date.parse(source.headers.get('last-modified') ?? '') / 1000);
+    const name = versionsPrefix(toWsgi(path.object!)) + Timestamp.parse(ts).internal;
+    const put = await putFrom(identity, `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(versionsCont)}/${quoteWsgi(name)}`, source);
+    await checkError(put, method);
+    await drain(put);
+  }
+
+  /** Pages of the archive listing for one object, newest first (reverse=on). */
+  async function* listing(identity: Identity, account: string, versionsCont: string, prefix: string, method: string): AsyncGenerator<ListingItem> {
+    let marker = '';
+    for (;;) {
+      const query = `prefix=${quoteWsgi(prefix)}&marker=${quoteWsgi(marker)}&reverse=on`;
+      const res = await app(identity, { method: 'GET', path: `/v1/${quoteWsgi(toWsgi(account))}/${quoteWsgi(versionsCont)}?${query}`, preAuthenticated: true, agent: 'Swift VW' });
+      if (res.status < 200 || res.status >= 300) {
+        await drain(res);
+        if (res.status === 404) return;
+        throw new VersioningError(swiftResponse(res.status >= 400 && res.status < 500 ? 412 : 500, { method }));
+      }
+      const text = await res.text();
+      if (!text) return;
+      const page = JSON.parse(text) as ListingItem[];
+      if (!Array.isArray(page) || page.length === 0) return;
+      marker = toWsgi(page[page.length - 1]!.name);
+      yield* page;
+    }
+  }
+
+  /** _restore_data: copy an archived version over the object; false when it vanished. */
+  async function restore(identity: Identity, path: ParsedPath, versionsCont: string, versionName: string, method: string): Promise<string | false> {
+    const getPath = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(versionsCont)}/${quoteWsgi(versionName)}`;
+    const source = await getSource(identity, getPath, method);
+    if (source.status === 404) {
+      await drain(source);
+      return false;
+    }
+    await checkError(source, method);
+    const objectPath = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(toWsgi(path.container!))}/${quoteWsgi(toWsgi(path.object!))}`;
+    const put = await putFrom(identity, objectPath, source);
+    await checkError(put, method);
+    await drain(put);
+    return getPath;
+  }
+
+  /**
+   * handle_obj_versions_delete_pop (stack mode): the newest archived version replaces the
+   * object and the client's DELETE becomes the DELETE of that archive entry. Delete markers
+   * (left by history mode) are honoured as Swift does.
+   */
+  async function deletePop(c: ProxyContext, identity: Identity, path: ParsedPath, info: ContainerInfo, versionsCont: string): Promise<Response | undefined> {
+    const method = 'DELETE';
+    const items = listing(identity, path.account, versionsCont, versionsPrefix(toWsgi(path.object!)), method)[Symbol.asyncIterator]();
+    const token = c.get('headers').get('x-auth-token');
+    const tokenHeader: Record<string, string> = token !== undefined ? { 'x-auth-token': token } : {};
+    const objectPath = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(toWsgi(path.container!))}/${quoteWsgi(toWsgi(path.object!))}`;
+    let authed = false;
+    let redirect: string | undefined;
+    for (;;) {
+      const next = await items.next();
+      if (next.done) break;
+      const previous = next.value;
+      if (!authed) {
+        await authorizeWrite(c, identity, path, method, info);
+        authed = true;
+      }
+      if (previous.content_type === DELETE_MARKER_CONTENT_TYPE) {
+        const head = await app(identity, { method: 'HEAD', path: objectPath, headers: { 'x-newest': 'True', ...tokenHeader }, preAuthenticated: true, agent: 'Swift VW' });
+        await drain(head);
+        if (head.status !== 404) {
+          // There is data now: let the DELETE go through (back to the delete-marker state).
+          await checkError(head, method);
+          break;
+        }
+        for (;;) {
+          const older = await items.next();
+          if (older.done) break;
+          if (older.value.content_type === DELETE_MARKER_CONTENT_TYPE) break;
+          const restored = await restore(identity, path, versionsCont, toWsgi(older.value.name), method);
+          if (!restored) continue;
+          const del = await app(identity, { method: 'DELETE', path: restored, headers: tokenHeader, preAuthenticated: true, agent: 'Swift VW' });
+          await drain(del);
+          if (del.status !== 404) await checkError(del, method);
+          break;
+        }
+        redirect = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(versionsCont)}/${quoteWsgi(toWsgi(previous.name))}`;
+      } else {
+        const restored = await restore(identity, path, versionsCont, toWsgi(previous.name), method);
+        if (!restored) continue;
+        redirect = restored;
+      }
+      break;
+    }
+    if (redirect === undefined) return undefined;
+    return app(identity, { method: 'DELETE', path: redirect, headers: tokenHeader, preAuthenticated: true, agent: 'Swift VW' });
+  }
+
+  /** handle_obj_versions_delete_push (history mode): archive the object and a delete marker. */
+  async function deletePush(c: ProxyContext, identity: Identity, path: ParsedPath, info: ContainerInfo, versionsCont: string): Promise<void> {
+    const method = 'DELETE';
+    await copyCurrent(c, identity, path, info, versionsCont, method);
+    const name = versionsPrefix(toWsgi(path.object!)) + Timestamp.now().internal;
+    const token = c.get('headers').get('x-auth-token');
+    const marker = await app(identity, {
+      method: 'PUT',
+      path: `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(versionsCont)}/${quoteWsgi(name)}`,
+      headers: { 'content-type': DELETE_MARKER_CONTENT_TYPE, 'content-length': '0', ...(token !== undefined ? { 'x-auth-token': token } : {}) },
+      preAuthenticated: true,
+      agent: 'Swift VW',
+    });
+    await checkError(marker, method);
+    await drain(marker);
+  }
+
+  /** container_request: X-Versions-Location / X-History-Location become sysmeta, and back. */
+  async function containerRequest(c: ProxyContext, next: () => Promise<void>): Promise<void> {
+    const headers = c.get('headers');
+    const method = c.req.method;
+    if (headers.has(CLIENT_VERSIONS_LOC) && headers.has(CLIENT_HISTORY_LOC)) {
+      if (!headers.get(CLIENT_HISTORY_LOC)) headers.delete(CLIENT_HISTORY_LOC);
+      else if (headers.get(CLIENT_VERSIONS_LOC)) {
+        throw new VersioningError(
+          swiftResponse(400, { body: `Only one of ${CLIENT_VERSIONS_LOC} or ${CLIENT_HISTORY_LOC} may be specified`, contentType: 'text/plain', method }),
+        );
+      } else headers.delete(CLIENT_VERSIONS_LOC);
+    }
+    if (headers.has(CLIENT_VERSIONS_LOC) || headers.has(CLIENT_HISTORY_LOC)) {
+      const stack = headers.has(CLIENT_VERSIONS_LOC);
+      const value = headers.get(stack ? CLIENT_VERSIONS_LOC : CLIENT_HISTORY_LOC)!;
+      if (!value) {
+        headers.set(REMOVE_VERSIONS, 'x');
+      } else if (!configTrue(allow) && (method === 'PUT' || method === 'POST')) {
+        throw new VersioningError(swiftResponse(412, { body: 'Versioned Writes is disabled', contentType: 'text/plain', method }));
+      } else {
+        if (value.includes('/')) throw new VersioningError(swiftResponse(412, { body: 'Container name cannot contain slashes', method }));
+        headers.set(SYSMETA_VERSIONS_LOC, value);
+        headers.set(SYSMETA_VERSIONS_MODE, stack ? 'stack' : 'history');
+        // Only sysmeta says where versions go; the container server gets an empty header.
+        headers.set(CLIENT_VERSIONS_LOC, '');
+        headers.delete(REMOVE_VERSIONS);
+        headers.delete(REMOVE_HISTORY);
+      }
+    }
+    if (headers.get(REMOVE_VERSIONS) || headers.get(REMOVE_HISTORY)) {
+      headers.set(CLIENT_VERSIONS_LOC, '');
+      headers.set(SYSMETA_VERSIONS_LOC, '');
+      headers.set(SYSMETA_VERSIONS_MODE, '');
+      headers.delete(REMOVE_VERSIONS);
+      headers.delete(REMOVE_HISTORY);
+    }
+    await next();
+    const location = c.res.headers.get(SYSMETA_VERSIONS_LOC);
+    if (location) {
+      const mode = c.res.headers.get(SYSMETA_VERSIONS_MODE);
+      replaceResponse(c, withHeaders(c.res, { [mode === 'history' ? 'X-History-Location' : 'X-Versions-Location']: location }));
+    }
+  }
+
+  return async (c, next) => {
+    const path = requestPath(c, state);
+    if (!path || !path.container) return next();
+    const method = c.req.method;
+    try {
+      if (allow && !path.object) {
+        await containerRequest(c, next);
+        return;
+      }
+      if (!path.object || (method !== 'PUT' && method !== 'DELETE')) return next();
+      const identity = captureIdentity(c);
+      const info = await new ObjectController(state, path).containerInfo(c);
+      let versionsCont = info.sysmeta['versions-location'];
+      const mode = info.sysmeta['versions-mode'] ?? 'stack';
+      let enabled = configTrue(allow);
+      if (!versionsCont) {
+        // Backwards compatibility: a container-server `versions` enables it unless configured.
+        versionsCont = info.versions;
+        if (!allow && versionsCont) enabled = true;
+      }
+      if (!enabled || !versionsCont) return next();
+      const archive = unquoteWsgi(toWsgi(versionsCont)).split('/')[0]!;
+      if (method === 'PUT') {
+        await copyCurrent(c, identity, path, info, archive, method);
+        return next();
+      }
+      if (mode === 'history') {
+        await deletePush(c, identity, path, info, archive);
+        return next();
+      }
+      const res = await deletePop(c, identity, path, info, archive);
+      if (!res) return next();
+      replaceResponse(c, res);
+    } catch (err) {
+      if (!(err instanceof VersioningError)) throw err;
+      replaceResponse(c, err.response);
+    }
+  };
+}
