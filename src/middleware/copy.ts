@@ -29,7 +29,7 @@ import type { ProxyContext, ProxyEnv } from '../proxy/context';
 import { RequestHeaders } from '../proxy/request-headers';
 import { replaceResponse, swiftResponse } from '../proxy/response';
 import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
-import { quoteWsgi, unquoteWsgi, type Subrequest } from '../proxy/subrequest';
+import { discard, quoteWsgi, relay, unquoteWsgi, type Subrequest } from '../proxy/subrequest';
 import { splitPath } from '../common/path';
 import { isSysMeta, isUserMeta, OBJECT_TRANSIENT_SYSMETA_PREFIX } from '../common/headers';
 import { configTrue } from '../common/swift-conf';
@@ -72,56 +72,6 @@ function checkPathHeader(value: string, message: string): [string, string] {
 /** Headers of the destination that the copy's response repeats (Swift's _copy_headers). */
 function isCopiedToResponse(name: string): boolean {
   return isUserMeta('object', name) || isSysMeta('object', name) || (name.length > OBJECT_TRANSIENT_SYSMETA_PREFIX.length && name.startsWith(OBJECT_TRANSIENT_SYSMETA_PREFIX)) || name === 'x-delete-at';
-}
-
-/**
- * Lets go of a body nobody will read (and of the backend connection behind it). Node 20's
- * Readable.toWeb (the object GET's body) throws an uncaught "Controller is already closed"
- * when cancelled while its stream has a resume pending on the nextTick queue; at the start
- * of a macrotask that queue is empty, so cancel there.
- */
-function cancelLater(reader: ReadableStreamDefaultReader<Uint8Array>, reason?: unknown): void {
-  setImmediate(() => {
-    reader.cancel(reason).catch(() => undefined);
-  });
-}
-
-function discard(body: ReadableStream<Uint8Array> | null): void {
-  if (body && !body.locked) cancelLater(body.getReader());
-}
-
-/**
- * The source body as the destination PUT's body, with a handle to let go of the source (and
- * its backend connection) when the PUT did not read it all, e.g. because it was denied.
- */
-function relay(source: ReadableStream<Uint8Array> | null): { body: ReadableStream<Uint8Array> | null; release(): void } {
-  if (!source) return { body: null, release: () => undefined };
-  const reader = source.getReader();
-  let finished = false;
-  const body = new ReadableStream<Uint8Array>(
-    {
-      async pull(ctrl) {
-        const chunk = await reader.read();
-        if (chunk.done) {
-          finished = true;
-          ctrl.close();
-        } else ctrl.enqueue(chunk.value);
-      },
-      cancel(reason) {
-        finished = true;
-        cancelLater(reader, reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return {
-    body,
-    release() {
-      if (finished) return;
-      finished = true;
-      cancelLater(reader);
-    },
-  };
 }
 
 /** The query string without one parameter (by name). */

@@ -17,66 +17,12 @@ import type { Section } from '../proxy/config';
 import type { ProxyState } from '../proxy/state';
 import { RequestHeaders } from '../proxy/request-headers';
 import { parseProxyPath, rawPathOf, rawQueryOf } from '../proxy/proxy-server';
-import { captureIdentity, quoteWsgi, unquoteWsgi, type Identity, type Subrequest } from '../proxy/subrequest';
+import { captureIdentity, discard, quoteWsgi, relay, unquoteWsgi, type Identity, type Subrequest } from '../proxy/subrequest';
 import { replaceResponse, swiftResponse } from '../proxy/response';
 import { pythonJson } from '../common/listing-format';
 import { splitPath, InvalidPathError } from '../common/path';
 import { configTrue } from '../common/swift-conf';
 import { pyRepr } from '../acl/pystr';
-
-/**
- * Lets go of a body nobody will read (and of the backend connection behind it), without
- * reading it (Swift's close_if_possible). Node 20's Readable.toWeb (an object GET's body)
- * throws an uncaught "Controller is already closed" when cancelled while a resume is pending
- * on the nextTick queue; at the start of a macrotask that queue is empty, so cancel there.
- */
-export function discard(body: ReadableStream<Uint8Array> | null): void {
-  if (!body || body.locked) return;
-  const reader = body.getReader();
-  setImmediate(() => {
-    reader.cancel().catch(() => undefined);
-  });
-}
-
-/**
- * A body to hand to a subrequest PUT, with `release()` to let go of the source when the PUT
- * did not read it all (refused before its body, failed midway).
- */
-export function relay(source: ReadableStream<Uint8Array> | null): { body: ReadableStream<Uint8Array> | null; release(): void } {
-  if (!source) return { body: null, release: () => undefined };
-  const reader = source.getReader();
-  let finished = false;
-  const cancelLater = () => {
-    setImmediate(() => {
-      reader.cancel().catch(() => undefined);
-    });
-  };
-  const body = new ReadableStream<Uint8Array>(
-    {
-      async pull(ctrl) {
-        const chunk = await reader.read();
-        if (chunk.done) {
-          finished = true;
-          ctrl.close();
-        } else ctrl.enqueue(chunk.value);
-      },
-      cancel() {
-        if (finished) return;
-        finished = true;
-        cancelLater();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return {
-    body,
-    release() {
-      if (finished) return;
-      finished = true;
-      cancelLater();
-    },
-  };
-}
 
 /** Reads and discards a response body (Swift's drain_and_close). */
 export async function drain(res: Response): Promise<void> {

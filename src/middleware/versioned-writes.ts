@@ -23,12 +23,12 @@ import type { ParsedPath, ProxyContext, ProxyEnv } from '../proxy/context';
 import type { Section } from '../proxy/config';
 import type { ProxyState } from '../proxy/state';
 import { replaceResponse, swiftResponse } from '../proxy/response';
-import { captureIdentity, quoteWsgi, unquoteWsgi, type Identity, type Subrequest } from '../proxy/subrequest';
+import { captureIdentity, discard, quoteWsgi, relay, unquoteWsgi, type Identity, type Subrequest } from '../proxy/subrequest';
 import { ObjectController } from '../proxy/controllers/object';
 import type { ContainerInfo } from '../proxy/info-cache';
 import { Timestamp } from '../common/timestamp';
 import { configTrue } from '../common/swift-conf';
-import { discard, drain, relay, requestPath, toWsgi, withHeaders } from './symlink';
+import { drain, requestPath, toWsgi, withHeaders } from './symlink';
 
 export const DELETE_MARKER_CONTENT_TYPE = 'application/x-deleted;swift_versions_deleted=1';
 const CLIENT_VERSIONS_LOC = 'x-versions-location';

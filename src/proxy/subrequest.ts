@@ -181,3 +181,53 @@ export function quoteWsgi(wsgi: string, safe = '/'): string {
 export function unquoteWsgi(s: string): string {
   return s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
+
+/**
+ * Lets go of a body nobody will read (and of the backend connection behind it). Node 20's
+ * Readable.toWeb (the object GET's body) throws an uncaught "Controller is already closed"
+ * when cancelled while its stream has a resume pending on the nextTick queue; at the start
+ * of a macrotask that queue is empty, so cancel there.
+ */
+function cancelLater(reader: ReadableStreamDefaultReader<Uint8Array>, reason?: unknown): void {
+  setImmediate(() => {
+    reader.cancel(reason).catch(() => undefined);
+  });
+}
+
+export function discard(body: ReadableStream<Uint8Array> | null): void {
+  if (body && !body.locked) cancelLater(body.getReader());
+}
+
+/**
+ * A body to hand to a subrequest PUT, with a handle to let go of the source (and its backend
+ * connection) when the PUT did not read it all, e.g. because it was denied.
+ */
+export function relay(source: ReadableStream<Uint8Array> | null): { body: ReadableStream<Uint8Array> | null; release(): void } {
+  if (!source) return { body: null, release: () => undefined };
+  const reader = source.getReader();
+  let finished = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(ctrl) {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          finished = true;
+          ctrl.close();
+        } else ctrl.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        finished = true;
+        cancelLater(reader, reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    body,
+    release() {
+      if (finished) return;
+      finished = true;
+      cancelLater(reader);
+    },
+  };
+}

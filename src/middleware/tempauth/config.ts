@@ -5,6 +5,7 @@
 import { ConfigError, type Section } from '../../proxy/config';
 import { configTrue } from '../../common/swift-conf';
 import { pyQuote } from '../../common/path';
+import { resolve } from 'node:path';
 
 export const DEFAULT_TOKEN_LIFE = 86400;
 
@@ -31,6 +32,11 @@ export interface TempAuthConfig {
   allowOverrides: boolean;
   storageUrlScheme: string;
   users: Map<string, TempAuthUser>;
+  /**
+   * sluice: absolute path of the SQLite user store (`user_store`), consulted for users the
+   * `user_` lines do not define; undefined when not configured.
+   */
+  userStore?: string;
   /** Warnings to log at start-up (auth prefix rewritten, development users). */
   warnings: string[];
   /** True when the development users were installed because none were configured. */
@@ -123,7 +129,11 @@ function parseUsers(conf: Section, resellerPrefix: string): Map<string, TempAuth
 export function parseTempAuthConfig(section: Section): TempAuthConfig {
   const warnings: string[] = [];
   const hasUsers = Object.keys(section).some((k) => k.startsWith('user_') || k.startsWith('user64_'));
-  const developmentUsers = !hasUsers;
+  const userStoreRaw = section.user_store?.trim();
+  const userStore = userStoreRaw ? resolve(userStoreRaw) : undefined;
+  // sluice: a configured user store counts as configured users, so a production configuration
+  // with only a store never gets the development users (admin:admin is a reseller admin).
+  const developmentUsers = !hasUsers && !userStore;
   // With no users at all, the development cluster's users and prefixes apply (unless the
   // operator chose prefixes themselves).
   const conf: Section = developmentUsers ? { ...DEVELOPMENT_OPTIONS, ...section, ...DEVELOPMENT_USERS } : section;
@@ -142,6 +152,16 @@ export function parseTempAuthConfig(section: Section): TempAuthConfig {
   if (developmentUsers) {
     warnings.push('tempauth: no user_ lines configured, using the development users (admin:admin, test:tester, ...): for development only, never in production');
   }
+  const users = parseUsers(conf, prefixes[0]!);
+  if (hasUsers) {
+    // Plaintext keys still work, as in Swift; say so once, with a count and never a key.
+    warnings.push(
+      `tempauth: ${users.size} user${users.size === 1 ? ' has a' : 's have'} plaintext key${users.size === 1 ? '' : 's'} in user_ lines of [filter:tempauth]; ` +
+        'prefer the user store (user_store, managed with "sluice user add") which keeps only salted scrypt hashes',
+    );
+    const dev = Object.entries(DEVELOPMENT_USERS).filter(([k, v]) => section[k]?.trim() === v).map(([k]) => k.slice('user_'.length).replace('_', ':'));
+    if (dev.length) warnings.push(`tempauth: development users with well-known keys configured (${dev.join(', ')}): for development only, never in production`);
+  }
   return {
     resellerPrefixes: prefixes,
     resellerPrefix: prefixes[0]!,
@@ -150,7 +170,8 @@ export function parseTempAuthConfig(section: Section): TempAuthConfig {
     tokenLife,
     allowOverrides: configTrue(conf.allow_overrides ?? 't'),
     storageUrlScheme: conf.storage_url_scheme ?? 'default',
-    users: parseUsers(conf, prefixes[0]!),
+    users,
+    userStore,
     warnings,
     developmentUsers,
   };

@@ -4,7 +4,7 @@
 import type { Controller } from '../proxy-server';
 import { rawQueryOf } from '../proxy-server';
 import type { ProxyContext } from '../context';
-import { BaseController, requestPairs } from './base';
+import { BaseController, VerbController, requestPairs } from './base';
 import { checkMetadata, checkNameLength } from '../check';
 import { swiftResponse } from '../response';
 import { readFromNodes } from '../replicas';
@@ -22,7 +22,7 @@ export function forwardedHeaders(c: ProxyContext): Record<string, string> {
   return out;
 }
 
-export class AccountController extends BaseController implements Controller {
+export class AccountController extends VerbController implements Controller {
   get allowedMethods(): readonly string[] {
     // In the order real Swift 2.30.1 lists them in Allow (its set's iteration order).
     return this.state.options.allowAccountManagement ? ['OPTIONS', 'POST', 'PUT', 'GET', 'DELETE', 'HEAD'] : ['OPTIONS', 'POST', 'GET', 'HEAD'];
@@ -32,23 +32,6 @@ export class AccountController extends BaseController implements Controller {
     return false;
   }
 
-  async handle(c: ProxyContext, method: string): Promise<Response> {
-    switch (method) {
-      case 'GET':
-      case 'HEAD':
-        return this.getOrHead(c, method);
-      case 'PUT':
-        return this.put(c);
-      case 'POST':
-        return this.post(c);
-      case 'DELETE':
-        return this.delete(c);
-      case 'OPTIONS':
-        return this.options(c, this.allowedMethods);
-      default:
-        return swiftResponse(405, { headers: { Allow: this.allowedMethods.join(', ') }, method });
-    }
-  }
 
   /**
    * Owners see the stored ACL as canonical JSON in X-Account-Access-Control (nothing for `{}` or
@@ -68,7 +51,7 @@ export class AccountController extends BaseController implements Controller {
     return headers;
   }
 
-  private async getOrHead(c: ProxyContext, method: string): Promise<Response> {
+  protected async getOrHead(c: ProxyContext, method: string): Promise<Response> {
     const tooLong = checkNameLength('Account', this.account, this.state.constraints);
     if (tooLong) return tooLong;
     const ring = this.state.rings.account;
@@ -108,7 +91,7 @@ export class AccountController extends BaseController implements Controller {
     return response;
   }
 
-  private async put(c: ProxyContext): Promise<Response> {
+  protected async put(c: ProxyContext): Promise<Response> {
     const method = 'PUT';
     const bad = checkMetadata(requestPairs(c), 'account', this.state.constraints) ?? checkNameLength('Account', this.account, this.state.constraints);
     if (bad) return bad;
@@ -120,7 +103,7 @@ export class AccountController extends BaseController implements Controller {
     return this.writeResponse(c, method, res);
   }
 
-  private async post(c: ProxyContext): Promise<Response> {
+  protected async post(c: ProxyContext): Promise<Response> {
     const method = 'POST';
     const bad = checkNameLength('Account', this.account, this.state.constraints) ?? checkMetadata(requestPairs(c), 'account', this.state.constraints);
     if (bad) return bad;
@@ -137,7 +120,7 @@ export class AccountController extends BaseController implements Controller {
     return this.writeResponse(c, method, res);
   }
 
-  private async delete(c: ProxyContext): Promise<Response> {
+  protected async delete(c: ProxyContext): Promise<Response> {
     const method = 'DELETE';
     if (rawQueryOf(c)) return swiftResponse(400, { method });
     const ring = this.state.rings.account;

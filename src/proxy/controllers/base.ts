@@ -256,3 +256,31 @@ export abstract class BaseController {
     return false;
   }
 }
+
+/** A controller for client verbs: dispatches each allowed method to its handler. */
+export abstract class VerbController extends BaseController {
+  abstract readonly allowedMethods: readonly string[];
+  protected abstract getOrHead(c: ProxyContext, method: string): Promise<Response>;
+  protected abstract put(c: ProxyContext): Promise<Response>;
+  protected abstract post(c: ProxyContext): Promise<Response>;
+  protected abstract delete(c: ProxyContext): Promise<Response>;
+
+  /** Runs the handler for a method the proxy already checked against allowedMethods. */
+  async handle(c: ProxyContext, method: string): Promise<Response> {
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return this.getOrHead(c, method);
+      case 'PUT':
+        return this.put(c);
+      case 'POST':
+        return this.post(c);
+      case 'DELETE':
+        return this.delete(c);
+      case 'OPTIONS':
+        return this.options(c, this.allowedMethods);
+      default:
+        return swiftResponse(405, { headers: { Allow: this.allowedMethods.join(', ') }, method });
+    }
+  }
+}

@@ -6,7 +6,7 @@
 import type { Controller } from '../proxy-server';
 import { rawQueryOf } from '../proxy-server';
 import type { ProxyContext } from '../context';
-import { BaseController, requestPairs } from './base';
+import { BaseController, VerbController, requestPairs } from './base';
 import { forwardedHeaders } from './account';
 import { checkMetadata, checkNameLength } from '../check';
 import { swiftResponse } from '../response';
@@ -34,7 +34,7 @@ const PRIVILEGED_REMOVE_FORMS: Record<string, string> = {
   'x-container-meta-temp-url-key-2': 'x-remove-container-meta-temp-url-key-2',
 };
 
-export class ContainerController extends BaseController implements Controller {
+export class ContainerController extends VerbController implements Controller {
   /** In the order real Swift 2.30.1 lists them in Allow (its set's iteration order). */
   readonly allowedMethods = ['OPTIONS', 'POST', 'PUT', 'GET', 'DELETE', 'HEAD'] as const;
 
@@ -43,29 +43,12 @@ export class ContainerController extends BaseController implements Controller {
     return method === 'GET' || method === 'HEAD';
   }
 
-  async handle(c: ProxyContext, method: string): Promise<Response> {
-    switch (method) {
-      case 'GET':
-      case 'HEAD':
-        return this.getOrHead(c, method);
-      case 'PUT':
-        return this.put(c);
-      case 'POST':
-        return this.post(c);
-      case 'DELETE':
-        return this.delete(c);
-      case 'OPTIONS':
-        return this.options(c, this.allowedMethods);
-      default:
-        return swiftResponse(405, { headers: { Allow: this.allowedMethods.join(', ') }, method });
-    }
-  }
 
   private accountExists(info: Awaited<ReturnType<BaseController['accountInfo']>>): boolean {
     return info.status >= 200 && info.status < 300 && info.reallyExists;
   }
 
-  private async getOrHead(c: ProxyContext, method: string): Promise<Response> {
+  protected async getOrHead(c: ProxyContext, method: string): Promise<Response> {
     const acct = await this.accountInfo(c);
     const autoAccount = this.account.startsWith(this.state.constraints.auto_create_account_prefix);
     if (!autoAccount && !this.accountExists(acct)) {
@@ -157,7 +140,7 @@ export class ContainerController extends BaseController implements Controller {
     return list;
   }
 
-  private async put(c: ProxyContext): Promise<Response> {
+  protected async put(c: ProxyContext): Promise<Response> {
     const method = 'PUT';
     const prep = this.prepareWrite(c);
     if (prep) return prep;
@@ -187,7 +170,7 @@ export class ContainerController extends BaseController implements Controller {
     return this.respond(method, res);
   }
 
-  private async post(c: ProxyContext): Promise<Response> {
+  protected async post(c: ProxyContext): Promise<Response> {
     const method = 'POST';
     const prep = this.prepareWrite(c);
     if (prep) return prep;
@@ -201,7 +184,7 @@ export class ContainerController extends BaseController implements Controller {
     return this.respond(method, res);
   }
 
-  private async delete(c: ProxyContext): Promise<Response> {
+  protected async delete(c: ProxyContext): Promise<Response> {
     const method = 'DELETE';
     const acct = await this.accountInfo(c);
     if (!this.accountExists(acct)) return swiftResponse(404, { method });

@@ -10,7 +10,7 @@ import { extname } from 'node:path/posix';
 import type { Controller } from '../proxy-server';
 import { rawQueryOf } from '../proxy-server';
 import type { ProxyContext } from '../context';
-import { BaseController, requestPairs } from './base';
+import { VerbController, requestPairs } from './base';
 import { forwardedHeaders } from './account';
 import { checkMetadata } from '../check';
 import { swiftResponse } from '../response';
@@ -24,7 +24,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-export class ObjectController extends BaseController implements Controller {
+export class ObjectController extends VerbController implements Controller {
   /** In the order real Swift 2.30.1 lists them in Allow (its set's iteration order). */
   readonly allowedMethods = ['OPTIONS', 'POST', 'PUT', 'GET', 'DELETE', 'HEAD'] as const;
 
@@ -33,23 +33,6 @@ export class ObjectController extends BaseController implements Controller {
     return method !== 'OPTIONS';
   }
 
-  async handle(c: ProxyContext, method: string): Promise<Response> {
-    switch (method) {
-      case 'GET':
-      case 'HEAD':
-        return this.getOrHead(c, method);
-      case 'PUT':
-        return this.put(c);
-      case 'POST':
-        return this.post(c);
-      case 'DELETE':
-        return this.delete(c);
-      case 'OPTIONS':
-        return this.options(c, this.allowedMethods);
-      default:
-        return swiftResponse(405, { headers: { Allow: this.allowedMethods.join(', ') }, method });
-    }
-  }
 
   private objectRing(info: ContainerInfo): Ring | undefined {
     return this.state.rings.object.get(info.storagePolicy);
@@ -70,7 +53,7 @@ export class ObjectController extends BaseController implements Controller {
     return { info, ring };
   }
 
-  private async getOrHead(c: ProxyContext, method: string): Promise<Response> {
+  protected async getOrHead(c: ProxyContext, method: string): Promise<Response> {
     const pro = await this.prologue(c, method, 'read');
     if (pro instanceof Response) return pro;
     const { info, ring } = pro;
@@ -174,7 +157,7 @@ export class ObjectController extends BaseController implements Controller {
     return out;
   }
 
-  private async put(c: ProxyContext): Promise<Response> {
+  protected async put(c: ProxyContext): Promise<Response> {
     const method = 'PUT';
     const headers = c.get('headers');
     const ifNoneMatch = headers.get('if-none-match');
@@ -288,7 +271,7 @@ export class ObjectController extends BaseController implements Controller {
     return swiftResponse(best.status, { headers: out, body: best.body, method });
   }
 
-  private async post(c: ProxyContext): Promise<Response> {
+  protected async post(c: ProxyContext): Promise<Response> {
     const method = 'POST';
     const pro = await this.prologue(c, method, 'write');
     if (pro instanceof Response) return pro;
@@ -307,7 +290,7 @@ export class ObjectController extends BaseController implements Controller {
     return this.respond(method, res);
   }
 
-  private async delete(c: ProxyContext): Promise<Response> {
+  protected async delete(c: ProxyContext): Promise<Response> {
     const method = 'DELETE';
     const pro = await this.prologue(c, method, 'write');
     if (pro instanceof Response) return pro;
