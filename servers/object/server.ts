@@ -5,6 +5,7 @@
  * servers/object/updater.ts; ranges and conditionals are servers/object/ranges.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { OBJECT_ALLOWED_HEADERS } from '../../src/common/headers';
 import { isUserMeta, isSysMeta, OBJECT_TRANSIENT_SYSMETA_PREFIX, titleCase } from '../../src/common/headers';
 import { defaultBody } from '../../src/common/http-status';
 import { decodePathStrict, InvalidUtf8Error } from '../../src/common/path';
@@ -75,17 +76,6 @@ export interface RunningObjectServer extends RunningServer {
   settle(): Promise<void>;
 }
 
-const DEFAULT_ALLOWED_HEADERS = [
-  'content-disposition',
-  'content-encoding',
-  'x-delete-at',
-  'x-object-manifest',
-  'x-static-large-object',
-  'cache-control',
-  'content-language',
-  'expires',
-  'x-robots-tag',
-];
 const RESERVED_DATAFILE_META = new Set(['content-length', 'deleted', 'etag']);
 const EXPIRING_OBJECTS_DIVISOR = 86400;
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
@@ -186,7 +176,7 @@ class ObjectController {
       client: this.client,
       interval: opts.updaterInterval ?? 300,
     });
-    this.allowedHeaders = new Set((opts.allowedHeaders ?? DEFAULT_ALLOWED_HEADERS).map((h) => h.trim().toLowerCase()).filter((h) => h && !RESERVED_DATAFILE_META.has(h)));
+    this.allowedHeaders = new Set((opts.allowedHeaders ?? OBJECT_ALLOWED_HEADERS).map((h) => h.trim().toLowerCase()).filter((h) => h && !RESERVED_DATAFILE_META.has(h)));
     this.constraints = conf.constraints;
     this.containerUpdateTimeout = opts.containerUpdateTimeout ?? 1;
     this.clientTimeout = opts.clientTimeout ?? 60;

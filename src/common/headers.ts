@@ -25,3 +25,16 @@ export function isSysMeta(kind: 'account' | 'container' | 'object', name: string
   const p = sysMetaPrefix(kind);
   return name.length > p.length && name.toLowerCase().startsWith(p);
 }
+
+/** Plain headers an object keeps alongside its metadata (the object server's default allowed_headers). */
+export const OBJECT_ALLOWED_HEADERS: readonly string[] = [
+  'content-disposition',
+  'content-encoding',
+  'x-delete-at',
+  'x-object-manifest',
+  'x-static-large-object',
+  'cache-control',
+  'content-language',
+  'expires',
+  'x-robots-tag',
+];

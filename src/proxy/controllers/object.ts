@@ -17,6 +17,7 @@ import { swiftResponse } from '../response';
 import { iterNodes } from '../replicas';
 import { BackendError, bestResponse, quorumSize, type BackendResponse } from '../backend';
 import { Timestamp } from '../../common/timestamp';
+import { OBJECT_ALLOWED_HEADERS } from '../../common/headers';
 import type { Ring } from '../../common/ring';
 import type { ContainerInfo } from '../info-cache';
 
@@ -136,20 +137,7 @@ export class ObjectController extends VerbController implements Controller {
 
   /** Object headers the client may set: user meta, and the allowed plain headers (Swift's allowed_headers). */
   private objectHeaders(c: ProxyContext): Record<string, string> {
-    const allowed = new Set([
-      'content-disposition',
-      'content-encoding',
-      'x-delete-at',
-      'x-object-manifest',
-      'x-static-large-object',
-      'cache-control',
-      'content-language',
-      'expires',
-      'x-robots-tag',
-      'content-type',
-      'etag',
-      'x-detect-content-type',
-    ]);
+    const allowed = new Set([...OBJECT_ALLOWED_HEADERS, 'content-type', 'etag', 'x-detect-content-type']);
     const out: Record<string, string> = {};
     for (const [k, v] of requestPairs(c)) {
       if (allowed.has(k) || k.startsWith('x-object-meta-') || k.startsWith('x-object-sysmeta-') || k.startsWith('x-object-transient-sysmeta-')) out[k] = v;
