@@ -7,6 +7,7 @@ import { UsageError } from './errors';
 import { RING_USAGE, ringBuild, ringShow } from './ring';
 import { runServer, type ServerKind } from './servers';
 import { PROXY_USAGE, runProxy, runStart, START_USAGE } from './proxy';
+import { runUser, USER_USAGE } from './user';
 
 export const USAGE = `Usage: sluice <command> [options]
 
@@ -17,6 +18,7 @@ Commands:
                                                         the proxy, in front of the rings' servers
   ring build <account|container|object|object-N> ...   write a Swift v1 ring file
   ring show FILE                                        describe a ring file
+  user add|remove|list ...                              TempAuth's user store (keys as scrypt hashes)
   account-server   --bind IP --port N --devices DIR [--swift-dir DIR]
   container-server --bind IP --port N --devices DIR [--swift-dir DIR]
   object-server    --bind IP --port N --devices DIR [--swift-dir DIR]
@@ -54,6 +56,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
     if (topic === 'ring') io.out(RING_USAGE);
     else if (topic === 'start') io.out(START_USAGE);
     else if (topic === 'proxy') io.out(PROXY_USAGE);
+    else if (topic === 'user') io.out(USER_USAGE);
     else if (topic && topic in SERVER_COMMANDS) return runServer(SERVER_COMMANDS[topic]!, ['--help'], io);
     else io.out(USAGE);
     return 0;
@@ -72,6 +75,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
     }
     throw new UsageError(sub === undefined ? 'ring needs a subcommand (build or show)' : `unknown ring subcommand ${JSON.stringify(sub)}`, RING_USAGE);
   }
+  if (command === 'user') return runUser(rest, io);
   if (command === 'start') return runStart(rest, io);
   if (command === 'proxy') return runProxy(rest, io);
   const kind = SERVER_COMMANDS[command];

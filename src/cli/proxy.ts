@@ -6,12 +6,13 @@
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProxyConfig, parseProxyConfig, type ProxyConfig } from '../proxy/config';
 import { startProxyServer, type RunningProxy } from '../proxy/server';
 import { ClusterCache, serveClusterCache } from '../proxy/cluster-cache';
-import { DEV_PROXY_CONF, startDevStorage } from '../cluster/dev-cluster';
+import { devProxyConfWithUserStore, startDevStorage } from '../cluster/dev-cluster';
+import { UserStore } from '../middleware/tempauth/user-store';
 import { loadSwiftConf } from '../common/swift-conf';
 import { UsageError } from './errors';
 import type { CliIo } from './main';
@@ -33,6 +34,8 @@ rings and swift.conf under DIR/etc (made on first start), data under DIR/node, a
   --data-dir  where everything lives (default ./data)
   --port      proxy port (default 8080)
   --config    proxy-server.conf to use instead of the built-in development configuration
+              (which has Swift's development users and the user store DIR/etc/users.db:
+              see "sluice help user")
   --workers   proxy processes (default auto = one per core; 0 runs it in this process)
   --storage-ports A,C,O
               account, container and object server ports (default 6202,6201,6200; 0,0,0 picks
@@ -207,7 +210,15 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
   const storage = await startDevStorage({ dataDir, accountPort: ports[0], containerPort: ports[1], objectPort: ports[2] });
   let proxies;
   try {
-    proxies = await runProxies({ configPath, configText: configPath ? undefined : DEV_PROXY_CONF, swiftDir: storage.swiftDir, host: '127.0.0.1', port }, workers, io);
+    let configText: string | undefined;
+    if (!configPath) {
+      // The built-in configuration keeps TempAuth's user store beside the rings; made here, once,
+      // so the workers (which open it read-only) find its table.
+      const userStore = join(storage.swiftDir, 'users.db');
+      new UserStore(userStore).close();
+      configText = devProxyConfWithUserStore(userStore);
+    }
+    proxies = await runProxies({ configPath, configText, swiftDir: storage.swiftDir, host: '127.0.0.1', port }, workers, io);
   } catch (err) {
     await storage.stop();
     throw err;

@@ -14,6 +14,7 @@ import { startAccountServer, startContainerServer, startObjectServer } from '../
 import type { RunningServer } from '../../servers/common/http';
 import { startProxyServer, type RunningProxy } from '../proxy/server';
 import { parseProxyConfig, type ProxyConfig } from '../proxy/config';
+import { DEVELOPMENT_USERS } from '../middleware/tempauth/config';
 
 export interface DevClusterOptions {
   /** Where swift.conf, rings and device data live. */
@@ -93,6 +94,16 @@ allow_versioned_writes = true
 [filter:symlink]
 use = egg:swift#symlink
 `;
+
+/**
+ * The development configuration with a TempAuth user store at `userStore` (what `sluice start`
+ * runs). The development users are spelled out as user_ lines, because a configured store
+ * alone would (safely) leave them out.
+ */
+export function devProxyConfWithUserStore(userStore: string): string {
+  const devUsers = Object.entries(DEVELOPMENT_USERS).map(([k, v]) => `${k} = ${v}`).join('\n');
+  return DEV_PROXY_CONF.replace('[filter:tempauth]\nuse = egg:swift#tempauth\n', `[filter:tempauth]\nuse = egg:swift#tempauth\nusers_db = ${userStore}\n${devUsers}\n`);
+}
 
 /** Writes swift.conf with a fresh random hash suffix, once: changing it would orphan all data. */
 function ensureSwiftConf(swiftDir: string): void {

@@ -33,7 +33,7 @@ export interface TempAuthConfig {
   storageUrlScheme: string;
   users: Map<string, TempAuthUser>;
   /**
-   * sluice: absolute path of the SQLite user store (`user_store`), consulted for users the
+   * sluice: absolute path of the SQLite user store (`users_db`), consulted for users the
    * `user_` lines do not define; undefined when not configured.
    */
   userStore?: string;
@@ -129,7 +129,7 @@ function parseUsers(conf: Section, resellerPrefix: string): Map<string, TempAuth
 export function parseTempAuthConfig(section: Section): TempAuthConfig {
   const warnings: string[] = [];
   const hasUsers = Object.keys(section).some((k) => k.startsWith('user_') || k.startsWith('user64_'));
-  const userStoreRaw = section.user_store?.trim();
+  const userStoreRaw = section.users_db?.trim();
   const userStore = userStoreRaw ? resolve(userStoreRaw) : undefined;
   // sluice: a configured user store counts as configured users, so a production configuration
   // with only a store never gets the development users (admin:admin is a reseller admin).
@@ -157,7 +157,7 @@ export function parseTempAuthConfig(section: Section): TempAuthConfig {
     // Plaintext keys still work, as in Swift; say so once, with a count and never a key.
     warnings.push(
       `tempauth: ${users.size} user${users.size === 1 ? ' has a' : 's have'} plaintext key${users.size === 1 ? '' : 's'} in user_ lines of [filter:tempauth]; ` +
-        'prefer the user store (user_store, managed with "sluice user add") which keeps only salted scrypt hashes',
+        'prefer the user store (users_db, managed with "sluice user add") which keeps only salted scrypt hashes',
     );
     const dev = Object.entries(DEVELOPMENT_USERS).filter(([k, v]) => section[k]?.trim() === v).map(([k]) => k.slice('user_'.length).replace('_', ':'));
     if (dev.length) warnings.push(`tempauth: development users with well-known keys configured (${dev.join(', ')}): for development only, never in production`);

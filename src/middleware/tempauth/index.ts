@@ -2,22 +2,25 @@
  * The `tempauth` pipeline filter (listed in src/proxy/app.ts FILTERS).
  */
 import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
 import type { ProxyEnv } from '../../proxy/context';
 import type { FilterFactory } from '../../proxy/app';
 import { rawPathOf } from '../../proxy/proxy-server';
 import { parseTempAuthConfig } from './config';
 import { TempAuth } from './tempauth';
 import { wsgiPath } from './paths';
+import { UserStore } from './user-store';
 
 export { parseTempAuthConfig, DEVELOPMENT_USERS, type TempAuthConfig, type TempAuthUser } from './config';
 export { TempAuth, cleanAclHeader, hostUrl, MAX_ACCOUNT_ACL_BYTES } from './tempauth';
 export { TokenStore } from './tokens';
+export { UserStore, UserStoreError, type StoredUser } from './user-store';
 
 export const tempauthFilter: FilterFactory = (conf, ctx): MiddlewareHandler<ProxyEnv> => {
   const config = parseTempAuthConfig(conf);
   const logger = ctx.logger.child({ log_route: 'tempauth' });
   for (const w of config.warnings) logger.warn(w);
-  const auth = new TempAuth(config, ctx.state, logger);
+  const auth = new TempAuth(config, ctx.state, logger, openUserStore(config.userStore, config.users, logger));
   ctx.state.info.tempauth = { account_acls: true };
   return async (c, next) => {
     if (config.allowOverrides && c.get('authorizeOverride')) return next();
@@ -29,3 +32,19 @@ export const tempauthFilter: FilterFactory = (conf, ctx): MiddlewareHandler<Prox
   };
 };
 
+
+/**
+ * The proxy's read-only view of the user store (one connection per worker). A missing file is
+ * not an error: it holds no users until `sluice user add` creates it.
+ */
+function openUserStore(path: string | undefined, configUsers: ReadonlyMap<string, unknown>, logger: Logger): UserStore | undefined {
+  if (!path) return undefined;
+  const store = new UserStore(path, { readonly: true });
+  const users = store.list();
+  if (!store.isOpen) logger.warn(`tempauth: user store ${path} does not exist yet; "sluice user add --store ${path}" creates it`);
+  else logger.info({ users_db: path, users: users.length }, 'tempauth: user store opened');
+  // Config users win over store users of the same name: say which store entries are unused.
+  const shadowed = users.map((u) => `${u.account}:${u.user}`).filter((id) => configUsers.has(id));
+  if (shadowed.length) logger.warn(`tempauth: user_ lines override these user store entries, whose keys are ignored: ${shadowed.join(', ')}`);
+  return store;
+}

@@ -26,6 +26,7 @@ import type { TempAuthConfig, TempAuthUser } from './config';
 import { TokenStore } from './tokens';
 import { fetchAccountInfo, fetchContainerInfo } from './account-info';
 import { headerSafe, trySplit } from './paths';
+import type { StoredUser, UserStore } from './user-store';
 
 export const ACL_HEADER = 'x-account-access-control';
 export const ACL_SYSMETA_HEADER = 'x-account-sysmeta-core-access-control';
@@ -66,6 +67,8 @@ export class TempAuth {
     readonly conf: TempAuthConfig,
     private readonly state: ProxyState,
     private readonly logger: Logger,
+    /** sluice: the SQLite user store, for users the user_ lines do not define. */
+    private readonly userStore?: UserStore,
   ) {
     this.tokens = new TokenStore(state.cache, conf.resellerPrefix, conf.tokenLife);
   }
@@ -96,7 +99,7 @@ export class TempAuth {
   // ---------------------------------------------------------------- groups
 
   /** _get_user_groups: account, account:user, configured groups; `.admin` becomes the account ids. */
-  userGroups(user: TempAuthUser, accountId: string): string {
+  userGroups(user: Pick<TempAuthUser, 'id' | 'account' | 'groups'>, accountId: string): string {
     const groups = [user.account, user.id, ...user.groups];
     const admin = groups.indexOf('.admin');
     if (admin >= 0) {
@@ -253,6 +256,16 @@ export class TempAuth {
 
   // ---------------------------------------------------------------- /auth
 
+  /** A store user as a config user would be: the same default storage URL and groups. */
+  private storedUserEntry(u: StoredUser): Pick<TempAuthUser, 'id' | 'account' | 'url' | 'groups'> {
+    return {
+      id: `${u.account}:${u.user}`,
+      account: u.account,
+      url: u.storageUrl ?? `$HOST/v1/${this.conf.resellerPrefix}${pyQuote(u.account)}`,
+      groups: u.groups,
+    };
+  }
+
   /** handle + handle_request + handle_get_token for a path under auth_prefix. */
   async handleAuth(c: ProxyContext, path: string): Promise<Response> {
     const method = c.req.method;
@@ -294,9 +307,25 @@ export class TempAuth {
     }
     if (!account || !user || !key) return unauthorized(account || 'unknown');
     const accountUser = `${headerToText(account)}:${headerToText(user)}`;
-    const entry = this.conf.users.get(accountUser);
-    if (!entry) return unauthorized(account);
-    if (!keysEqual(entry.key, headerToText(key))) return unauthorized('unknown');
+    const configUser = this.conf.users.get(accountUser);
+    let entry: Pick<TempAuthUser, 'id' | 'account' | 'url' | 'groups'>;
+    if (configUser) {
+      if (!keysEqual(configUser.key, headerToText(key))) return unauthorized('unknown');
+      entry = configUser;
+    } else if (this.userStore) {
+      // sluice: config users win; the store is read on every /auth, so add/remove need no restart.
+      let result;
+      try {
+        result = await this.userStore.verify(headerToText(account), headerToText(user), headerToText(key));
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'tempauth: cannot read the user store');
+        return errorResponse(503, method);
+      }
+      if (!result.ok) return unauthorized(result.reason === 'unknown-user' ? account : 'unknown');
+      entry = this.storedUserEntry(result.user);
+    } else {
+      return unauthorized(account);
+    }
     const accountId = entry.url.slice(entry.url.lastIndexOf('/') + 1);
     let issued: { token: string; expires: number };
     try {

@@ -48,7 +48,7 @@ export interface StoredUser {
 }
 
 export interface AddUserOptions {
-  groups?: string[];
+  groups?: readonly string[];
   storageUrl?: string;
 }
 
