@@ -108,6 +108,8 @@ async function runProxies(plan: WorkerPlan, workers: number, io: CliIo): Promise
     cluster.on('listening', (_w, address) => {
       // With port 0 the workers share one port the primary picked.
       url = `http://${plan.host.includes(':') ? `[${plan.host}]` : plan.host}:${address.port}`;
+      // Replacements must join this port, not pick a new one.
+      plan.port = address.port;
       if (++listening === workers) resolveReady();
     });
     cluster.on('exit', (worker, code, signal) => {
@@ -224,7 +226,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
     throw err;
   }
   const url = proxies.url;
-  io.out(`sluice is running: proxy ${url} (${workers || 1} worker${workers === 1 ? '' : 's'}), data in ${dataDir}`);
+  io.out(`sluice is running: proxy ${url} (${workers || 1} worker${workers > 1 ? 's' : ''}), data in ${dataDir}`);
   io.out(`storage servers: account ${storage.account.url}, container ${storage.container.url}, object ${storage.object.url}`);
   io.out('');
   io.out('Try it (development users such as test:tester / testing are for development only):');

@@ -51,3 +51,37 @@ export function replaceResponse(c: { res: Response }, res: Response): void {
   (c as { res: Response | undefined }).res = undefined;
   c.res = res;
 }
+
+/**
+ * A web stream over a Node stream (a backend response body), pulled one chunk at a time.
+ * Node 20's Readable.toWeb throws an uncaught "Controller is already closed" when the stream
+ * is cancelled while a resume is pending (nodejs/node#54205), which a client hanging up mid-GET
+ * does; cancelling here just destroys the source, and its backend connection with it.
+ */
+export function webStreamFrom(source: import('node:stream').Readable): ReadableStream<Uint8Array> {
+  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(ctrl) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await chunks.next();
+        } catch (err) {
+          if (!cancelled) ctrl.error(err);
+          return;
+        }
+        if (cancelled) return;
+        if (next.done) ctrl.close();
+        else ctrl.enqueue(next.value);
+      },
+      cancel() {
+        cancelled = true;
+        // undici reports its own abort as an 'error' event; nobody is reading any more.
+        source.on('error', () => undefined);
+        source.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

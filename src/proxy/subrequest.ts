@@ -12,6 +12,7 @@
  * swift_owner flag, which the child's own authorization decides.
  */
 import { Readable } from 'node:stream';
+import { webStreamFrom } from './response';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Authorize, CleanAcl, ProxyContext, ProxyEnv } from './context';
 import type { Info } from './info-cache';
@@ -154,7 +155,7 @@ export function pipelineSubrequest(chain: () => MiddlewareHandler<ProxyEnv>[]): 
     app ??= build();
     const identity = isIdentity(from) ? from : captureIdentity(from);
     const headers = childHeaders(identity, opts.headers, opts.agent ?? 'Swift');
-    const body = opts.body instanceof Readable ? (Readable.toWeb(opts.body) as ReadableStream<Uint8Array>) : (opts.body ?? null);
+    const body = opts.body instanceof Readable ? webStreamFrom(opts.body) : (opts.body ?? null);
     const request = new Request(requestUrl(headers.get('host'), opts.path), {
       method: opts.method,
       body,

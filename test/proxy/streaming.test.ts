@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request as httpRequest } from 'node:http';
 import type { TestCluster } from '../../src/testing/index';
 import { call, cluster, direct, uniq } from './helpers';
 
@@ -138,6 +139,38 @@ describe('UTF-8 header values on streamed responses', () => {
     for (const method of ['HEAD', 'GET']) {
       const r = await call(url, method, `/v1/${a}/c/utf8meta`);
       expect(Buffer.from(r.headers['x-object-meta-drink'] as string, 'latin1').toString('utf8'), method).toBe('café ☕');
+    }
+  });
+});
+
+describe('clients that hang up mid-download', () => {
+  it('do not take the proxy down, and it keeps serving', async () => {
+    const port = new URL(url).port;
+    for (const size of [4096, 1024 * 1024]) {
+      expect((await call(url, 'PUT', `/v1/${a}/c/hangup${size}`, { 'content-length': String(size) }, { body: Buffer.alloc(size, 1) })).status).toBe(201);
+      // Hang up at every point of the exchange: before the answer, between chunks, ...
+      for (let round = 0; round < 5; round++) {
+        await Promise.all(
+          Array.from({ length: 32 }, (_, i) =>
+            new Promise<void>((resolve) => {
+              const req = httpRequest({ host: '127.0.0.1', port, path: `/v1/${a}/c/hangup${size}` }, (res) => {
+                res.on('error', () => undefined);
+                res.resume();
+                res.on('close', () => resolve());
+              });
+              req.on('error', () => resolve());
+              req.end();
+              setTimeout(() => {
+                req.destroy();
+                resolve();
+              }, i % 6);
+            }),
+          ),
+        );
+      }
+      const r = await call(url, 'GET', `/v1/${a}/c/hangup${size}`);
+      expect(r.status).toBe(200);
+      expect(r.raw.length).toBe(size);
     }
   });
 });

@@ -13,7 +13,7 @@ import type { ProxyContext } from '../context';
 import { VerbController, requestPairs } from './base';
 import { forwardedHeaders } from './account';
 import { checkMetadata } from '../check';
-import { swiftResponse } from '../response';
+import { swiftResponse, webStreamFrom } from '../response';
 import { iterNodes } from '../replicas';
 import { BackendError, bestResponse, quorumSize, type BackendResponse } from '../backend';
 import { Timestamp } from '../../common/timestamp';
@@ -90,7 +90,7 @@ export class ObjectController extends VerbController implements Controller {
         res.body.resume();
         return new Response(null, { status: res.status, headers: out });
       }
-      return new Response(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, { status: res.status, headers: out });
+      return new Response(webStreamFrom(res.body), { status: res.status, headers: out });
     }
     const best = bestResponse(seen, quorumSize(ring.replicaCount));
     if (!best) return swiftResponse(503, { method });

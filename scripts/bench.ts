@@ -1,0 +1,761 @@
+/**
+ * `npm run bench`: sluice's proxy under load, next to a bare passthrough in front of the same
+ * storage servers (scripts/passthrough.ts), one row per operation. See docs/benchmarks.md.
+ *
+ * Local mode (default) starts, in a temp directory:
+ *   - the storage servers: `sluice start --workers 0 --storage-ports 0,0,0` (its in-process proxy
+ *     stays idle), which writes swift.conf and rings to <dir>/etc;
+ *   - sluice's proxy as users run it: `sluice proxy --config <dir>/proxy-server.conf --workers N`
+ *     (the development pipeline with TempAuth's dev users, swift_dir = <dir>/etc);
+ *   - the passthrough with the same rings and worker count.
+ * The proxy and the passthrough each run in their own process tree, so their RSS (primary +
+ * workers, from /proc) is theirs alone; the storage servers they share are in a third process.
+ *
+ * Target mode (`--target URL`) drives any Swift endpoint instead; a passthrough baseline needs
+ * that cluster's rings (`--swift-dir`), and RSS needs the proxy's pid (`--proxy-pid`).
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEV_PROXY_CONF } from '../src/cluster/dev-cluster';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --connections N     concurrent connections (default 32)
+  --duration S        seconds of load per operation and target (default 5)
+  --warmup S          seconds of unmeasured load before each measurement (default 1)
+  --workers N|auto    proxy (and passthrough) worker processes (default auto = one per core)
+  --baseline B        passthrough (default) or none
+  --ops A,B,...       only these operations (names below)
+  --json FILE         also write the results as JSON
+  --proxy-node-arg A  extra node option for the sluice proxy (repeatable; e.g. --cpu-prof)
+  --keep              keep the temp directory (logs, data, profiles)
+
+  --target URL        benchmark this endpoint instead of a fresh local cluster
+  --auth-url URL      TempAuth-style v1.0 auth URL (default TARGET/auth/v1.0)
+  --user U --key K    the account owner (default test:tester / testing)
+  --acl-user U --acl-key K
+                      user granted read-only by account ACL for the ACL row
+                      (default test:tester3 / testing3; the row is skipped if it cannot log in)
+  --swift-dir DIR     with --target: that cluster's swift.conf and rings, for the passthrough
+  --proxy-pid PID     with --target: sample this process tree's RSS
+
+Operations: OPS`;
+
+/** Where the load goes, and how to find the server's processes for RSS. */
+interface Endpoint {
+  origin: string;
+  /** Path of the auth endpoint on origin. */
+  authPath: string;
+  /** Path of the benchmark account (`/v1/AUTH_test`). */
+  accountPath: string;
+  pid?: number;
+  /** Set when the bench runs the server: its worker count and start-up time, to wait out restarts. */
+  workers?: { count: number; startupMs: number; firstSeen: Map<number, number> };
+}
+
+interface OpContext {
+  token: string;
+  aclToken: string;
+  user: string;
+  key: string;
+  body4k: Buffer;
+}
+
+interface OpDef {
+  name: string;
+  label: string;
+  /** Reports MB/s as the headline (large bodies). */
+  bytes?: boolean;
+  needsAcl?: boolean;
+  request(ep: Endpoint, ctx: OpContext): autocannon.Request & { path: string };
+}
+
+const LIST_CONTAINER = 'sluice-bench-list';
+const OBJ_CONTAINER = 'sluice-bench';
+const LIST_SIZE = 1000;
+
+let putCounter = 0;
+
+export const OPS: OpDef[] = [
+  {
+    name: 'auth',
+    label: 'GET /auth/v1.0',
+    request: (ep, ctx) => ({ method: 'GET', path: ep.authPath, headers: { 'x-auth-user': ctx.user, 'x-auth-key': ctx.key } }),
+  },
+  {
+    name: 'account-head',
+    label: 'account HEAD',
+    request: (ep, ctx) => ({ method: 'HEAD', path: ep.accountPath, headers: { 'x-auth-token': ctx.token } }),
+  },
+  {
+    name: 'container-get',
+    label: `container GET (${LIST_SIZE} objects, json)`,
+    request: (ep, ctx) => ({ method: 'GET', path: `${ep.accountPath}/${LIST_CONTAINER}?format=json`, headers: { 'x-auth-token': ctx.token } }),
+  },
+  {
+    name: 'object-put-4k',
+    label: 'object PUT 4 KiB',
+    request: (ep, ctx) => ({
+      method: 'PUT',
+      path: `${ep.accountPath}/${OBJ_CONTAINER}/put`,
+      headers: { 'x-auth-token': ctx.token, 'content-type': 'application/octet-stream' },
+      body: ctx.body4k,
+      // A fresh name per request, so each PUT also adds a container row as new data does.
+      setupRequest: (req) => ({ ...req, path: `${ep.accountPath}/${OBJ_CONTAINER}/put-${process.pid}-${++putCounter}` }),
+    }),
+  },
+  {
+    name: 'object-get-4k',
+    label: 'object GET 4 KiB',
+    request: (ep, ctx) => ({ method: 'GET', path: `${ep.accountPath}/${OBJ_CONTAINER}/obj-4k`, headers: { 'x-auth-token': ctx.token } }),
+  },
+  {
+    name: 'object-head',
+    label: 'object HEAD',
+    request: (ep, ctx) => ({ method: 'HEAD', path: `${ep.accountPath}/${OBJ_CONTAINER}/obj-4k`, headers: { 'x-auth-token': ctx.token } }),
+  },
+  {
+    name: 'object-get-1m',
+    label: 'object GET 1 MiB',
+    bytes: true,
+    request: (ep, ctx) => ({ method: 'GET', path: `${ep.accountPath}/${OBJ_CONTAINER}/obj-1m`, headers: { 'x-auth-token': ctx.token } }),
+  },
+  {
+    name: 'account-head-acl',
+    label: 'account HEAD, ACL read-only user',
+    needsAcl: true,
+    request: (ep, ctx) => ({ method: 'HEAD', path: ep.accountPath, headers: { 'x-auth-token': ctx.aclToken } }),
+  },
+];
+
+export interface BenchOptions {
+  connections: number;
+  duration: number;
+  warmup: number;
+  workers: number;
+  baseline: 'passthrough' | 'none';
+  ops: string[];
+  target?: string;
+  authUrl?: string;
+  user: string;
+  key: string;
+  aclUser: string;
+  aclKey: string;
+  swiftDir?: string;
+  proxyPid?: number;
+  proxyNodeArgs: string[];
+  keep: boolean;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export interface OpStats {
+  /** Completed responses per second. */
+  reqPerSec: number;
+  /** Response bytes per second, in MB (10^6). */
+  mbPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  /** Connection errors, timeouts included. */
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  /** Highest sampled RSS of the server's process tree during this operation, MiB; null if unknown. */
+  peakRssMiB: number | null;
+  /** Worker processes that exited (and were replaced) during warm-up, measurement and recovery; null if unknown. */
+  workerExits: number | null;
+}
+
+export interface OpResult {
+  op: string;
+  label: string;
+  sluice: OpStats;
+  passthrough: OpStats | null;
+  /** sluice req/s over passthrough req/s. */
+  ratio: number | null;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: { nproc: number; memTotalGiB: number; node: string; platform: string };
+  mode: 'local' | 'target';
+  target: string;
+  options: { connections: number; duration: number; warmup: number; workers: number; baseline: string };
+  results: OpResult[];
+  skipped: { op: string; reason: string }[];
+  /** Lifetime peak (VmHWM summed over primary + workers), MiB, read at the end. */
+  hwmMiB: { sluice: number | null; passthrough: number | null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes and RSS
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  logPath: string;
+}
+
+function spawnLogged(name: string, args: string[], dir: string): Child {
+  const logPath = join(dir, `${name}.log`);
+  const fd = openSync(logPath, 'a');
+  // Output goes to a file, as a user's redirected logs would: a pipe the bench had to drain
+  // would put the access log's cost on the load generator.
+  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', fd, fd], env: { ...process.env } });
+  closeSync(fd);
+  return { name, proc, logPath };
+}
+
+async function waitForLine(child: Child, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = readFileSync(child.logPath, 'utf8');
+    const m = pattern.exec(text);
+    if (m) return m;
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null || Date.now() > deadline) {
+      throw new Error(`${child.name} did not start (${child.proc.exitCode ?? child.proc.signalCode ?? 'timed out'}); its log:\n${text.slice(-2000)}`);
+    }
+    await sleep(100);
+  }
+}
+
+async function stopChild(child: Child): Promise<void> {
+  const { proc } = child;
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((done) => proc.once('exit', () => done()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A port that was free a moment ago. Servers get a fixed one rather than 0: with 0, workers that
+ * replace dead ones (once all have died) would each pick a new port.
+ */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => done(port));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
+
+/** The pid and its descendants (Linux /proc; empty elsewhere). */
+function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const walk = (p: number) => {
+    out.push(p);
+    let kids: string;
+    try {
+      kids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8');
+    } catch {
+      return;
+    }
+    for (const k of kids.split(/\s+/)) if (k) walk(Number(k));
+  };
+  walk(pid);
+  return out;
+}
+
+function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function treeMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
+  if (!readdirSafe('/proc')) return null;
+  const kib = processTree(pid).reduce((sum, p) => sum + statusKiB(p, field), 0);
+  return kib > 0 ? kib / 1024 : null;
+}
+
+function readdirSafe(path: string): boolean {
+  try {
+    readdirSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Notes when each worker pid was first seen (a replaced worker shows up as a new pid). */
+function noteWorkers(ep: Endpoint): number[] {
+  if (ep.pid === undefined || !ep.workers) return [];
+  const now = Date.now();
+  const kids = childPids(ep.pid);
+  for (const k of kids) if (!ep.workers.firstSeen.has(k)) ep.workers.firstSeen.set(k, now);
+  return kids;
+}
+
+/**
+ * Waits (bounded) until the server has all its workers again, each up at least as long as the
+ * first ones took to start, and answers: a worker that died under the last run is replaced by
+ * the primary, and the next measurement must not count its start-up.
+ */
+async function settle(ep: Endpoint, log: (l: string) => void): Promise<void> {
+  if (ep.pid === undefined || !ep.workers) return;
+  // A worker hurt by the clients the load generator just dropped dies a moment later.
+  await sleep(500);
+  const { count, startupMs, firstSeen } = ep.workers;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const kids = noteWorkers(ep);
+    const now = Date.now();
+    if (kids.length >= count && kids.every((k) => now - firstSeen.get(k)! >= startupMs)) {
+      const ok = await fetch(new URL('/healthcheck', ep.origin)).then(
+        async (r) => (await r.arrayBuffer(), true),
+        () => false,
+      );
+      if (ok) return;
+    }
+    if (now > deadline) {
+      log(`warning: ${ep.origin} has not recovered its ${count} workers after 60 s`);
+      return;
+    }
+    await sleep(100);
+  }
+}
+
+/** Samples the tree's summed RSS every 100 ms; stop() gives the peak. */
+function sampleRss(ep: Endpoint): { stop(): number | null } {
+  const pid = ep.pid;
+  if (pid === undefined) return { stop: () => null };
+  let peak: number | null = null;
+  const take = () => {
+    noteWorkers(ep);
+    const v = treeMiB(pid, 'VmRSS');
+    if (v !== null && (peak === null || v > peak)) peak = v;
+  };
+  take();
+  const timer = setInterval(take, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return peak;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+// autocannon's parser (http-parser-js) is not told that a HEAD response has no body, so a HEAD
+// answered with a Content-Length waits for bytes that never come. Returning true from the
+// headers-complete callback is the parser's "skip body" signal, as node:http does for HEAD.
+const K_ON_HEADERS_COMPLETE: number = (() => {
+  const req = createRequire(createRequire(import.meta.url).resolve('autocannon'));
+  return (req('http-parser-js') as { HTTPParser: { kOnHeadersComplete: number } }).HTTPParser.kOnHeadersComplete;
+})();
+
+function skipHeadBodies(client: autocannon.Client): void {
+  const parser = (client as unknown as { parser: Record<number, unknown> }).parser;
+  let inner: ((info: unknown) => unknown) | undefined;
+  Object.defineProperty(parser, K_ON_HEADERS_COMPLETE, {
+    configurable: true,
+    get: () => (info: unknown) => {
+      inner?.(info);
+      return true;
+    },
+    set: (fn: (info: unknown) => unknown) => {
+      inner = fn;
+    },
+  });
+}
+
+async function drive(ep: Endpoint, req: autocannon.Request & { path: string }, connections: number, seconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: ep.origin,
+    connections,
+    duration: seconds,
+    timeout: 10,
+    requests: [req],
+    setupClient: req.method === 'HEAD' ? skipHeadBodies : undefined,
+  });
+}
+
+function statsOf(r: autocannon.Result, peakRssMiB: number | null, workerExits: number | null): OpStats {
+  const statusCodes: Record<string, number> = {};
+  for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = s.count ?? 0;
+  const seconds = r.duration > 0 ? r.duration : 1;
+  return {
+    reqPerSec: r.requests.total / seconds,
+    mbPerSec: r.throughput.total / seconds / 1e6,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    requests: r.requests.total,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    statusCodes,
+    peakRssMiB,
+    workerExits,
+  };
+}
+
+async function measure(ep: Endpoint, op: OpDef, ctx: OpContext, opts: BenchOptions, log: (l: string) => void): Promise<OpStats> {
+  const seenBefore = ep.workers?.firstSeen.size;
+  if (opts.warmup > 0) {
+    await drive(ep, op.request(ep, ctx), opts.connections, opts.warmup);
+    await settle(ep, log);
+  }
+  const rss = sampleRss(ep);
+  const r = await drive(ep, op.request(ep, ctx), opts.connections, opts.duration);
+  const peak = rss.stop();
+  await settle(ep, log);
+  const exits = seenBefore === undefined ? null : ep.workers!.firstSeen.size - seenBefore;
+  if (exits) log(`warning: ${exits} worker(s) exited and were replaced during ${op.label}`);
+  return statsOf(r, peak, exits);
+}
+
+/** Starts a server child and waits for its "listening on URL" line. */
+async function startServer(name: string, args: string[], dir: string, pattern: RegExp, workers: number): Promise<{ child: Child; ep: Endpoint }> {
+  const started = Date.now();
+  const child = spawnLogged(name, args, dir);
+  try {
+    const url = new URL((await waitForLine(child, pattern))[1]!);
+    const startupMs = Math.max(1000, Date.now() - started);
+    const ep: Endpoint = { origin: url.origin, authPath: '/auth/v1.0', accountPath: '', pid: child.proc.pid, workers: { count: workers, startupMs, firstSeen: new Map() } };
+    // The first workers count as up since start-up.
+    for (const k of childPids(child.proc.pid!)) ep.workers!.firstSeen.set(k, started);
+    return { child, ep };
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preparing data (through the proxy under test, with plain fetch)
+
+async function login(authUrl: string, user: string, key: string): Promise<{ token: string; storageUrl: string }> {
+  const res = await fetch(authUrl, { headers: { 'x-auth-user': user, 'x-auth-key': key } });
+  await res.arrayBuffer();
+  const token = res.headers.get('x-auth-token');
+  const storageUrl = res.headers.get('x-storage-url');
+  if (res.status >= 300 || !token || !storageUrl) throw new Error(`auth as ${user} at ${authUrl} failed: ${res.status}`);
+  return { token, storageUrl };
+}
+
+async function call(method: string, url: string, token: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Response> {
+  const res = await fetch(url, { method, headers: { 'x-auth-token': token, ...headers }, body });
+  await res.arrayBuffer();
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status}`);
+  return res;
+}
+
+async function prepare(storageUrl: string, token: string, log: (l: string) => void): Promise<void> {
+  log(`preparing: ${LIST_SIZE} objects in ${LIST_CONTAINER}, 4 KiB and 1 MiB objects in ${OBJ_CONTAINER}`);
+  await call('PUT', `${storageUrl}/${LIST_CONTAINER}`, token);
+  await call('PUT', `${storageUrl}/${OBJ_CONTAINER}`, token);
+  let next = 0;
+  const putOne = async (): Promise<void> => {
+    while (next < LIST_SIZE) {
+      const i = next++;
+      await call('PUT', `${storageUrl}/${LIST_CONTAINER}/obj-${String(i).padStart(4, '0')}`, token, { 'content-type': 'text/plain' }, Buffer.from(`object ${i}\n`));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, putOne));
+  await call('PUT', `${storageUrl}/${OBJ_CONTAINER}/obj-4k`, token, { 'content-type': 'application/octet-stream' }, Buffer.alloc(4096, 0x61));
+  await call('PUT', `${storageUrl}/${OBJ_CONTAINER}/obj-1m`, token, { 'content-type': 'application/octet-stream' }, Buffer.alloc(1 << 20, 0x62));
+  // Container rows land with the object PUTs here, but a real Swift may queue them: wait (bounded).
+  for (let i = 0; i < 50; i++) {
+    const res = await call('HEAD', `${storageUrl}/${LIST_CONTAINER}`, token);
+    if (Number(res.headers.get('x-container-object-count')) >= LIST_SIZE) return;
+    await sleep(200);
+  }
+  log(`warning: ${LIST_CONTAINER} does not list ${LIST_SIZE} objects yet`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function proxyConf(swiftDir: string): string {
+  // The development pipeline as `sluice start` runs it, reading the storage cluster's rings.
+  return DEV_PROXY_CONF.replace('[DEFAULT]\n', `[DEFAULT]\nswift_dir = ${swiftDir}\n`);
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const log = opts.log ?? (() => undefined);
+  const ops = opts.ops.length ? OPS.filter((o) => opts.ops.includes(o.name)) : OPS;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  const children: Child[] = [];
+  const cleanup = async () => {
+    for (const c of children.reverse()) await stopChild(c).catch(() => undefined);
+    children.length = 0;
+  };
+  const onSignal = () => void cleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  try {
+    let sluice: Endpoint;
+    let swiftDir = opts.swiftDir;
+    let authUrl: string;
+    if (opts.target) {
+      const target = new URL(opts.target);
+      authUrl = opts.authUrl ?? new URL('/auth/v1.0', target).href;
+      sluice = { origin: target.origin, authPath: new URL(authUrl).pathname, accountPath: '', pid: opts.proxyPid };
+    } else {
+      log(`starting storage servers and sluice proxy (${opts.workers} workers) in ${dir}`);
+      const storage = spawnLogged('storage', ['bin/sluice.js', 'start', '--data-dir', join(dir, 'data'), '--port', '0', '--storage-ports', '0,0,0', '--workers', '0'], dir);
+      children.push(storage);
+      await waitForLine(storage, /^storage servers: .*$/m);
+      swiftDir = join(dir, 'data', 'etc');
+      const confPath = join(dir, 'proxy-server.conf');
+      writeFileSync(confPath, proxyConf(swiftDir));
+      const proxy = await startServer(
+        'sluice-proxy',
+        [...opts.proxyNodeArgs, 'bin/sluice.js', 'proxy', '--config', confPath, '--port', String(await freePort()), '--workers', String(opts.workers)],
+        dir,
+        /proxy-server listening on (\S+)/,
+        opts.workers,
+      );
+      children.push(proxy.child);
+      sluice = proxy.ep;
+      authUrl = new URL(sluice.authPath, sluice.origin).href;
+    }
+
+    const owner = await login(authUrl, opts.user, opts.key);
+    sluice.accountPath = new URL(owner.storageUrl).pathname;
+    const storageUrl = new URL(sluice.accountPath, sluice.origin).href;
+    await prepare(storageUrl, owner.token, log);
+
+    const skipped: { op: string; reason: string }[] = [];
+    let aclToken = '';
+    if (ops.some((o) => o.needsAcl)) {
+      try {
+        // Account ACLs are set by the account's owner (Swift: swift_owner only).
+        await call('POST', storageUrl, owner.token, { 'x-account-access-control': JSON.stringify({ 'read-only': [opts.aclUser] }) });
+        aclToken = (await login(authUrl, opts.aclUser, opts.aclKey)).token;
+        await call('HEAD', storageUrl, aclToken);
+      } catch (err) {
+        skipped.push({ op: 'account-head-acl', reason: (err as Error).message });
+        log(`skipping the ACL row: ${(err as Error).message}`);
+      }
+    }
+
+    let passthrough: Endpoint | null = null;
+    if (opts.baseline === 'passthrough') {
+      if (!swiftDir) {
+        skipped.push({ op: 'passthrough', reason: 'no --swift-dir for the target cluster' });
+        log('no passthrough baseline: --target needs --swift-dir for it');
+      } else {
+        const pt = await startServer(
+          'passthrough',
+          ['--import', 'tsx', 'scripts/passthrough.ts', '--swift-dir', swiftDir, '--port', String(await freePort()), '--workers', String(opts.workers)],
+          dir,
+          /passthrough listening on (\S+)/,
+          opts.workers,
+        );
+        children.push(pt.child);
+        passthrough = { ...pt.ep, authPath: sluice.authPath, accountPath: sluice.accountPath };
+      }
+    }
+
+    const ctx: OpContext = { token: owner.token, aclToken, user: opts.user, key: opts.key, body4k: Buffer.alloc(4096, 0x63) };
+    const results: OpResult[] = [];
+    for (const op of ops) {
+      if (op.needsAcl && !aclToken) continue;
+      log(`${op.label}: sluice`);
+      const s = await measure(sluice, op, ctx, opts, log);
+      let p: OpStats | null = null;
+      if (passthrough) {
+        log(`${op.label}: passthrough`);
+        p = await measure(passthrough, op, ctx, opts, log);
+      }
+      results.push({ op: op.name, label: op.label, sluice: s, passthrough: p, ratio: p && p.reqPerSec > 0 ? s.reqPerSec / p.reqPerSec : null });
+    }
+
+    const hwm = (pid: number | undefined) => (pid === undefined ? null : treeMiB(pid, 'VmHWM'));
+    return {
+      date: new Date().toISOString(),
+      machine: { nproc: availableParallelism(), memTotalGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, platform: `${process.platform}-${process.arch}` },
+      mode: opts.target ? 'target' : 'local',
+      target: opts.target ?? 'local cluster (sluice proxy, dev pipeline)',
+      options: { connections: opts.connections, duration: opts.duration, warmup: opts.warmup, workers: opts.workers, baseline: passthrough ? 'passthrough' : 'none' },
+      results,
+      skipped,
+      hwmMiB: { sluice: hwm(sluice.pid), passthrough: hwm(passthrough?.pid) },
+    };
+  } finally {
+    process.off('SIGINT', onSignal);
+    await cleanup();
+    if (opts.keep) log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const COLUMNS = ['operation', 'target', 'req/s', 'MB/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'peak RSS MiB', 'worker exits', 'sluice/passthrough'] as const;
+
+function num(v: number | null, digits: number): string {
+  return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits);
+}
+
+function row(label: string, target: string, s: OpStats, ratio: string): string[] {
+  return [label, target, num(s.reqPerSec, 0), num(s.mbPerSec, 1), num(s.p50Ms, 0), num(s.p99Ms, 0), String(s.errors), String(s.non2xx), num(s.peakRssMiB, 0), s.workerExits === null ? '-' : String(s.workerExits), ratio];
+}
+
+/** The results as a Markdown table (readable in a terminal, pasteable into docs). */
+export function formatTable(report: BenchReport): string {
+  const rows: string[][] = [];
+  for (const r of report.results) {
+    rows.push(row(r.label, 'sluice', r.sluice, r.ratio === null ? '-' : r.ratio.toFixed(2)));
+    if (r.passthrough) rows.push(row('', 'passthrough', r.passthrough, ''));
+  }
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
+  const numeric = (i: number) => i >= 2;
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  const sep = `|${widths.map((w, i) => (numeric(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  const o = report.options;
+  const head = [
+    `${report.target}: ${o.connections} connections, ${o.duration} s per operation after ${o.warmup} s warm-up, ${o.workers} worker(s); ` +
+      `${report.machine.nproc} cores, node ${report.machine.node}`,
+    '',
+  ];
+  const foot: string[] = [];
+  if (report.hwmMiB.sluice !== null || report.hwmMiB.passthrough !== null) {
+    foot.push('', `lifetime peak RSS (VmHWM, primary + workers): sluice ${num(report.hwmMiB.sluice, 0)} MiB, passthrough ${num(report.hwmMiB.passthrough, 0)} MiB`);
+  }
+  for (const s of report.skipped) foot.push(`skipped ${s.op}: ${s.reason}`);
+  return [...head, line(COLUMNS), sep, ...rows.map(line), ...foot].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+export interface BenchIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+class UsageError extends Error {}
+
+function positiveNumber(name: string, raw: string | undefined, dflt: number, integer: boolean): number {
+  if (raw === undefined) return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a ${integer ? 'whole ' : ''}number >= 0 (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+export function parseBenchArgs(argv: string[]): BenchOptions & { json?: string } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      connections: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      workers: { type: 'string' },
+      baseline: { type: 'string' },
+      ops: { type: 'string' },
+      json: { type: 'string' },
+      'proxy-node-arg': { type: 'string', multiple: true },
+      keep: { type: 'boolean' },
+      target: { type: 'string' },
+      'auth-url': { type: 'string' },
+      user: { type: 'string' },
+      key: { type: 'string' },
+      'acl-user': { type: 'string' },
+      'acl-key': { type: 'string' },
+      'swift-dir': { type: 'string' },
+      'proxy-pid': { type: 'string' },
+    },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const baseline = values.baseline ?? 'passthrough';
+  if (baseline !== 'passthrough' && baseline !== 'none') throw new UsageError(`--baseline must be passthrough or none (got ${JSON.stringify(baseline)})`);
+  const ops = values.ops ? values.ops.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  for (const o of ops) if (!OPS.some((d) => d.name === o)) throw new UsageError(`unknown operation ${JSON.stringify(o)}`);
+  const connections = positiveNumber('connections', values.connections, 32, true);
+  if (connections < 1) throw new UsageError('--connections must be at least 1');
+  const duration = positiveNumber('duration', values.duration, 5, false);
+  if (duration <= 0) throw new UsageError('--duration must be more than 0');
+  const workers = values.workers === undefined || values.workers === 'auto' ? availableParallelism() : positiveNumber('workers', values.workers, 0, true);
+  if (workers < 1) throw new UsageError('--workers must be at least 1');
+  if (!values.target && (values['swift-dir'] || values['proxy-pid'] || values['auth-url'])) throw new UsageError('--swift-dir, --proxy-pid and --auth-url go with --target');
+  if (values.target && !/^https?:\/\//.test(values.target)) throw new UsageError(`--target must be an http(s) URL (got ${JSON.stringify(values.target)})`);
+  return {
+    connections,
+    duration,
+    warmup: positiveNumber('warmup', values.warmup, 1, false),
+    workers,
+    baseline,
+    ops,
+    json: values.json,
+    proxyNodeArgs: values['proxy-node-arg'] ?? [],
+    keep: values.keep ?? false,
+    target: values.target,
+    authUrl: values['auth-url'],
+    user: values.user ?? 'test:tester',
+    key: values.key ?? 'testing',
+    aclUser: values['acl-user'] ?? 'test:tester3',
+    aclKey: values['acl-key'] ?? 'testing3',
+    swiftDir: values['swift-dir'],
+    proxyPid: values['proxy-pid'] === undefined ? undefined : positiveNumber('proxy-pid', values['proxy-pid'], 0, true),
+  };
+}
+
+export async function main(argv: string[], io: BenchIo): Promise<number> {
+  let opts;
+  try {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.out(USAGE.replace('OPS', OPS.map((o) => o.name).join(', ')));
+      return 0;
+    }
+    opts = parseBenchArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`bench: ${(err as Error).message}\nRun "npm run bench -- --help" for usage.`);
+      return 2;
+    }
+    throw err;
+  }
+  const started = Date.now();
+  const report = await runBench({ ...opts, log: (l) => io.err(`bench [${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s]: ${l}`) });
+  io.out(formatTable(report));
+  if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2), { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n') }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      process.stderr.write(`bench: error: ${err.stack ?? err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

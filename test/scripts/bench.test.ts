@@ -1,0 +1,130 @@
+// Smoke tests for `npm run bench` (scripts/bench.ts): ~1 s of load per operation, checking the
+// table and JSON shape and that every request was answered. No speed assertions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCluster, type TestCluster } from '../../src/testing/index';
+import { main, OPS, type BenchReport, type OpStats } from '../../scripts/bench';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-bench-test-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
+}
+
+function expectStats(s: OpStats, rss: 'number' | 'null'): void {
+  for (const k of ['reqPerSec', 'mbPerSec', 'p50Ms', 'p99Ms', 'requests', 'errors', 'timeouts', 'non2xx'] as const) expect(typeof s[k]).toBe('number');
+  expect(s.requests).toBeGreaterThan(0);
+  expect(s.errors).toBe(0);
+  expect(s.non2xx).toBe(0);
+  expect(typeof s.statusCodes).toBe('object');
+  if (rss === 'number') expect(s.peakRssMiB).toBeGreaterThan(0);
+  else expect(s.peakRssMiB).toBeNull();
+}
+
+/** Table rows (after the header and separator) as cell arrays. */
+function tableRows(table: string): string[][] {
+  const lines = table.split('\n').filter((l) => l.startsWith('|'));
+  expect(lines[0]).toMatch(/^\| operation +\| target +\| +req\/s \| +MB\/s \| p50 ms \| p99 ms \| errors \| non-2xx \| peak RSS MiB \| worker exits \| sluice\/passthrough \|$/);
+  expect(lines[1]).toMatch(/^\|[-:|]+\|$/);
+  return lines.slice(2).map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
+}
+
+describe('npm run bench', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('drives a --target endpoint with a passthrough baseline and writes the table and JSON', async () => {
+    // Every operation, object GETs included: the load generator hangs up mid-GET when a run
+    // ends, which the in-process proxy must survive.
+    const ops = OPS.map((o) => o.name);
+    const json = join(dir, 'target.json');
+    const { io, out } = capture();
+    const code = await main(
+      [
+        '--target', cluster.url, '--user', 'test:tester', '--key', 'testing', '--acl-user', 'test:tester3', '--acl-key', 'testing3',
+        '--swift-dir', cluster.swiftDir, '--proxy-pid', String(process.pid), '--workers', '1',
+        '--duration', '1', '--warmup', '0', '--connections', '4', '--ops', ops.join(','), '--json', json,
+      ],
+      io,
+    );
+    expect(code).toBe(0);
+
+    const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
+    expect(report.mode).toBe('target');
+    expect(report.options).toEqual({ connections: 4, duration: 1, warmup: 0, workers: 1, baseline: 'passthrough' });
+    expect(report.machine.nproc).toBeGreaterThan(0);
+    expect(report.skipped).toEqual([]);
+    expect(report.results.map((r) => r.op)).toEqual(ops);
+    for (const r of report.results) {
+      expectStats(r.sluice, 'number'); // --proxy-pid is this process
+      expect(r.sluice.workerExits).toBeNull();
+      expect(r.passthrough).not.toBeNull();
+      expectStats(r.passthrough!, 'number');
+      expect(r.passthrough!.workerExits).toBe(0);
+      expect(r.ratio).toBeCloseTo(r.sluice.reqPerSec / r.passthrough!.reqPerSec, 6);
+    }
+
+    const rows = tableRows(out.join('\n'));
+    expect(rows).toHaveLength(ops.length * 2);
+    const labels = OPS.filter((o) => ops.includes(o.name)).map((o) => o.label);
+    rows.forEach((cells, i) => {
+      expect(cells).toHaveLength(11);
+      expect(cells[0]).toBe(i % 2 === 0 ? labels[i / 2] : '');
+      expect(cells[1]).toBe(i % 2 === 0 ? 'sluice' : 'passthrough');
+      expect(cells[2]).toMatch(/^\d+$/);
+      expect(cells[10]).toMatch(i % 2 === 0 ? /^\d+\.\d\d$/ : /^$/);
+    });
+
+    // The ACL row really is the read-only user: the owner granted it on the account.
+    const auth = await fetch(`${cluster.url}/auth/v1.0`, { headers: { 'x-auth-user': 'test:tester', 'x-auth-key': 'testing' } });
+    const acct = await fetch(auth.headers.get('x-storage-url')!, { method: 'HEAD', headers: { 'x-auth-token': auth.headers.get('x-auth-token')! } });
+    expect(JSON.parse(acct.headers.get('x-account-access-control')!)).toEqual({ 'read-only': ['test:tester3'] });
+    // The listing the container row reads has its 1,000 objects.
+    const list = await fetch(`${auth.headers.get('x-storage-url')!}/sluice-bench-list`, { method: 'HEAD', headers: { 'x-auth-token': auth.headers.get('x-auth-token')! } });
+    expect(list.headers.get('x-container-object-count')).toBe('1000');
+  }, 180_000);
+
+  it('starts its own cluster (sluice proxy and passthrough as child processes) by default', async () => {
+    const json = join(dir, 'local.json');
+    const { io, out } = capture();
+    const code = await main(['--workers', '1', '--duration', '1', '--warmup', '0', '--connections', '4', '--ops', 'auth,object-get-4k', '--json', json], io);
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
+    expect(report.mode).toBe('local');
+    expect(report.results.map((r) => r.op)).toEqual(['auth', 'object-get-4k']);
+    for (const r of report.results) {
+      expectStats(r.sluice, 'number');
+      expectStats(r.passthrough!, 'number');
+      expect(typeof r.sluice.workerExits).toBe('number');
+      expect(r.passthrough!.workerExits).toBe(0);
+    }
+    expect(report.hwmMiB.sluice).toBeGreaterThan(0);
+    expect(report.hwmMiB.passthrough).toBeGreaterThan(0);
+    expect(tableRows(out.join('\n'))).toHaveLength(4);
+    expect(out.join('\n')).toMatch(/lifetime peak RSS \(VmHWM, primary \+ workers\): sluice \d+ MiB, passthrough \d+ MiB/);
+  }, 180_000);
+
+  it('rejects bad options with usage status 2', async () => {
+    const { io, err } = capture();
+    expect(await main(['--baseline', 'nginx'], io)).toBe(2);
+    expect(await main(['--ops', 'object-delete'], io)).toBe(2);
+    expect(await main(['--swift-dir', dir], io)).toBe(2);
+    expect(err.join('\n')).toContain('--baseline must be passthrough or none');
+    const help = capture();
+    expect(await main(['--help'], help.io)).toBe(0);
+    expect(help.out.join('\n')).toContain(OPS.map((o) => o.name).join(', '));
+  });
+});
