@@ -42,9 +42,14 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
   return async (c, next) => {
     const method = c.req.method;
     if (method !== 'GET' && method !== 'HEAD') return next();
+    const rawPath = rawPathOf(c);
+    // Object paths (a fourth segment) skip the parse: throwing splitPath's error on every object
+    // request showed up in profiles.
+    const parts = rawPath.split('/', 6);
+    if (parts.length > 5 || (parts.length === 5 && parts[4] !== '')) return next();
     let segs: (string | undefined)[];
     try {
-      segs = splitPath(decodePathStrict(rawPathOf(c)), 2, 3);
+      segs = splitPath(decodePathStrict(rawPath), 2, 3);
     } catch {
       return next();
     }
