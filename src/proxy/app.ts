@@ -17,6 +17,9 @@ import { healthcheck } from '../middleware/healthcheck';
 import { listingFormats } from '../middleware/listing-formats';
 import { proxyLogging } from '../middleware/proxy-logging';
 import { infoCacheFilter } from '../middleware/cache';
+import { containerQuotasFilter } from '../middleware/container-quotas';
+import { accountQuotasFilter } from '../middleware/account-quotas';
+import { corsFilter } from '../middleware/cors';
 import { tempauthFilter } from '../middleware/tempauth/index';
 import { copyFilter } from '../middleware/copy';
 import { symlink } from '../middleware/symlink';
@@ -45,6 +48,9 @@ export const FILTERS: Record<string, FilterFactory> = {
   copy: copyFilter,
   symlink: (conf, ctx) => symlink(conf, ctx.state, ctx.app),
   versioned_writes: (conf, ctx) => versionedWrites(conf, ctx.state, ctx.app),
+  container_quotas: containerQuotasFilter,
+  account_quotas: accountQuotasFilter,
+  cors: corsFilter,
 };
 
 export function filterKey(name: string): string {
@@ -75,9 +81,12 @@ export function effectivePipeline(pipeline: string[]): string[] {
   // versioned_writes is required too (swift/proxy/server.py), after auth and copy; without
   // allow_versioned_writes it only honours a container server's legacy `versions`.
   if (!filters.includes('versioned_writes')) {
-    const after = Math.max(-1, ...['slo', 'dlo', 'copy', 'staticweb', 'tempauth', 'keystoneauth', 'catch_errors', 'gatekeeper', 'proxy_logging'].map((f) => filters.indexOf(f)));
+    const after = Math.max(-1, ...['slo', 'dlo', 'container_quotas', 'account_quotas', 'copy', 'staticweb', 'tempauth', 'keystoneauth', 'catch_errors', 'gatekeeper', 'proxy_logging'].map((f) => filters.indexOf(f)));
     filters.splice(after + 1, 0, 'versioned_writes');
   }
+  // CORS headers on actual responses belong to the controllers in Swift (cors_validation), so
+  // the filter always sits last, right before the app, and decorates only what they answer.
+  if (!filters.includes('cors')) filters.push('cors');
   return [...filters, app];
 }
 

@@ -1,14 +1,14 @@
 /**
  * proxy-server.conf of the cluster the conformance scenarios were recorded on (conformance
  * README): TempAuth with prefixes AUTH and SERVICE, SERVICE_require_group = service, account
- * management and autocreate on; versioned_writes (X-Versions-Location enabled) and symlink.
+ * management and autocreate on; copy, quotas, versioned_writes (X-Versions-Location enabled) and symlink.
  */
 export const CONFORMANCE_PROXY_CONF = `
 [DEFAULT]
 bind_ip = 127.0.0.1
 
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth versioned_writes symlink proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth copy container-quotas account-quotas versioned_writes symlink proxy-logging proxy-server
 
 [app:proxy-server]
 account_autocreate = true
@@ -20,8 +20,15 @@ allow_account_management = true
 [filter:proxy-logging]
 [filter:cache]
 [filter:listing_formats]
+[filter:copy]
 [filter:versioned_writes]
 allow_versioned_writes = true
+[filter:container-quotas]
+use = egg:swift#container_quotas
+
+[filter:account-quotas]
+use = egg:swift#account_quotas
+
 [filter:symlink]
 
 [filter:tempauth]
