@@ -20,6 +20,7 @@ import { infoCacheFilter } from '../middleware/cache';
 import { containerQuotasFilter } from '../middleware/container-quotas';
 import { accountQuotasFilter } from '../middleware/account-quotas';
 import { corsFilter } from '../middleware/cors';
+import { bulkFilter } from '../middleware/bulk';
 import { tempauthFilter } from '../middleware/tempauth/index';
 import { copyFilter } from '../middleware/copy';
 import { symlink } from '../middleware/symlink';
@@ -51,6 +52,7 @@ export const FILTERS: Record<string, FilterFactory> = {
   container_quotas: containerQuotasFilter,
   account_quotas: accountQuotasFilter,
   cors: corsFilter,
+  bulk: bulkFilter,
 };
 
 export function filterKey(name: string): string {
