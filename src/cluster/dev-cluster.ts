@@ -52,7 +52,7 @@ bind_ip = 127.0.0.1
 bind_port = 8080
 
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempauth copy container-quotas account-quotas versioned_writes symlink proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl tempauth copy container-quotas account-quotas versioned_writes symlink proxy-logging proxy-server
 
 [app:proxy-server]
 use = egg:swift#proxy
@@ -93,6 +93,9 @@ allow_versioned_writes = true
 
 [filter:bulk]
 use = egg:swift#bulk
+
+[filter:tempurl]
+use = egg:swift#tempurl
 
 [filter:container-quotas]
 use = egg:swift#container_quotas

@@ -21,6 +21,7 @@ import { containerQuotasFilter } from '../middleware/container-quotas';
 import { accountQuotasFilter } from '../middleware/account-quotas';
 import { corsFilter } from '../middleware/cors';
 import { bulkFilter } from '../middleware/bulk';
+import { tempurlFilter } from '../middleware/tempurl';
 import { tempauthFilter } from '../middleware/tempauth/index';
 import { copyFilter } from '../middleware/copy';
 import { symlink } from '../middleware/symlink';
@@ -53,6 +54,7 @@ export const FILTERS: Record<string, FilterFactory> = {
   account_quotas: accountQuotasFilter,
   cors: corsFilter,
   bulk: bulkFilter,
+  tempurl: tempurlFilter,
 };
 
 export function filterKey(name: string): string {

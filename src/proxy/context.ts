@@ -54,8 +54,9 @@ export interface ProxyVariables {
   /** Set by internal subrequests: skip authorization (Swift's pre-authenticated requests). */
   preAuthenticated: boolean;
   /**
-   * Only on internal subrequests (src/proxy/subrequest.ts): their request target (raw path and
-   * query), read by rawPathOf/rawQueryOf in place of the client's request line.
+   * A rewritten request target (raw path and query) read by rawPathOf/rawQueryOf in place of the
+   * client's request line: set on internal subrequests (src/proxy/subrequest.ts), and by tempurl,
+   * which cuts a signed URL's query down to its own parameters.
    */
   rawTarget: string | undefined;
 }

@@ -8,7 +8,7 @@ export const CONFORMANCE_PROXY_CONF = `
 bind_ip = 127.0.0.1
 
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempauth copy container-quotas account-quotas versioned_writes symlink proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl tempauth copy container-quotas account-quotas versioned_writes symlink proxy-logging proxy-server
 
 [app:proxy-server]
 account_autocreate = true
@@ -25,6 +25,9 @@ allow_account_management = true
 allow_versioned_writes = true
 [filter:bulk]
 use = egg:swift#bulk
+
+[filter:tempurl]
+use = egg:swift#tempurl
 
 [filter:container-quotas]
 use = egg:swift#container_quotas
