@@ -134,6 +134,7 @@ export function symlinkOptions(conf: Section): SymlinkOptions {
 
 export function symlink(conf: Section, state: ProxyState, app: Subrequest): MiddlewareHandler<ProxyEnv> {
   const { symloopMax } = symlinkOptions(conf);
+  state.info['symlink'] = { symloop_max: symloopMax, static_links: true };
 
   /**
    * Swift's _recursive_get_head: while the answer is a link (a dynamic one only when

@@ -59,6 +59,8 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
   // As in Swift, a configured value (even "false") makes this filter the authority on
   // container requests; unset leaves them to the container server (allow_versions).
   const allow = conf.allow_versioned_writes || undefined;
+  // Advertised only when enabled, with the two client headers (register_swift_info).
+  if (configTrue(allow)) state.info['versioned_writes'] = { allowed_flags: [CLIENT_VERSIONS_LOC, CLIENT_HISTORY_LOC] };
 
   /** _check_response_error: 4xx (missing archive, permissions) → 412, anything else → 503. */
   async function checkError(res: Response, method: string): Promise<void> {

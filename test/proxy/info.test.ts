@@ -7,15 +7,56 @@ import { call } from './helpers';
 describe('/info', () => {
   let cl: TestCluster;
   let locked: TestCluster;
+  let tuned: TestCluster;
   beforeAll(async () => {
     cl = await startCluster();
     locked = await startCluster({
       proxyConfig: DEV_PROXY_CONF.replace('[app:proxy-server]', '[app:proxy-server]\nadmin_key = s3cret\ndisallowed_sections = tempauth, swift.max_file_size'),
     });
+    tuned = await startCluster({
+      proxyConfig: DEV_PROXY_CONF.replace('[filter:tempurl]\nuse = egg:swift#tempurl\n', '[filter:tempurl]\nuse = egg:swift#tempurl\nmethods = GET HEAD\nallowed_digests = sha256 sha512\n')
+        .replace('[filter:bulk]\nuse = egg:swift#bulk\n', '[filter:bulk]\nuse = egg:swift#bulk\nmax_deletes_per_request = 500\nmax_failed_deletes = 7\nmax_containers_per_extraction = 20\n')
+        .replace('[filter:symlink]\nuse = egg:swift#symlink\n', '[filter:symlink]\nuse = egg:swift#symlink\nsymloop_max = 5\n')
+        .replace('allow_versioned_writes = true', 'allow_versioned_writes = false'),
+    });
   });
   afterAll(async () => {
     await cl?.stop();
     await locked?.stop();
+    await tuned?.stop();
+  });
+
+  it('lists every middleware of the pipeline with its settings, as Swift registers them', async () => {
+    const info = JSON.parse((await call(cl.url, 'GET', '/info')).text);
+    expect(Object.keys(info).sort()).toEqual(
+      ['account_quotas', 'bulk_delete', 'bulk_upload', 'container_quotas', 'swift', 'symlink', 'tempauth', 'tempurl', 'versioned_writes'],
+    );
+    expect(info.tempurl).toEqual({
+      methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+      incoming_remove_headers: ['x-timestamp'],
+      incoming_allow_headers: [],
+      outgoing_remove_headers: ['x-object-meta-*'],
+      outgoing_allow_headers: ['x-object-meta-public-*'],
+      allowed_digests: ['sha1', 'sha256', 'sha512'],
+      deprecated_digests: ['sha1'],
+    });
+    expect(info.bulk_delete).toEqual({ max_deletes_per_request: 10000, max_failed_deletes: 1000 });
+    expect(info.bulk_upload).toEqual({ max_containers_per_extraction: 10000, max_failed_extractions: 1000 });
+    expect(info.symlink).toEqual({ symloop_max: 2, static_links: true });
+    expect(info.versioned_writes).toEqual({ allowed_flags: ['x-versions-location', 'x-history-location'] });
+    expect(info.container_quotas).toEqual({});
+    expect(info.account_quotas).toEqual({});
+  });
+
+  it('reflects the configured settings, and leaves out what is disabled', async () => {
+    const info = JSON.parse((await call(tuned.url, 'GET', '/info')).text);
+    expect(info.tempurl.methods).toEqual(['GET', 'HEAD']);
+    expect(info.tempurl.allowed_digests).toEqual(['sha256', 'sha512']);
+    expect(info.tempurl.deprecated_digests).toBeUndefined();
+    expect(info.bulk_delete).toEqual({ max_deletes_per_request: 500, max_failed_deletes: 7 });
+    expect(info.bulk_upload.max_containers_per_extraction).toBe(20);
+    expect(info.symlink.symloop_max).toBe(5);
+    expect(info.versioned_writes).toBeUndefined();
   });
 
   it('describes constraints, policies and middleware to anyone', async () => {
