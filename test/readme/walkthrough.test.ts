@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { extractSteps, matchesExpected, outputLines, type Step } from './extract';
 
 /**
- * Runs the README's curl walkthroughs ("Quick start" and "Sharing an account") exactly as written,
+ * Runs the README's curl walkthroughs ("Quick start", "Sharing an account" and "Temporary URLs") exactly as written,
  * in one bash session, against a fresh `sluice start` child process with two proxy workers, and
  * checks each command's output against the `#>` lines under it. The only change made to the
  * README's text is the proxy URL: its `export SLUICE=http://127.0.0.1:8080` line (and the URL in
@@ -153,9 +153,9 @@ afterAll(async () => {
 }, 30_000);
 
 describe('README walkthroughs against `sluice start --workers 2`', () => {
-  it('has both walkthroughs, with every URL going through $SLUICE', () => {
+  it('has all three walkthroughs, with every URL going through $SLUICE', () => {
     const sections = new Set(steps.map((s) => s.section));
-    expect([...sections]).toEqual(['quickstart', 'account-acls']);
+    expect([...sections]).toEqual(['quickstart', 'account-acls', 'tempurl']);
     expect(steps.filter((s) => s.command === EXPORT_LINE)).toHaveLength(1);
     expect(steps[0]!.command).toBe(EXPORT_LINE);
     expect(steps.filter((s) => s.command !== EXPORT_LINE && s.command.includes('127.0.0.1'))).toEqual([]);
