@@ -2,6 +2,7 @@
  * Quorum and failure handling: rings whose replicas point partly at real storage servers,
  * partly at a closed port or at a server that accepts connections and never answers.
  */
+import pino from 'pino';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
@@ -51,7 +52,7 @@ function rings(targets: [Target, Target, Target], accountTargets = targets): Rin
 
 async function proxy(r: Rings): Promise<string> {
   const config = parseProxyConfig(proxyConf({ conn_timeout: '0.2', node_timeout: '0.5', recheck_account_existence: '0', recheck_container_existence: '0' }));
-  const p = await startProxyServer({ config, rings: r, swiftConf, port: 0 });
+  const p = await startProxyServer({ config, rings: r, swiftConf, port: 0, logger: pino({ level: 'silent' }) });
   proxies.push(p);
   return p.url;
 }
