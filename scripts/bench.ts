@@ -32,6 +32,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --connections N     concurrent connections (default 32)
   --duration S        seconds of load per operation and target (default 5)
   --warmup S          seconds of unmeasured load before each measurement (default 1)
+  --initial-warmup S  seconds of unmeasured load per server before the first measurement,
+                      spread over the operations (default 8): a fresh server runs its first
+                      seconds several times slower (JIT, pools, caches)
   --workers N|auto    proxy (and passthrough) worker processes (default auto = one per core)
   --baseline B        passthrough (default) or none
   --ops A,B,...       only these operations (names below)
@@ -141,6 +144,7 @@ export interface BenchOptions {
   connections: number;
   duration: number;
   warmup: number;
+  initialWarmup: number;
   workers: number;
   baseline: 'passthrough' | 'none';
   ops: string[];
@@ -173,6 +177,14 @@ export interface OpStats {
   statusCodes: Record<string, number>;
   /** Highest sampled RSS of the server's process tree during this operation, MiB; null if unknown. */
   peakRssMiB: number | null;
+  /**
+   * CPU time (user + system) the server's process tree spent during the measured run, per
+   * completed request, in microseconds; null if unknown. Unlike req/s this barely depends on
+   * what else the machine is doing, so it is the number to compare between changes.
+   */
+  cpuUsPerReq: number | null;
+  /** The same for the storage servers' process (local mode), in microseconds per request; null if unknown. */
+  storageCpuUsPerReq: number | null;
   /** Worker processes that exited (and were replaced) during warm-up, measurement and recovery; null if unknown. */
   workerExits: number | null;
 }
@@ -191,7 +203,7 @@ export interface BenchReport {
   machine: { nproc: number; memTotalGiB: number; node: string; platform: string };
   mode: 'local' | 'target';
   target: string;
-  options: { connections: number; duration: number; warmup: number; workers: number; baseline: string };
+  options: { connections: number; duration: number; warmup: number; initialWarmup: number; workers: number; baseline: string };
   results: OpResult[];
   skipped: { op: string; reason: string }[];
   /** Lifetime peak (VmHWM summed over primary + workers), MiB, read at the end. */
@@ -346,15 +358,43 @@ async function settle(ep: Endpoint, log: (l: string) => void): Promise<void> {
   }
 }
 
-/** Samples the tree's summed RSS every 100 ms; stop() gives the peak. */
-function sampleRss(ep: Endpoint): { stop(): number | null } {
-  const pid = ep.pid;
-  if (pid === undefined) return { stop: () => null };
+/** utime + stime of one process, in clock ticks (Linux /proc; undefined once it is gone). */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) in parentheses: state is field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: Linux reports CPU times in 1/100 s on every architecture node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Samples a process tree every 100 ms: its summed RSS (peak) and its CPU time. A process's
+ * CPU counts from the first sample that sees it (0 for processes started during the run) to
+ * the last one that saw it, so a worker that dies mid-run keeps what it used until then.
+ */
+function sampleTree(pid: number | undefined, onSample?: () => void): { stop(): { peakRssMiB: number | null; cpuSeconds: number | null } } {
+  if (pid === undefined) return { stop: () => ({ peakRssMiB: null, cpuSeconds: null }) };
   let peak: number | null = null;
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let sampled = 0;
   const take = () => {
-    noteWorkers(ep);
+    onSample?.();
     const v = treeMiB(pid, 'VmRSS');
     if (v !== null && (peak === null || v > peak)) peak = v;
+    for (const p of processTree(pid)) {
+      const t = cpuTicks(p);
+      if (t === undefined) continue;
+      if (!first.has(p)) first.set(p, sampled === 0 ? t : 0);
+      last.set(p, t);
+    }
+    sampled++;
   };
   take();
   const timer = setInterval(take, 100);
@@ -362,7 +402,9 @@ function sampleRss(ep: Endpoint): { stop(): number | null } {
     stop() {
       clearInterval(timer);
       take();
-      return peak;
+      let ticks = 0;
+      for (const [p, t] of last) ticks += t - first.get(p)!;
+      return { peakRssMiB: peak, cpuSeconds: last.size > 0 ? ticks / TICKS_PER_SECOND : null };
     },
   };
 }
@@ -404,7 +446,12 @@ async function drive(ep: Endpoint, req: autocannon.Request & { path: string }, c
   });
 }
 
-function statsOf(r: autocannon.Result, peakRssMiB: number | null, workerExits: number | null): OpStats {
+interface TreeUsage {
+  peakRssMiB: number | null;
+  cpuSeconds: number | null;
+}
+
+function statsOf(r: autocannon.Result, server: TreeUsage, storage: TreeUsage, workerExits: number | null): OpStats {
   const statusCodes: Record<string, number> = {};
   for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = s.count ?? 0;
   const seconds = r.duration > 0 ? r.duration : 1;
@@ -418,24 +465,47 @@ function statsOf(r: autocannon.Result, peakRssMiB: number | null, workerExits: n
     timeouts: r.timeouts,
     non2xx: r.non2xx,
     statusCodes,
-    peakRssMiB,
+    peakRssMiB: server.peakRssMiB,
+    cpuUsPerReq: perRequest(server.cpuSeconds, r.requests.total),
+    storageCpuUsPerReq: perRequest(storage.cpuSeconds, r.requests.total),
     workerExits,
   };
 }
 
-async function measure(ep: Endpoint, op: OpDef, ctx: OpContext, opts: BenchOptions, log: (l: string) => void): Promise<OpStats> {
+function perRequest(cpuSeconds: number | null, requests: number): number | null {
+  return cpuSeconds === null || requests === 0 ? null : (cpuSeconds * 1e6) / requests;
+}
+
+async function measure(ep: Endpoint, op: OpDef, ctx: OpContext, opts: BenchOptions, log: (l: string) => void, storagePid?: number): Promise<OpStats> {
   const seenBefore = ep.workers?.firstSeen.size;
   if (opts.warmup > 0) {
     await drive(ep, op.request(ep, ctx), opts.connections, opts.warmup);
     await settle(ep, log);
   }
-  const rss = sampleRss(ep);
+  const server = sampleTree(ep.pid, () => noteWorkers(ep));
+  const storage = sampleTree(storagePid);
   const r = await drive(ep, op.request(ep, ctx), opts.connections, opts.duration);
-  const peak = rss.stop();
+  const serverUsage = server.stop();
+  const storageUsage = storage.stop();
   await settle(ep, log);
   const exits = seenBefore === undefined ? null : ep.workers!.firstSeen.size - seenBefore;
   if (exits) log(`warning: ${exits} worker(s) exited and were replaced during ${op.label}`);
-  return statsOf(r, peak, exits);
+  return statsOf(r, serverUsage, storageUsage, exits);
+}
+
+/**
+ * The first seconds of a fresh server are not its steady state: V8 compiles the hot paths as
+ * they run, pools open their connections, caches fill. Each server gets `initialWarmup` seconds
+ * of every operation before any measurement, so the first rows are not slower for it.
+ */
+async function warmUp(name: string, ep: Endpoint, ops: OpDef[], ctx: OpContext, opts: BenchOptions, log: (l: string) => void): Promise<void> {
+  if (opts.initialWarmup <= 0 || ops.length === 0) return;
+  log(`warming up ${name}: ${opts.initialWarmup} s over ${ops.length} operation(s)`);
+  const seenBefore = ep.workers?.firstSeen.size;
+  for (const op of ops) await drive(ep, op.request(ep, ctx), opts.connections, opts.initialWarmup / ops.length);
+  await settle(ep, log);
+  const exits = seenBefore === undefined ? 0 : ep.workers!.firstSeen.size - seenBefore;
+  if (exits) log(`warning: ${exits} ${name} worker(s) exited and were replaced during the warm-up`);
 }
 
 /** Starts a server child and waits for its "listening on URL" line. */
@@ -518,6 +588,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   try {
     let sluice: Endpoint;
     let swiftDir = opts.swiftDir;
+    let storagePid: number | undefined;
     let authUrl: string;
     if (opts.target) {
       const target = new URL(opts.target);
@@ -527,6 +598,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       log(`starting storage servers and sluice proxy (${opts.workers} workers) in ${dir}`);
       const storage = spawnLogged('storage', ['bin/sluice.js', 'start', '--data-dir', join(dir, 'data'), '--port', '0', '--storage-ports', '0,0,0', '--workers', '0'], dir);
       children.push(storage);
+      storagePid = storage.proc.pid;
       await waitForLine(storage, /^storage servers: .*$/m);
       swiftDir = join(dir, 'data', 'etc');
       const confPath = join(dir, 'proxy-server.conf');
@@ -581,15 +653,19 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     }
 
     const ctx: OpContext = { token: owner.token, aclToken, user: opts.user, key: opts.key, body4k: Buffer.alloc(4096, 0x63) };
+    const runnable = ops.filter((o) => !o.needsAcl || aclToken);
+    for (const [name, ep] of [['sluice', sluice], ['passthrough', passthrough]] as const) {
+      if (ep) await warmUp(name, ep, runnable, ctx, opts, log);
+    }
     const results: OpResult[] = [];
     for (const op of ops) {
       if (op.needsAcl && !aclToken) continue;
       log(`${op.label}: sluice`);
-      const s = await measure(sluice, op, ctx, opts, log);
+      const s = await measure(sluice, op, ctx, opts, log, storagePid);
       let p: OpStats | null = null;
       if (passthrough) {
         log(`${op.label}: passthrough`);
-        p = await measure(passthrough, op, ctx, opts, log);
+        p = await measure(passthrough, op, ctx, opts, log, storagePid);
       }
       results.push({ op: op.name, label: op.label, sluice: s, passthrough: p, ratio: p && p.reqPerSec > 0 ? s.reqPerSec / p.reqPerSec : null });
     }
@@ -600,7 +676,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       machine: { nproc: availableParallelism(), memTotalGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, platform: `${process.platform}-${process.arch}` },
       mode: opts.target ? 'target' : 'local',
       target: opts.target ?? 'local cluster (sluice proxy, dev pipeline)',
-      options: { connections: opts.connections, duration: opts.duration, warmup: opts.warmup, workers: opts.workers, baseline: passthrough ? 'passthrough' : 'none' },
+      options: {
+        connections: opts.connections,
+        duration: opts.duration,
+        warmup: opts.warmup,
+        initialWarmup: opts.initialWarmup,
+        workers: opts.workers,
+        baseline: passthrough ? 'passthrough' : 'none',
+      },
       results,
       skipped,
       hwmMiB: { sluice: hwm(sluice.pid), passthrough: hwm(passthrough?.pid) },
@@ -616,14 +699,28 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-const COLUMNS = ['operation', 'target', 'req/s', 'MB/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'peak RSS MiB', 'worker exits', 'sluice/passthrough'] as const;
+const COLUMNS = [
+  'operation',
+  'target',
+  'req/s',
+  'MB/s',
+  'p50 ms',
+  'p99 ms',
+  'errors',
+  'non-2xx',
+  'peak RSS MiB',
+  'CPU µs/req',
+  'storage CPU µs/req',
+  'worker exits',
+  'sluice/passthrough',
+] as const;
 
 function num(v: number | null, digits: number): string {
   return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits);
 }
 
 function row(label: string, target: string, s: OpStats, ratio: string): string[] {
-  return [label, target, num(s.reqPerSec, 0), num(s.mbPerSec, 1), num(s.p50Ms, 0), num(s.p99Ms, 0), String(s.errors), String(s.non2xx), num(s.peakRssMiB, 0), s.workerExits === null ? '-' : String(s.workerExits), ratio];
+  return [label, target, num(s.reqPerSec, 0), num(s.mbPerSec, 1), num(s.p50Ms, 0), num(s.p99Ms, 0), String(s.errors), String(s.non2xx), num(s.peakRssMiB, 0), num(s.cpuUsPerReq, 0), num(s.storageCpuUsPerReq, 0), s.workerExits === null ? '-' : String(s.workerExits), ratio];
 }
 
 /** The results as a Markdown table (readable in a terminal, pasteable into docs). */
@@ -639,7 +736,8 @@ export function formatTable(report: BenchReport): string {
   const sep = `|${widths.map((w, i) => (numeric(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   const o = report.options;
   const head = [
-    `${report.target}: ${o.connections} connections, ${o.duration} s per operation after ${o.warmup} s warm-up, ${o.workers} worker(s); ` +
+    `${report.target}: ${o.connections} connections, ${o.duration} s per operation after ${o.warmup} s warm-up ` +
+      `(and ${o.initialWarmup} s for each server before the first), ${o.workers} worker(s); ` +
       `${report.machine.nproc} cores, node ${report.machine.node}`,
     '',
   ];
@@ -676,6 +774,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { json?: string }
       connections: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      'initial-warmup': { type: 'string' },
       workers: { type: 'string' },
       baseline: { type: 'string' },
       ops: { type: 'string' },
@@ -709,6 +808,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { json?: string }
     connections,
     duration,
     warmup: positiveNumber('warmup', values.warmup, 1, false),
+    initialWarmup: positiveNumber('initial-warmup', values['initial-warmup'], 8, false),
     workers,
     baseline,
     ops,

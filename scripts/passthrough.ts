@@ -107,6 +107,8 @@ function serveWorker(plan: Plan): void {
       path: `/${encodeURIComponent(node.device)}/${part}/${parts.slice(2).join('/')}${query}`,
       headers,
       body: hasBody ? req : null,
+      // Keep the connection after a HEAD too (undici closes it by default, nodejs/undici#258).
+      reset: false,
     });
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(backend.headers)) {

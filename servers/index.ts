@@ -6,5 +6,6 @@
 export { startAccountServer } from './account/server';
 export { startContainerServer } from './container/server';
 export { startObjectServer } from './object/server';
+export { ObjectExpirer, startObjectExpirer, type ObjectExpirerOptions, type ExpirerPassStats } from './expirer/expirer';
 export type { StorageServerOptions } from './options';
 export type { RunningServer } from './common/http';

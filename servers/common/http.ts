@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
 import { decodePathStrict, InvalidPathError, InvalidUtf8Error, pyQuote, splitPath } from '../../src/common/path';
 import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
+import { decodeUtf8SurrogateEscape } from '../../src/acl/pystr';
 
 /** An error that maps to a Swift response. Thrown by handlers, rendered by the server loop. */
 export class HttpError extends Error {
@@ -156,21 +157,36 @@ export function header(req: IncomingMessage, name: string): string | undefined {
 
 /**
  * Node exposes header values as latin-1 strings of the raw bytes. Metadata values travel as
- * UTF-8 bytes, so decode them; values that are not valid UTF-8 are kept as received.
+ * UTF-8 bytes, so decode them; bytes that are not valid UTF-8 become lone surrogates
+ * U+DC80..U+DCFF (Python's surrogateescape, which Swift's diskfile uses for metadata), so
+ * headerBytes gives back exactly the bytes received.
  */
 export function headerUtf8(value: string): string {
   if (!/[^\x00-\x7f]/.test(value)) return value;
-  const buf = Buffer.from(value, 'latin1');
+  return decodeUtf8SurrogateEscape(Buffer.from(value, 'latin1'));
+}
+
+/** True if a latin-1 header value holds valid UTF-8 bytes. */
+export function isUtf8Header(value: string): boolean {
+  if (!/[^\x00-\x7f]/.test(value)) return true;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'latin1'));
+    return true;
   } catch {
-    return value;
+    return false;
   }
 }
 
-/** Encodes a stored (Unicode) value back into the latin-1 string Node writes as raw bytes. */
+/** Encodes a stored (Unicode) value back into the latin-1 string Node writes as raw bytes (surrogateescape undone). */
 export function headerBytes(value: string): string {
-  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+  if (!/[^\x00-\x7f]/.test(value)) return value;
+  if (!/[\udc80-\udcff]/.test(value)) return Buffer.from(value, 'utf8').toString('latin1');
+  let out = '';
+  for (const ch of value) {
+    const cp = ch.codePointAt(0)!;
+    out += cp >= 0xdc80 && cp <= 0xdcff ? String.fromCharCode(cp - 0xdc00) : Buffer.from(ch, 'utf8').toString('latin1');
+  }
+  return out;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;

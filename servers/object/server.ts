@@ -11,12 +11,20 @@ import { defaultBody } from '../../src/common/http-status';
 import { decodePathStrict, InvalidUtf8Error } from '../../src/common/path';
 import { loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
 import { Timestamp } from '../../src/common/timestamp';
+import {
+  buildTaskObject,
+  DEFAULT_EXPIRING_OBJECTS_CONTAINER_DIVISOR,
+  expirerContainer,
+  expiringObjectsAccount,
+  normalizeDeleteAt,
+} from '../../src/common/expiring-objects';
 import type { Constraints } from '../../src/common/constraints';
 import {
   checkDevice,
   header,
   headerBytes,
   headerUtf8,
+  isUtf8Header,
   HttpError,
   listen,
   parseBackendPath,
@@ -68,6 +76,10 @@ export interface ObjectServerOptions extends StorageServerOptions {
   reclaimAge?: number;
   /** Headers stored with objects besides metadata (Swift's allowed_headers). */
   allowedHeaders?: string[];
+  /** Seconds of X-Delete-At per queue container when the proxy names none (expiring_objects_container_divisor, 86400). */
+  expiringObjectsContainerDivisor?: number;
+  /** The queue account's name under auto_create_account_prefix (expiring_objects_account_name). */
+  expiringObjectsAccountName?: string;
 }
 
 export interface RunningObjectServer extends RunningServer {
@@ -77,7 +89,6 @@ export interface RunningObjectServer extends RunningServer {
 }
 
 const RESERVED_DATAFILE_META = new Set(['content-length', 'deleted', 'etag']);
-const EXPIRING_OBJECTS_DIVISOR = 86400;
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 const CHUNK = 65536;
 const HTML = 'text/html; charset=UTF-8';
@@ -90,11 +101,6 @@ function pyInt(value: string): number | undefined {
   const v = value.trim();
   if (!/^[+-]?\d+(_\d+)*$/.test(v)) return undefined;
   return Number(v.replace(/_/g, ''));
-}
-
-/** normalize_delete_at_timestamp: `%010d` of the value clamped to [0, 9999999999]. */
-function normalizeDeleteAt(value: number): string {
-  return String(Math.floor(Math.min(Math.max(0, value), 9999999999.99999))).padStart(10, '0');
 }
 
 const isTransientSysmeta = (k: string) => k.toLowerCase().startsWith(OBJECT_TRANSIENT_SYSMETA_PREFIX) && k.length > OBJECT_TRANSIENT_SYSMETA_PREFIX.length;
@@ -438,7 +444,6 @@ class ObjectController {
   private async deleteAtUpdate(op: 'PUT' | 'DELETE', deleteAt: number, r: ObjectRequest, reqTimestamp: Timestamp, devPath: string): Promise<void> {
     const req = r.req;
     if (configTrue(header(req, 'x-backend-replication'))) return;
-    const deleteAtStr = normalizeDeleteAt(deleteAt);
     const headersOut: Record<string, string> = {
       'X-Backend-Storage-Policy-Index': '0', // system accounts are always policy 0
       'X-Timestamp': reqTimestamp.internal,
@@ -446,17 +451,17 @@ class ObjectController {
       Referer: this.referer(r),
     };
     let targets: UpdateTarget[] = [{ host: '', device: '', partition: '' }];
-    const expirerContainer = () => {
-      const shard = Number(BigInt('0x' + this.diskFiles.objectHash(r.account, r.container, r.obj)) % 100n);
-      return normalizeDeleteAt(Math.floor(deleteAt / EXPIRING_OBJECTS_DIVISOR) * EXPIRING_OBJECTS_DIVISOR - shard);
-    };
+    // The proxy names the queue container; without it (older proxies) and for removals, the
+    // object server works it out with its own divisor, as Swift does.
+    const guessContainer = () =>
+      expirerContainer(deleteAt, this.opts.expiringObjectsContainerDivisor ?? DEFAULT_EXPIRING_OBJECTS_CONTAINER_DIVISOR, this.conf.hash, r.account, r.container, r.obj);
     let container: string;
     if (op !== 'DELETE') {
       const hosts = header(req, 'x-delete-at-host');
       if (hosts === undefined) return; // other object servers will do it
       const given = header(req, 'x-delete-at-container');
       const n = given ? Number(given) : NaN;
-      container = given && Number.isFinite(n) ? normalizeDeleteAt(n) : expirerContainer();
+      container = given && Number.isFinite(n) ? normalizeDeleteAt(n) : guessContainer();
       const partition = header(req, 'x-delete-at-partition') ?? '';
       const devices = (header(req, 'x-delete-at-device') ?? '').split(',').map((s) => s.trim());
       const pairs = hosts.split(',').map((h, i) => ({ host: h.trim(), device: devices[i] ?? '', partition }));
@@ -467,10 +472,10 @@ class ObjectController {
       headersOut['X-Etag'] = EMPTY_MD5;
     } else {
       if (!configTrue(header(req, 'x-backend-clean-expiring-object-queue') ?? 't')) return;
-      container = expirerContainer();
+      container = guessContainer();
     }
-    const account = `${this.conf.constraints.auto_create_account_prefix}expiring_objects`;
-    const taskObj = `${deleteAtStr}-${r.account}/${r.container}/${r.obj}`;
+    const account = expiringObjectsAccount(this.conf.constraints.auto_create_account_prefix, this.opts.expiringObjectsAccountName);
+    const taskObj = buildTaskObject(deleteAt, r.account, r.container, r.obj);
     const objHash = this.diskFiles.objectHash(account, container, taskObj);
     // Each target is tried independently as in Swift; unreachable ones become async pendings.
     await Promise.all(
@@ -501,8 +506,8 @@ class ObjectController {
     const ctypeRaw = header(req, 'content-type');
     if (ctypeRaw === undefined) throw new HttpError(400, 'No content type', {}, 'text/plain');
     const deleteAt = this.checkDeleteHeaders(req, reqTs);
+    if (!isUtf8Header(ctypeRaw)) throw new HttpError(400, 'Invalid Content-Type', {}, 'text/plain');
     const contentType = headerUtf8(ctypeRaw);
-    if (/[^\x00-\x7f]/.test(ctypeRaw) && contentType === ctypeRaw) throw new HttpError(400, 'Invalid Content-Type', {}, 'text/plain');
     this.checkMetadata(req);
 
     const devPath = this.devicePath(r);

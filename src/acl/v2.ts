@@ -7,6 +7,7 @@
  * Deliberate difference from Swift (spec §6): deeply nested input is an ordinary parse
  * failure (undefined, which tempauth reports as a 400 syntax error), never an exception.
  */
+import { LRUCache } from 'lru-cache';
 import { pyJsonDumps, pyJsonLoads, PyJsonError, PyNumber, type PyDict, type PyValue } from './pyjson';
 import { decodeUtf8SurrogateEscape } from './pystr';
 
@@ -68,6 +69,18 @@ export { PyNumber };
  */
 export function ownerAclHeader(rawStored: string | undefined | null): string | undefined {
   if (rawStored === undefined || rawStored === null) return undefined;
+  // Every owner account GET/HEAD shows the same stored string: parse and format it once.
+  const hit = ownerViews.get(rawStored);
+  if (hit !== undefined) return hit === NO_HEADER ? undefined : hit;
+  const view = ownerAclHeaderOf(rawStored);
+  ownerViews.set(rawStored, view ?? NO_HEADER);
+  return view;
+}
+
+const NO_HEADER = Symbol('no header');
+const ownerViews = new LRUCache<string, string | typeof NO_HEADER>({ max: 1024, maxSize: 8 * 1024 * 1024, sizeCalculation: (_v, k) => Math.max(1, k.length) });
+
+function ownerAclHeaderOf(rawStored: string): string | undefined {
   const text = /[^\x00-\x7f]/.test(rawStored) ? decodeUtf8SurrogateEscape(Buffer.from(rawStored, 'latin1')) : rawStored;
   const acl = parseAclV2Ordered(text);
   if (!acl || acl.size === 0) return undefined;

@@ -8,6 +8,7 @@ import { RING_USAGE, ringBuild, ringShow } from './ring';
 import { runServer, type ServerKind } from './servers';
 import { PROXY_USAGE, runProxy, runStart, START_USAGE } from './proxy';
 import { runUser, USER_USAGE } from './user';
+import { EXPIRER_USAGE, runExpirer } from './expirer';
 
 export const USAGE = `Usage: sluice <command> [options]
 
@@ -22,6 +23,7 @@ Commands:
   account-server   --bind IP --port N --devices DIR [--swift-dir DIR]
   container-server --bind IP --port N --devices DIR [--swift-dir DIR]
   object-server    --bind IP --port N --devices DIR [--swift-dir DIR]
+  object-expirer   --swift-dir DIR [--interval S] [--once]  remove objects whose X-Delete-At passed
   help [command]                                        show help
   version                                               print the version
 
@@ -57,6 +59,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
     else if (topic === 'start') io.out(START_USAGE);
     else if (topic === 'proxy') io.out(PROXY_USAGE);
     else if (topic === 'user') io.out(USER_USAGE);
+    else if (topic === 'object-expirer') io.out(EXPIRER_USAGE);
     else if (topic && topic in SERVER_COMMANDS) return runServer(SERVER_COMMANDS[topic]!, ['--help'], io);
     else io.out(USAGE);
     return 0;
@@ -78,6 +81,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
   if (command === 'user') return runUser(rest, io);
   if (command === 'start') return runStart(rest, io);
   if (command === 'proxy') return runProxy(rest, io);
+  if (command === 'object-expirer') return runExpirer(rest, io);
   const kind = SERVER_COMMANDS[command];
   if (kind) return runServer(kind, rest, io);
   throw new UsageError(`unknown command ${JSON.stringify(command)}`, USAGE);

@@ -39,7 +39,10 @@ rings and swift.conf under DIR/etc (made on first start), data under DIR/node, a
   --workers   proxy processes (default auto = one per core; 0 runs it in this process)
   --storage-ports A,C,O
               account, container and object server ports (default 6202,6201,6200; 0,0,0 picks
-              free ones and rewrites the rings)`;
+              free ones and rewrites the rings)
+  --expirer-interval SECONDS
+              seconds between the object expirer's passes, which remove objects whose
+              X-Delete-At has passed (default 300; 0 turns it off)`;
 
 interface WorkerPlan {
   configPath?: string;
@@ -195,6 +198,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
       config: { type: 'string' },
       workers: { type: 'string' },
       'storage-ports': { type: 'string' },
+      'expirer-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -209,7 +213,12 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
   const configPath = values.config ? resolve(values.config) : undefined;
   const ports = (values['storage-ports'] ?? '6202,6201,6200').split(',').map((p) => parsePort(p.trim(), 0, START_USAGE));
   if (ports.length !== 3) throw new UsageError('--storage-ports takes three ports: account,container,object', START_USAGE);
-  const storage = await startDevStorage({ dataDir, accountPort: ports[0], containerPort: ports[1], objectPort: ports[2] });
+  const rawInterval = values['expirer-interval'];
+  if (rawInterval !== undefined && !/^\d+(\.\d+)?$/.test(rawInterval)) {
+    throw new UsageError(`--expirer-interval must be a number of seconds (got ${JSON.stringify(rawInterval)})`, START_USAGE);
+  }
+  const expirerInterval = rawInterval === undefined ? 300 : Number(rawInterval);
+  const storage = await startDevStorage({ dataDir, accountPort: ports[0], containerPort: ports[1], objectPort: ports[2], expirerInterval });
   let proxies;
   try {
     let configText: string | undefined;
@@ -228,6 +237,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
   const url = proxies.url;
   io.out(`sluice is running: proxy ${url} (${workers || 1} worker${workers > 1 ? 's' : ''}), data in ${dataDir}`);
   io.out(`storage servers: account ${storage.account.url}, container ${storage.container.url}, object ${storage.object.url}`);
+  if (expirerInterval > 0) io.out(`object expirer: a pass every ${expirerInterval}s`);
   io.out('');
   io.out('Try it (development users such as test:tester / testing are for development only):');
   io.out(`  TOKEN=$(curl -si ${url}/auth/v1.0 -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' | awk -F': ' 'tolower($1)=="x-auth-token" {print $2}' | tr -d '\\r')`);

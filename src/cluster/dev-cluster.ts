@@ -1,6 +1,6 @@
 /**
- * A complete cluster in one process: account, container and object servers plus the proxy,
- * with swift.conf and rings written under a data directory. `npm start` runs it on fixed
+ * A complete cluster in one process: account, container and object servers, the object
+ * expirer and the proxy, with swift.conf and rings written under a data directory. `npm start` runs it on fixed
  * ports under ./data; tests and user harnesses run it on ephemeral ports in a temp dir.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,8 @@ import { buildRing, writeRingFile, type RingBuildDevice } from '../common/ring';
 import { loadSwiftConf } from '../common/swift-conf';
 import { startAccountServer, startContainerServer, startObjectServer } from '../../servers/index';
 import type { RunningServer } from '../../servers/common/http';
+import type { RunningObjectServer } from '../../servers/object/server';
+import { ObjectExpirer } from '../../servers/expirer/expirer';
 import { startProxyServer, type RunningProxy } from '../proxy/server';
 import { parseProxyConfig, type ProxyConfig } from '../proxy/config';
 import { DEVELOPMENT_USERS } from '../middleware/tempauth/config';
@@ -33,13 +35,20 @@ export interface DevClusterOptions {
   proxyConfig?: string | ProxyConfig;
   logger?: Logger;
   accessLogger?: Logger;
+  /**
+   * Seconds between the object expirer's passes (default 300, Swift's); 0 runs no passes by
+   * itself (call `expirer.runOnce()`). startCluster defaults to 0.
+   */
+  expirerInterval?: number;
 }
 
 export interface DevCluster {
   proxy: RunningProxy;
   account: RunningServer;
   container: RunningServer;
-  object: RunningServer;
+  object: RunningObjectServer;
+  /** Removes expired objects; `runOnce()` does one pass now. */
+  expirer: ObjectExpirer;
   dataDir: string;
   swiftDir: string;
   url: string;
@@ -135,15 +144,16 @@ function ringDevices(host: string, port: number, devices: string[]): RingBuildDe
 export interface DevStorage {
   account: RunningServer;
   container: RunningServer;
-  object: RunningServer;
+  object: RunningObjectServer;
+  expirer: ObjectExpirer;
   dataDir: string;
   swiftDir: string;
   stop(): Promise<void>;
 }
 
 /**
- * The storage half of a development cluster: swift.conf (made once), the three servers, and
- * rings naming them (rewritten only when the servers' addresses change).
+ * The storage half of a development cluster: swift.conf (made once), the three servers, rings
+ * naming them (rewritten only when the servers' addresses change), and the object expirer.
  */
 export async function startDevStorage(opts: DevClusterOptions): Promise<DevStorage> {
   const dataDir = resolve(opts.dataDir);
@@ -184,7 +194,15 @@ export async function startDevStorage(opts: DevClusterOptions): Promise<DevStora
       writeRingFile(path, buildRing({ partPower, replicas, devices: ringDevices(host, port, devices) }));
       writeFileSync(stamp, want);
     }
-    return { account, container, object, dataDir, swiftDir, stop };
+    const expirer = new ObjectExpirer({
+      swiftDir,
+      swiftConf,
+      interval: opts.expirerInterval ?? 300,
+      logger: (opts.logger ?? pino()).child({ name: 'object-expirer' }),
+    });
+    started.push(expirer);
+    expirer.start();
+    return { account, container, object, expirer, dataDir, swiftDir, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -232,7 +250,7 @@ export async function startCluster(opts: Partial<Omit<DevClusterOptions, 'dataDi
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
   // Quiet by default: a harness's output is the tests', not the access log.
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const cluster = await startDevCluster({ ...opts, logger, dataDir, proxyPort: opts.proxyPort ?? 0 });
+  const cluster = await startDevCluster({ ...opts, logger, dataDir, proxyPort: opts.proxyPort ?? 0, expirerInterval: opts.expirerInterval ?? 0 });
   return {
     ...cluster,
     async stop() {

@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { hashPathDigest, partitionOf, type HashPathConfig } from './hash-path';
+import { LRUCache } from 'lru-cache';
+import { hashPathOf, joinedPath, partitionOf, type HashPathConfig } from './hash-path';
 
 export interface RingDevice {
   id: number;
@@ -179,6 +180,13 @@ export class Ring {
   private numRegions = 0;
   private numZones = 0;
   private numIps = 0;
+  /**
+   * Partition by joined path (`a[/c[/o]]`, the hash input): the proxy looks the same few
+   * accounts, containers and hot objects up on every request.
+   */
+  private readonly partByPath = new LRUCache<string, number>({ max: 4096 });
+  /** Primary nodes per partition, built on first use; the node objects are frozen (callers share them). */
+  private readonly primaries = new LRUCache<number, RingNode[]>({ max: 16384 });
 
   constructor(
     readonly path: string | null,
@@ -204,6 +212,8 @@ export class Ring {
 
   private setData(data: RingData): void {
     this.data = data;
+    this.partByPath.clear();
+    this.primaries.clear();
     // As Ring._update_bookkeeping: only devices with partitions count towards the tiers that
     // let getMoreNodes stop early.
     const assigned = new Set<number>();
@@ -267,22 +277,37 @@ export class Ring {
 
   getPart(account: string, container?: string, object?: string): number {
     this.maybeReload();
-    return partOf(hashPathDigest(this.hashCfg, account, container, object), this.data.partShift);
+    // Swift tests the names for truth: an empty container or object name is left out.
+    if (!container && object) throw new Error('container is required if object is provided');
+    const path = joinedPath(account, container, object);
+    let part = this.partByPath.get(path);
+    if (part === undefined) {
+      part = partOf(hashPathOf(this.hashCfg, path), this.data.partShift);
+      this.partByPath.set(path, part);
+    }
+    return part;
   }
 
   private partNodes(part: number): RingNode[] {
-    const seen = new Set<number>();
-    const nodes: RingNode[] = [];
-    for (const row of this.data.replica2part2dev) {
-      if (part >= row.length) continue;
-      const id = row[part]!;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const dev = this.data.devs[id];
-      // `index` is the position among the de-duplicated primaries, as in Swift.
-      if (dev) nodes.push({ ...dev, index: nodes.length });
+    let nodes = this.primaries.get(part);
+    if (!nodes) {
+      const seen = new Set<number>();
+      const built: RingNode[] = [];
+      for (const row of this.data.replica2part2dev) {
+        if (part >= row.length) continue;
+        const id = row[part]!;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const dev = this.data.devs[id];
+        // `index` is the position among the de-duplicated primaries, as in Swift.
+        if (dev) built.push(Object.freeze({ ...dev, index: built.length }));
+      }
+      nodes = built;
+      // Only real partitions: a caller's out-of-range number must not grow the cache.
+      if (Number.isInteger(part) && part >= 0 && part < this.partCount) this.primaries.set(part, nodes);
     }
-    return nodes;
+    // A copy the caller may reorder (a frozen array would send slice() down V8's slow path).
+    return nodes.slice();
   }
 
   /** Primary nodes for a partition, de-duplicated by device id. */

@@ -43,8 +43,14 @@ export function gatekeeper(conf: Section = {}): MiddlewareHandler<ProxyEnv> {
     await next();
     const blocked = [...c.res.headers.keys()].filter(isBlockedHeader);
     if (blocked.length === 0) return;
-    const h = new Headers(c.res.headers);
-    for (const name of blocked) h.delete(name);
-    replaceResponse(c, new Response(c.res.body, { status: c.res.status, headers: h }));
+    try {
+      // In place where the response allows it: a rebuilt response would turn a body the proxy
+      // holds whole (a small object GET) into a web stream.
+      for (const name of blocked) c.res.headers.delete(name);
+    } catch {
+      const h = new Headers(c.res.headers);
+      for (const name of blocked) h.delete(name);
+      replaceResponse(c, new Response(c.res.body, { status: c.res.status, headers: h }));
+    }
   };
 }

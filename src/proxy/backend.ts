@@ -5,7 +5,7 @@
  * swift.proxy.controllers.base (quorum_size, best_response).
  */
 import { Pool, errors as undiciErrors } from 'undici';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { RingDevice as RingNode } from '../common/ring';
 import { pyQuote } from '../common/path';
 
@@ -62,26 +62,112 @@ export function nodeOrigin(node: Pick<RingNode, 'ip' | 'port'>): string {
   return `http://${node.ip.includes(':') ? `[${node.ip}]` : node.ip}:${node.port}`;
 }
 
+/** Characters urllib's quote(s, safe='/') leaves alone. */
+const QUOTE_SAFE = /^[A-Za-z0-9_.\-~/]*$/;
+
+function quotePath(s: string): string {
+  return QUOTE_SAFE.test(s) ? s : pyQuote(s);
+}
+
 /** `/<device>/<part>/<quoted path>` as Swift's bufferedhttp.http_connect builds it. */
 export function backendPath(node: Pick<RingNode, 'device'>, partition: number, path: string, query?: string): string {
-  return `/${pyQuote(node.device)}/${partition}${pyQuote(path)}${query ? `?${query}` : ''}`;
+  return `/${quotePath(node.device)}/${partition}${quotePath(path)}${query ? `?${query}` : ''}`;
 }
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
+  // undici hands header names over lower-cased already.
+  for (const k in h) {
+    const v = h[k];
     if (v === undefined) continue;
-    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
 }
 
+/** Raw response headers (name, value, ... as bytes) as one lower-cased record, repeats joined with ", ". */
+export function headersFromRaw(raw: readonly (Buffer | string)[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const k = (typeof name === 'string' ? name : name.toString('latin1')).toLowerCase();
+    const v = typeof value === 'string' ? value : value.toString('latin1');
+    if (Object.hasOwn(out, k)) out[k] = `${out[k]}, ${v}`;
+    else if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
+    else out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * An undici dispatch handler that keeps the whole response in memory: no response stream, no
+ * async-hooks resource and no header parsing beyond the one record, which is what undici's
+ * request() costs on top for the many small backend answers (account and container HEADs and
+ * GETs, PUT and DELETE acknowledgements).
+ */
+class WholeResponseHandler {
+  private status = 0;
+  private headers: Record<string, string> = {};
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly body: BackendRequest['body'],
+    private readonly done: (err: Error | null, res?: { status: number; headers: Record<string, string>; body: Buffer }) => void,
+  ) {}
+
+  onConnect(): void {}
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    // 1xx (100 Continue) come before the real answer.
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    this.headers = headersFromRaw(rawHeaders);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+    this.done(null, { status: this.status, headers: this.headers, body });
+  }
+
+  onError(err: Error): void {
+    // As undici's request(): a request body still flowing is torn down with the request.
+    const body = this.body;
+    if (body && typeof body === 'object' && 'destroy' in body && typeof body.destroy === 'function') {
+      body.on('error', () => undefined);
+      body.destroy(err);
+    }
+    this.done(err);
+  }
+}
+
+/** A body stream with nothing in it. */
+function emptyBody(): Readable {
+  return new Readable({
+    read() {
+      this.push(null);
+    },
+  });
+}
+
 export class BackendClient {
   private readonly pools = new Map<string, Pool>();
+  /** The pool for a node object: rings hand out the same (frozen) node objects every time. */
+  private poolByNode = new WeakMap<RingNode, Pool>();
 
   constructor(readonly timeouts: BackendTimeouts) {}
 
   private pool(node: RingNode): Pool {
+    const known = this.poolByNode.get(node);
+    if (known) return known;
     const origin = nodeOrigin(node);
     let p = this.pools.get(origin);
     if (!p) {
@@ -95,6 +181,7 @@ export class BackendClient {
       });
       this.pools.set(origin, p);
     }
+    this.poolByNode.set(node, p);
     return p;
   }
 
@@ -112,12 +199,21 @@ export class BackendClient {
 
   /** Sends a request and returns the response with its body streaming. */
   async stream(node: RingNode, req: BackendRequest): Promise<BackendStreamResponse> {
+    // A HEAD answer has no body: no response stream to set up (the object HEAD path).
+    if (req.method === 'HEAD') {
+      const res = await this.send(node, req);
+      return { node, status: res.status, headers: res.headers, body: emptyBody() };
+    }
     try {
       const res = await this.pool(node).request({
         method: req.method,
         path: backendPath(node, req.partition, req.path, req.query),
         headers: req.headers,
         body: req.body ?? null,
+        // undici closes the connection after every HEAD (nodejs/undici#258, for servers that
+        // wrongly send a body); storage servers don't, and a new TCP connection per account,
+        // container or object HEAD costs more than the request itself.
+        reset: false,
       });
       return { node, status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body as unknown as Readable };
     } catch (err) {
@@ -126,20 +222,29 @@ export class BackendClient {
   }
 
   /** Sends a request and reads the whole (small) response body: account, container and control requests. */
-  async send(node: RingNode, req: BackendRequest): Promise<BackendResponse> {
-    const res = await this.stream(node, req);
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of res.body) chunks.push(chunk as Buffer);
-    } catch (err) {
-      throw this.classify(node, err);
-    }
-    return { node, status: res.status, headers: res.headers, body: Buffer.concat(chunks) };
+  send(node: RingNode, req: BackendRequest): Promise<BackendResponse> {
+    return new Promise<BackendResponse>((resolve, reject) => {
+      const handler = new WholeResponseHandler(req.body, (err, res) => {
+        if (err) reject(this.classify(node, err));
+        else resolve({ node, status: res!.status, headers: res!.headers, body: res!.body });
+      });
+      this.pool(node).dispatch(
+        {
+          method: req.method,
+          path: backendPath(node, req.partition, req.path, req.query),
+          headers: req.headers,
+          body: req.body ?? null,
+          reset: false,
+        },
+        handler,
+      );
+    });
   }
 
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
+    this.poolByNode = new WeakMap();
     await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
   }
 }

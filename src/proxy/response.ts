@@ -53,6 +53,52 @@ export function replaceResponse(c: { res: Response }, res: Response): void {
 }
 
 /**
+ * Bodies up to this size whose length the backend announced are read whole before the client
+ * response starts, and anything bigger streams. A complete small body goes out in one write
+ * with the headers, with no web stream around it; a big one is never held in memory.
+ */
+export const SMALL_BODY_BYTES = 64 * 1024;
+
+/**
+ * The client response for a backend body (an object GET): a small body of known length is
+ * read first (`SMALL_BODY_BYTES`), anything else streams through `webStreamFrom`. A backend
+ * that fails while a small body is read gives the same as a failing stream: the status and
+ * headers, then a body that errors, so the client sees a truncated response.
+ */
+export async function relayBody(status: number, headers: HeaderInit, body: import('node:stream').Readable): Promise<Response> {
+  const length = headers['content-length'];
+  if (length === undefined || !/^\d+$/.test(length) || Number(length) > SMALL_BODY_BYTES) {
+    return new Response(webStreamFrom(body), { status, headers });
+  }
+  let whole: Buffer;
+  try {
+    whole = await readAll(body);
+  } catch (err) {
+    const failing = new ReadableStream<Uint8Array>({ start: (ctrl) => ctrl.error(err) });
+    return new Response(failing, { status, headers });
+  }
+  return new Response(whole, { status, headers });
+}
+
+/** Reads a Node stream to its end. */
+export function readAll(source: import('node:stream').Readable): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    source.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    source.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    source.once('error', reject);
+    // A stream destroyed without an error (nobody reads it any more) must not hang its reader.
+    source.once('close', () => {
+      if (!source.readableEnded) reject(new Error('body closed before its end'));
+    });
+  });
+}
+
+/**
  * A web stream over a Node stream (a backend response body), pulled one chunk at a time.
  * Node 20's Readable.toWeb throws an uncaught "Controller is already closed" when the stream
  * is cancelled while a resume is pending (nodejs/node#54205), which a client hanging up mid-GET

@@ -3,10 +3,11 @@
  * target and ordered headers) reaches the pipeline as the `incoming` binding.
  */
 import { createAdaptorServer } from '@hono/node-server';
-import { ServerResponse, type Server } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildProxyApp } from './app';
+import { stdoutProxyLog } from './logger';
 import { loadProxyConfig, intOption, type ProxyConfig } from './config';
 import { createProxyState, type ProxyState, type Rings } from './state';
 import type { SwiftConf } from '../common/swift-conf';
@@ -23,6 +24,43 @@ export class Latin1HeaderResponse extends ServerResponse {
   override flushHeaders(): void {
     this.write(Buffer.alloc(0));
   }
+}
+
+/**
+ * Swift takes a raw `\` in a request path as part of the name (eventlet does not touch it);
+ * @hono/node-server refuses such targets with a bare 400. Percent-encoding it first names the
+ * same object once the path is unquoted, so the request reaches the pipeline unchanged.
+ */
+export function encodeBackslashes(req: IncomingMessage): void {
+  const url = req.url;
+  if (!url || !url.includes('\\')) return;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (path.includes('\\')) req.url = path.replace(/\\/g, '%5C') + (q < 0 ? '' : url.slice(q));
+}
+
+/** Bytes of the request line as eventlet reads it (`METHOD SP target SP HTTP/x.y CRLF`). */
+export function requestLineLength(req: IncomingMessage): number {
+  // Node hands the target over as latin-1, one character per byte.
+  return `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`.length;
+}
+
+/**
+ * What eventlet does before Swift's proxy sees a request: a request line of max_request_line
+ * bytes or more is 414 with an empty body, and the connection is closed. Without it a long
+ * percent-encoded UTF-8 name (up to 12 bytes a character) passes the proxy and fails at the
+ * storage servers instead ("Header value too long: Referer").
+ */
+function frontDoor(maxRequestLine: number, app: RequestListener): RequestListener {
+  return (req, res) => {
+    if (requestLineLength(req) >= maxRequestLine) {
+      res.writeHead(414, 'Request URI Too Long', { Connection: 'close', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    encodeBackslashes(req);
+    app(req, res);
+  };
 }
 
 export interface ProxyServerOptions {
@@ -50,10 +88,12 @@ export interface RunningProxy {
 export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<RunningProxy> {
   const config = typeof opts.config === 'object' ? opts.config : loadProxyConfig(opts.config);
   const state = createProxyState({ app: config.app, swiftDir: opts.swiftDir, swiftConf: opts.swiftConf, rings: opts.rings, cache: opts.cache });
-  const app = buildProxyApp(config, state, { logger: opts.logger, accessLogger: opts.accessLogger });
+  const ownLog = opts.logger ? undefined : stdoutProxyLog();
+  const app = buildProxyApp(config, state, { logger: opts.logger ?? ownLog!.logger, accessLogger: opts.accessLogger });
   const server = createAdaptorServer({
     fetch: app.fetch,
     serverOptions: { maxHeaderSize: 256 * 1024, keepAliveTimeout: 30_000, requestTimeout: 0, ServerResponse: Latin1HeaderResponse as typeof ServerResponse },
+    createServer: ((options: ServerOptions, listener: RequestListener) => createServer(options, frontDoor(state.constraints.max_request_line, listener))) as typeof createServer,
   }) as Server;
   const host = opts.host ?? config.defaults.bind_ip ?? '127.0.0.1';
   const port = opts.port ?? intOption(config.defaults, 'bind_port', 8080);
@@ -77,6 +117,7 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
         server.closeAllConnections();
       });
       await state.close();
+      await ownLog?.flush();
     },
   };
 }

@@ -9,6 +9,7 @@ import { loadSwiftConf, type SwiftConf } from '../common/swift-conf';
 import type { Constraints } from '../common/constraints';
 import { BackendClient } from './backend';
 import { LruInfoCache, type SharedCache } from './info-cache';
+import { DEFAULT_EXPIRING_OBJECTS_CONTAINER_DIVISOR, EXPIRING_OBJECTS_ACCOUNT_NAME } from '../common/expiring-objects';
 import { boolOption, ConfigError, floatOption, intOption, listOption, type Section } from './config';
 
 /** Swift's default swift_owner_headers (names compared lower-case). */
@@ -43,6 +44,10 @@ export interface ProxyOptions {
   exposeInfo: boolean;
   adminKey: string | undefined;
   disallowedSections: string[];
+  /** Queue account name under auto_create_account_prefix (expiring_objects_account_name). */
+  expiringObjectsAccountName: string;
+  /** Seconds of X-Delete-At per queue container set (expiring_objects_container_divisor). */
+  expiringObjectsContainerDivisor: number;
 }
 
 export interface Rings {
@@ -85,7 +90,15 @@ export function proxyOptionsFrom(app: Section): ProxyOptions {
     exposeInfo: boolOption(app, 'expose_info', true),
     adminKey: app.admin_key || undefined,
     disallowedSections: listOption(app, 'disallowed_sections', ['swift.auto_create_account_prefix', 'swift.valid_api_versions']),
+    expiringObjectsAccountName: app.expiring_objects_account_name || EXPIRING_OBJECTS_ACCOUNT_NAME,
+    expiringObjectsContainerDivisor: positiveInt(app, 'expiring_objects_container_divisor', DEFAULT_EXPIRING_OBJECTS_CONTAINER_DIVISOR),
   };
+}
+
+function positiveInt(app: Section, key: string, dflt: number): number {
+  const n = intOption(app, key, dflt);
+  if (n <= 0) throw new ConfigError(`${key} must be a positive integer, got ${JSON.stringify(app[key])}`);
+  return n;
 }
 
 /** Loads account, container and per-policy object rings from swift_dir. */

@@ -236,6 +236,40 @@ describe('ring lookups', () => {
     utimesSync(path, new Date(), new Date(Date.now() + 10000));
     expect(ring.getPartNodes(0)[0]?.port).toBe(2000);
   });
+
+  it('answers repeated lookups from its caches with the same results, and drops them on reload', () => {
+    const path = join(dir, 'cached.ring.gz');
+    const devices = (port: number) => [0, 1, 2].map((i) => ({ zone: i + 1, ip: '127.0.0.1', port: port + i, device: `sd${i}` }));
+    writeRingFile(path, buildRing({ partPower: 8, replicas: 3, devices: devices(1000) }));
+    const ring = Ring.load(path, HASH, 0);
+    const fresh = new Ring(null, deserializeRing(readFileSync(path)), HASH);
+    for (const [a, c, o] of PATHS) {
+      const part = ring.getPart(a, c, o);
+      expect(ring.getPart(a, c, o)).toBe(part);
+      expect(part).toBe(fresh.getPart(a, c, o));
+      expect(ring.getPartNodes(part)).toEqual(fresh.getPartNodes(part));
+    }
+    // Callers get their own array, and the shared node objects cannot be changed through it.
+    const nodes = ring.getPartNodes(5);
+    nodes.reverse();
+    expect(ring.getPartNodes(5).map((n) => n.index)).toEqual([0, 1, 2]);
+    expect(() => {
+      (nodes[0] as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(ring.getPartNodes(5)[0]!.port).not.toBe(1);
+    // An out-of-range partition has no primaries, and is not remembered.
+    expect(ring.getPartNodes(1 << 20)).toEqual([]);
+    // A new ring file replaces cached nodes (same partitions, new ports).
+    writeRingFile(path, buildRing({ partPower: 8, replicas: 3, devices: devices(2000) }));
+    utimesSync(path, new Date(), new Date(Date.now() + 5000));
+    expect(ring.getPartNodes(5).map((n) => n.port).sort()).toEqual([2000, 2001, 2002]);
+    // And a new part power changes every partition: the path cache must not answer from the old ring.
+    writeRingFile(path, buildRing({ partPower: 4, replicas: 3, devices: devices(2000) }));
+    utimesSync(path, new Date(), new Date(Date.now() + 10000));
+    const smaller = new Ring(null, deserializeRing(readFileSync(path)), HASH);
+    for (const [a, c, o] of PATHS) expect(ring.getPart(a, c, o)).toBe(smaller.getPart(a, c, o));
+    expect(ring.partCount).toBe(16);
+  });
 });
 
 describe.skipIf(!havePySwift)(`against Debian's python3-swift ${skipReason}`, () => {

@@ -424,6 +424,50 @@ describe('object', () => {
     expect((await call(url, 'GET', `/v1/${a}/c/o`, { range: 'bytes=20-30' })).status).toBe(416);
   });
 
+  it('advertises Accept-Ranges: bytes on answers from a good source only, as Swift 2.30 does', async () => {
+    const a = uniq('AUTH_ar');
+    // The fake listing of a missing (autocreate) account comes from no backend: no header.
+    const fake = await call(url, 'HEAD', `/v1/${a}`);
+    expect(fake.status).toBe(200);
+    expect(fake.headers['accept-ranges']).toBeUndefined();
+    await mkContainer(a, 'c');
+    await call(url, 'PUT', `/v1/${a}/c/o`, { 'content-length': '10' }, { body: '0123456789' });
+    for (const [method, path, query, status] of [
+      ['HEAD', `/v1/${a}`, '', 204],
+      ['GET', `/v1/${a}`, '', 200],
+      ['GET', `/v1/${a}`, '?format=json', 200],
+      ['HEAD', `/v1/${a}/c`, '', 204],
+      ['GET', `/v1/${a}/c`, '', 200],
+      ['GET', `/v1/${a}/c`, '?format=json', 200],
+      ['HEAD', `/v1/${a}/c/o`, '', 200],
+      ['GET', `/v1/${a}/c/o`, '', 200],
+    ] as const) {
+      const r = await call(url, method, path + query);
+      expect([method, path, query, r.status]).toEqual([method, path, query, status]);
+      expect(r.headers['accept-ranges'], `${method} ${path}${query}`).toBe('bytes');
+    }
+    const etag = (await call(url, 'HEAD', `/v1/${a}/c/o`)).headers.etag as string;
+    for (const [headers, status, advertised] of [
+      [{ range: 'bytes=2-4' }, 206, true],
+      [{ 'if-none-match': etag }, 304, true],
+      [{ range: 'bytes=20-30' }, 416, true],
+      [{ 'if-match': 'nope' }, 412, false],
+    ] as const) {
+      const r = await call(url, 'GET', `/v1/${a}/c/o`, headers);
+      expect(r.status).toBe(status);
+      expect(r.headers['accept-ranges'], JSON.stringify(headers)).toBe(advertised ? 'bytes' : undefined);
+    }
+    // Misses and writes carry no Accept-Ranges.
+    expect((await call(url, 'HEAD', `/v1/${a}/c/missing`)).headers['accept-ranges']).toBeUndefined();
+    expect((await call(url, 'GET', `/v1/${a}/missing`)).headers['accept-ranges']).toBeUndefined();
+    const put = await call(url, 'PUT', `/v1/${a}/c/p`, { 'content-length': '1' }, { body: 'x' });
+    expect(put.status).toBe(201);
+    expect(put.headers['accept-ranges']).toBeUndefined();
+    const post = await call(url, 'POST', `/v1/${a}/c`, { 'X-Container-Meta-A': 'b' });
+    expect(post.status).toBe(204);
+    expect(post.headers['accept-ranges']).toBeUndefined();
+  });
+
   it('lists Allow in Swift 2.30.1 order on 405, and HEAD errors carry no default body length', async () => {
     const a = uniq('AUTH_o');
     await mkContainer(a, 'c');

@@ -121,6 +121,32 @@ describe('large objects', () => {
     expect((await call(url, 'GET', path)).text).toBe('ok');
   });
 
+  it('refuses a small body (read whole before the replicas are asked) cut short by the client, and stores nothing', async () => {
+    const u = new URL(url);
+    const path = `/v1/${a}/c/small-aborted`;
+    await new Promise<void>((resolve) => {
+      const r = request({ host: u.hostname, port: u.port, path, method: 'PUT', agent: false, headers: { 'content-length': '4096' } });
+      r.on('error', () => resolve());
+      r.on('response', (res) => {
+        res.resume();
+        resolve();
+      });
+      r.write(Buffer.alloc(1000, 1), () => setTimeout(() => r.destroy(), 50));
+    });
+    expect((await call(url, 'GET', '/healthcheck')).status).toBe(200);
+    const objRing = cl.proxy.state.rings.object.get(0)!;
+    const replies = await direct(objRing, 'HEAD', [a, 'c', 'small-aborted'], { 'x-backend-storage-policy-index': '0' });
+    expect(replies.map((r) => r.status)).toEqual([404, 404, 404]);
+    // A small body that arrives whole reaches every replica.
+    const data = Buffer.alloc(4096, 9);
+    expect((await call(url, 'PUT', path, { 'content-length': '4096' }, { body: data })).status).toBe(201);
+    const stored = await direct(objRing, 'GET', [a, 'c', 'small-aborted'], { 'x-backend-storage-policy-index': '0' });
+    expect(stored.map((r) => r.status)).toEqual([200, 200, 200]);
+    const got = await call(url, 'GET', path);
+    expect(got.raw.equals(data)).toBe(true);
+    expect(got.headers['content-length']).toBe('4096');
+  });
+
   it('serves a range of a large object', async () => {
     const r = await call(url, 'GET', `/v1/${a}/c/big`, { range: `bytes=${SIZE - 10}-` });
     expect(r.status).toBe(206);

@@ -89,9 +89,10 @@ function buildScript(resultsDir: string): string {
         .map((l) => JSON.parse(l) as { pid: number; method: string; path: string; status: number });
       return entries.filter((e) => e.method === 'GET' && e.path === '/v1/AUTH_test' && e.status === 403).slice(-6);
     };
-    // Access log lines are written by the workers themselves and may trail the last curl.
+    // Access log lines are written by the workers themselves, buffered (up to a second), so they
+    // may trail the last curl, each worker's on its own schedule.
     let loop = loopPids();
-    for (let i = 0; i < 50 && new Set(loop.map((e) => e.pid)).size < 2; i++) {
+    for (let i = 0; i < 50 && (loop.length < 6 || new Set(loop.map((e) => e.pid)).size < 2); i++) {
       await new Promise((r) => setTimeout(r, 100));
       loop = loopPids();
     }
@@ -177,9 +178,10 @@ describe('README walkthroughs against `sluice start --workers 2`', () => {
         .map((l) => JSON.parse(l) as { pid: number; method: string; path: string; status: number });
       return entries.filter((e) => e.method === 'GET' && e.path === '/v1/AUTH_test' && e.status === 403).slice(-6);
     };
-    // Access log lines are written by the workers themselves and may trail the last curl.
+    // Access log lines are written by the workers themselves, buffered (up to a second), so they
+    // may trail the last curl, each worker's on its own schedule.
     let loop = loopPids();
-    for (let i = 0; i < 50 && new Set(loop.map((e) => e.pid)).size < 2; i++) {
+    for (let i = 0; i < 50 && (loop.length < 6 || new Set(loop.map((e) => e.pid)).size < 2); i++) {
       await new Promise((r) => setTimeout(r, 100));
       loop = loopPids();
     }

@@ -19,20 +19,31 @@ function capture() {
   return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
 }
 
-function expectStats(s: OpStats, rss: 'number' | 'null'): void {
+function expectStats(s: OpStats, rss: 'number' | 'null', storageCpu: 'number' | 'null'): void {
   for (const k of ['reqPerSec', 'mbPerSec', 'p50Ms', 'p99Ms', 'requests', 'errors', 'timeouts', 'non2xx'] as const) expect(typeof s[k]).toBe('number');
   expect(s.requests).toBeGreaterThan(0);
   expect(s.errors).toBe(0);
   expect(s.non2xx).toBe(0);
   expect(typeof s.statusCodes).toBe('object');
-  if (rss === 'number') expect(s.peakRssMiB).toBeGreaterThan(0);
-  else expect(s.peakRssMiB).toBeNull();
+  if (rss === 'number') {
+    expect(s.peakRssMiB).toBeGreaterThan(0);
+    // CPU time comes from the same process tree; a server that answered used some.
+    expect(s.cpuUsPerReq).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(s.cpuUsPerReq)).toBe(true);
+  } else {
+    expect(s.peakRssMiB).toBeNull();
+    expect(s.cpuUsPerReq).toBeNull();
+  }
+  if (storageCpu === 'number') expect(s.storageCpuUsPerReq).toBeGreaterThanOrEqual(0);
+  else expect(s.storageCpuUsPerReq).toBeNull();
 }
 
 /** Table rows (after the header and separator) as cell arrays. */
 function tableRows(table: string): string[][] {
   const lines = table.split('\n').filter((l) => l.startsWith('|'));
-  expect(lines[0]).toMatch(/^\| operation +\| target +\| +req\/s \| +MB\/s \| p50 ms \| p99 ms \| errors \| non-2xx \| peak RSS MiB \| worker exits \| sluice\/passthrough \|$/);
+  expect(lines[0]).toMatch(
+    /^\| operation +\| target +\| +req\/s \| +MB\/s \| p50 ms \| p99 ms \| errors \| non-2xx \| peak RSS MiB \| CPU µs\/req \| storage CPU µs\/req \| worker exits \| sluice\/passthrough \|$/,
+  );
   expect(lines[1]).toMatch(/^\|[-:|]+\|$/);
   return lines.slice(2).map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
 }
@@ -56,7 +67,7 @@ describe('npm run bench', () => {
       [
         '--target', cluster.url, '--user', 'test:tester', '--key', 'testing', '--acl-user', 'test:tester3', '--acl-key', 'testing3',
         '--swift-dir', cluster.swiftDir, '--proxy-pid', String(process.pid), '--workers', '1',
-        '--duration', '1', '--warmup', '0', '--connections', '4', '--ops', ops.join(','), '--json', json,
+        '--duration', '1', '--warmup', '0', '--initial-warmup', '0', '--connections', '4', '--ops', ops.join(','), '--json', json,
       ],
       io,
     );
@@ -64,15 +75,15 @@ describe('npm run bench', () => {
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
     expect(report.mode).toBe('target');
-    expect(report.options).toEqual({ connections: 4, duration: 1, warmup: 0, workers: 1, baseline: 'passthrough' });
+    expect(report.options).toEqual({ connections: 4, duration: 1, warmup: 0, initialWarmup: 0, workers: 1, baseline: 'passthrough' });
     expect(report.machine.nproc).toBeGreaterThan(0);
     expect(report.skipped).toEqual([]);
     expect(report.results.map((r) => r.op)).toEqual(ops);
     for (const r of report.results) {
-      expectStats(r.sluice, 'number'); // --proxy-pid is this process
+      expectStats(r.sluice, 'number', 'null'); // --proxy-pid is this process; target mode knows no storage pid
       expect(r.sluice.workerExits).toBeNull();
       expect(r.passthrough).not.toBeNull();
-      expectStats(r.passthrough!, 'number');
+      expectStats(r.passthrough!, 'number', 'null');
       expect(r.passthrough!.workerExits).toBe(0);
       expect(r.ratio).toBeCloseTo(r.sluice.reqPerSec / r.passthrough!.reqPerSec, 6);
     }
@@ -81,11 +92,13 @@ describe('npm run bench', () => {
     expect(rows).toHaveLength(ops.length * 2);
     const labels = OPS.filter((o) => ops.includes(o.name)).map((o) => o.label);
     rows.forEach((cells, i) => {
-      expect(cells).toHaveLength(11);
+      expect(cells).toHaveLength(13);
       expect(cells[0]).toBe(i % 2 === 0 ? labels[i / 2] : '');
       expect(cells[1]).toBe(i % 2 === 0 ? 'sluice' : 'passthrough');
       expect(cells[2]).toMatch(/^\d+$/);
-      expect(cells[10]).toMatch(i % 2 === 0 ? /^\d+\.\d\d$/ : /^$/);
+      expect(cells[9]).toMatch(/^\d+$/); // CPU µs/req
+      expect(cells[10]).toBe('-'); // no storage pid in target mode
+      expect(cells[12]).toMatch(i % 2 === 0 ? /^\d+\.\d\d$/ : /^$/);
     });
 
     // The ACL row really is the read-only user: the owner granted it on the account.
@@ -99,15 +112,21 @@ describe('npm run bench', () => {
 
   it('starts its own cluster (sluice proxy and passthrough as child processes) by default', async () => {
     const json = join(dir, 'local.json');
-    const { io, out } = capture();
-    const code = await main(['--workers', '1', '--duration', '1', '--warmup', '0', '--connections', '4', '--ops', 'auth,object-get-4k', '--json', json], io);
+    const { io, out, err } = capture();
+    const code = await main(
+      ['--workers', '1', '--duration', '1', '--warmup', '0', '--initial-warmup', '1', '--connections', '4', '--ops', 'auth,object-get-4k', '--json', json],
+      io,
+    );
     expect(code).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
     expect(report.mode).toBe('local');
     expect(report.results.map((r) => r.op)).toEqual(['auth', 'object-get-4k']);
+    expect(report.options.initialWarmup).toBe(1);
+    // Both servers were warmed up before the first measurement.
+    expect(err.filter((l) => /warming up (sluice|passthrough): 1 s over 2 operation\(s\)/.test(l))).toHaveLength(2);
     for (const r of report.results) {
-      expectStats(r.sluice, 'number');
-      expectStats(r.passthrough!, 'number');
+      expectStats(r.sluice, 'number', 'number');
+      expectStats(r.passthrough!, 'number', 'number');
       expect(typeof r.sluice.workerExits).toBe('number');
       expect(r.passthrough!.workerExits).toBe(0);
     }

@@ -86,6 +86,9 @@ export class AccountController extends VerbController implements Controller {
       });
     } else {
       const headers = this.ownerView(c, { ...res.headers });
+      // Swift's proxy advertises ranges on every answer from a good source (get_working_response);
+      // not on the fake listing above, which no backend answered.
+      if (res.status >= 200 && res.status < 400) headers['accept-ranges'] = 'bytes';
       response = swiftResponse(res.status, { headers: stripHopByHop(headers), body: res.body, method });
     }
     return response;
@@ -136,8 +139,10 @@ export class AccountController extends VerbController implements Controller {
   }
 }
 
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+
 function stripHopByHop(h: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (!['connection', 'keep-alive', 'transfer-encoding'].includes(k)) out[k] = v;
+  for (const k of Object.keys(h)) if (!HOP_BY_HOP.has(k)) out[k] = h[k]!;
   return out;
 }

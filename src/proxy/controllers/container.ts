@@ -71,6 +71,8 @@ export class ContainerController extends VerbController implements Controller {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (!['connection', 'keep-alive', 'transfer-encoding'].includes(k)) headers[k] = v;
     if (!c.get('swiftOwner')) for (const h of this.state.options.swiftOwnerHeaders) delete headers[h];
+    // Swift's proxy advertises ranges on every answer from a good source (get_working_response).
+    if (res.status >= 200 && res.status < 400) headers['accept-ranges'] = 'bytes';
     if (c.get('resellerRequest')) {
       headers['x-container-sharding'] = /^(true|1|yes|on|t|y)$/i.test(headers['x-container-sysmeta-sharding'] ?? '') ? 'True' : 'False';
     }

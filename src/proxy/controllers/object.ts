@@ -13,13 +13,16 @@ import type { ProxyContext } from '../context';
 import { VerbController, requestPairs } from './base';
 import { forwardedHeaders } from './account';
 import { checkMetadata } from '../check';
-import { swiftResponse, webStreamFrom } from '../response';
+import { relayBody, swiftResponse } from '../response';
+import { ClientDisconnectedError, readSmallBody } from '../request-body';
 import { iterNodes } from '../replicas';
 import { BackendError, bestResponse, quorumSize, type BackendResponse } from '../backend';
 import { Timestamp } from '../../common/timestamp';
 import { OBJECT_ALLOWED_HEADERS } from '../../common/headers';
 import type { Ring } from '../../common/ring';
 import type { ContainerInfo } from '../info-cache';
+import { expirerContainer, expiringObjectsAccount } from '../../common/expiring-objects';
+import { spreadUpdateTargets, type DeleteAtTarget } from '../../common/update-targets';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
@@ -86,11 +89,13 @@ export class ObjectController extends VerbController implements Controller {
       for (const [k, v] of Object.entries(res.headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
       // Swift's proxy unquotes the object server's ETag (update_headers).
       if (out.etag) out.etag = out.etag.replace(/"/g, '');
+      // Swift's proxy advertises ranges on every answer from a good source (get_working_response).
+      out['accept-ranges'] = 'bytes';
       if (method === 'HEAD' || res.status === 204 || res.status === 304) {
         res.body.resume();
         return new Response(null, { status: res.status, headers: out });
       }
-      return new Response(webStreamFrom(res.body), { status: res.status, headers: out });
+      return relayBody(res.status, out, res.body);
     }
     const best = bestResponse(seen, quorumSize(ring.replicaCount));
     if (!best) return swiftResponse(503, { method });
@@ -118,21 +123,41 @@ export class ObjectController extends VerbController implements Controller {
     return undefined;
   }
 
-  /** Backend headers for each replica, with the container servers to update spread round-robin. */
-  private replicaHeaders(c: ProxyContext, n: number, info: ContainerInfo, ts: Timestamp, extra: Record<string, string>): Record<string, string>[] {
+  /**
+   * Backend headers for each replica (Swift's _backend_requests): the container servers to
+   * update, and for an object with X-Delete-At the expiring-objects queue servers, spread over
+   * the replicas; the first two replicas clean up an old queue row (the others need not).
+   */
+  private replicaHeaders(
+    c: ProxyContext,
+    n: number,
+    info: ContainerInfo,
+    ts: Timestamp,
+    extra: Record<string, string>,
+    expiring = true,
+  ): Record<string, string>[] {
     const containerRing = this.state.rings.container;
     const cpart = containerRing.getPart(this.account, this.container);
-    const cnodes = containerRing.getPartNodes(cpart);
     const list = Array.from({ length: n }, () =>
       this.backendHeaders(c, { ...extra, 'x-timestamp': ts.internal, 'x-backend-storage-policy-index': String(info.storagePolicy) }),
     );
-    cnodes.forEach((node, i) => {
-      const h = list[i % n]!;
-      h['x-container-partition'] = String(cpart);
-      h['x-container-host'] = h['x-container-host'] ? `${h['x-container-host']},${node.ip}:${node.port}` : `${node.ip}:${node.port}`;
-      h['x-container-device'] = h['x-container-device'] ? `${h['x-container-device']},${node.device}` : node.device;
-    });
+    spreadUpdateTargets(list, cpart, containerRing.getPartNodes(cpart), expiring ? this.deleteAtTarget(c) : undefined);
+    list.forEach((h, i) => (h['x-backend-clean-expiring-object-queue'] ??= i < 2 ? 't' : 'f'));
     return list;
+  }
+
+  /**
+   * The queue container for the request's (already checked and normalized) X-Delete-At and the
+   * container servers holding it (Swift's _config_obj_expiration).
+   */
+  private deleteAtTarget(c: ProxyContext): DeleteAtTarget | undefined {
+    const raw = c.get('headers').get('x-delete-at');
+    if (raw === undefined) return undefined;
+    const { expiringObjectsAccountName, expiringObjectsContainerDivisor } = this.state.options;
+    const container = expirerContainer(Number(raw), expiringObjectsContainerDivisor, this.state.swiftConf.hash, this.account, this.container!, this.object!);
+    const account = expiringObjectsAccount(this.state.constraints.auto_create_account_prefix, expiringObjectsAccountName);
+    const { part, nodes } = this.state.rings.container.getNodes(account, container);
+    return { container, partition: part, nodes };
   }
 
   /** Object headers the client may set: user meta, and the allowed plain headers (Swift's allowed_headers). */
@@ -214,7 +239,15 @@ export class ObjectController extends VerbController implements Controller {
     const more = iterNodes(ring, part);
     for (let i = 0; i < nodes.length; i++) more.next(); // handoffs only, after the primaries
     let clientGone = false;
-    const pipes = perReplica.map(() => new PassThrough({ highWaterMark: 64 * 1024 }));
+    // A small body of declared length is read whole first (src/proxy/request-body.ts).
+    let whole: Buffer | undefined;
+    try {
+      whole = incoming ? await readSmallBody(incoming, c.get('headers')) : undefined;
+    } catch (err) {
+      if (err instanceof ClientDisconnectedError) return swiftResponse(499, { method });
+      throw err;
+    }
+    const pipes = whole ? [] : perReplica.map(() => new PassThrough({ highWaterMark: 64 * 1024 }));
     // A client that goes away mid-body must abort the backend uploads too: otherwise every
     // replica keeps waiting for the rest of the body (and holds its connection) indefinitely.
     const abortAll = () => {
@@ -222,7 +255,9 @@ export class ObjectController extends VerbController implements Controller {
       clientGone = true;
       for (const p of pipes) p.destroy(new Error('client disconnected'));
     };
-    if (source) {
+    if (whole) {
+      // Already read: nothing left to pipe.
+    } else if (source) {
       source.on('aborted', abortAll);
       source.on('error', abortAll);
       source.on('close', () => {
@@ -235,12 +270,14 @@ export class ObjectController extends VerbController implements Controller {
     const results = await Promise.all(
       nodes.map(async (node, i) => {
         try {
-          return await this.state.backend.send(node, { method, partition: part, path: this.entityPath, headers: perReplica[i]!, body: pipes[i]! });
+          return await this.state.backend.send(node, { method, partition: part, path: this.entityPath, headers: perReplica[i]!, body: whole ?? pipes[i]! });
         } catch (err) {
           if (!(err instanceof BackendError)) throw err;
           // Stop feeding a replica that failed so it cannot hold the others back.
-          if (source) source.unpipe(pipes[i]!);
-          pipes[i]!.resume();
+          if (pipes[i]) {
+            if (source) source.unpipe(pipes[i]);
+            pipes[i].resume();
+          }
           return err;
         }
       }),
@@ -286,7 +323,7 @@ export class ObjectController extends VerbController implements Controller {
     if (!(info.status >= 200 && info.status < 300)) return swiftResponse(404, { method });
     const part = ring.getPart(this.account, this.container, this.object);
     const nodes = ring.getPartNodes(part);
-    const res = await this.fanOut(c, ring, part, 'DELETE', this.entityPath, this.replicaHeaders(c, nodes.length, info, Timestamp.now(), {}));
+    const res = await this.fanOut(c, ring, part, 'DELETE', this.entityPath, this.replicaHeaders(c, nodes.length, info, Timestamp.now(), {}, false));
     return this.respond(method, res);
   }
 }
