@@ -11,6 +11,7 @@ import type { ProxyEnv } from '../proxy/context';
 import type { Section } from '../proxy/config';
 import { intOption } from '../proxy/config';
 import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
+import { replaceResponse } from '../proxy/response';
 
 const SENSITIVE_HEADERS = ['x-auth-token', 'x-storage-token', 'x-service-token', 'x-auth-key', 'x-storage-pass'];
 const SENSITIVE_PARAMS = new Set(['temp_url_sig', 'swiftinfo_sig', 'multipart-manifest-sig', 'signature']);
@@ -51,29 +52,57 @@ export function proxyLogging(conf: Section, logger: Logger): MiddlewareHandler<P
     const clientEtag = headers.get('etag');
     const query = obscureQuery(rawQueryOf(c), reveal);
     let status = 500;
+    let answered = false;
     try {
       await next();
       status = c.res.status;
+      answered = true;
     } finally {
-      const bytesSent = Number(c.res?.headers.get('content-length') ?? 0) || 0;
-      logger.info({
-        client_ip: headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? incoming.socket?.remoteAddress,
-        remote_addr: incoming.socket?.remoteAddress,
-        method: c.req.method,
-        path: rawPathOf(c) + (query ? `?${query}` : ''),
-        protocol: `HTTP/${incoming.httpVersion}`,
-        status,
-        referer,
-        user_agent: userAgent,
-        auth_token: obscure(token, reveal),
-        bytes_recvd: Number(headers.get('content-length') ?? 0) || 0,
-        bytes_sent: c.req.method === 'HEAD' ? 0 : bytesSent,
-        client_etag: clientEtag,
-        transaction_id: c.get('transId'),
-        remote_user: c.get('remoteUser')?.split(',')[1],
-        start_time: startTime,
-        request_time: (performance.now() - start) / 1000,
-      });
+      const method = c.req.method;
+      const res = c.res as Response | undefined;
+      const declared = res?.headers.get('content-length');
+      let bytesSent = method === 'HEAD' ? 0 : Number(declared ?? 0) || 0;
+      // A streamed body of unknown length (listings, bulk results) is counted as it goes out.
+      if (answered && res?.body && declared == null && method !== 'HEAD') {
+        let counted = 0;
+        bytesSent = 0;
+        const counter = new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, ctl) {
+            counted += chunk.byteLength;
+            bytesSent = counted;
+            ctl.enqueue(chunk);
+          },
+        });
+        replaceResponse(c, new Response(res.body.pipeThrough(counter), { status: res.status, statusText: res.statusText, headers: res.headers }));
+      }
+      const write = (clientDisconnected: boolean) =>
+        logger.info({
+          client_ip: headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? incoming.socket?.remoteAddress,
+          remote_addr: incoming.socket?.remoteAddress,
+          method,
+          path: rawPathOf(c) + (query ? `?${query}` : ''),
+          protocol: `HTTP/${incoming.httpVersion}`,
+          // Swift logs 499 when the client went away before the whole response was sent.
+          status: clientDisconnected ? 499 : status,
+          referer,
+          user_agent: userAgent,
+          auth_token: obscure(token, reveal),
+          bytes_recvd: Number(headers.get('content-length') ?? 0) || 0,
+          bytes_sent: bytesSent,
+          client_etag: clientEtag,
+          transaction_id: c.get('transId'),
+          remote_user: c.get('remoteUser')?.split(',')[1],
+          start_time: startTime,
+          request_time: (performance.now() - start) / 1000,
+        });
+      // As Swift, the line is written once the response body has gone out (or the client left),
+      // so request_time covers the transfer.
+      const outgoing = c.env?.outgoing;
+      if (outgoing && !outgoing.writableFinished && !outgoing.destroyed) {
+        outgoing.once('close', () => write(!outgoing.writableFinished));
+      } else {
+        write(false);
+      }
     }
   };
 }

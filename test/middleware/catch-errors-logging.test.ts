@@ -17,6 +17,22 @@ registerFilter('test_throw', () => async (c, next) => {
   if (c.get('headers').get('x-test-throw') === 'yes') throw new Error('boom: internal detail');
   await next();
 });
+// A response of unknown length, streamed in three chunks (as listings and bulk results are).
+registerFilter('test_stream', () => async (c, next) => {
+  if (c.get('headers').get('x-test-stream') !== 'yes') return next();
+  const chunks = ['abc', 'defgh', 'ij'];
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      async pull(ctl) {
+        const next = chunks.shift();
+        if (next === undefined) return ctl.close();
+        await new Promise((r) => setTimeout(r, 50));
+        ctl.enqueue(new TextEncoder().encode(next));
+      },
+    }),
+    { status: 200, headers: { 'content-type': 'text/plain' } },
+  );
+});
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-hc-'));
 const disableFile = join(tmp, 'disabled');
@@ -30,7 +46,7 @@ const CONF = `
 bind_ip = 127.0.0.1
 
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats test_throw proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats test_throw test_stream proxy-logging proxy-server
 
 [app:proxy-server]
 account_autocreate = true
@@ -58,6 +74,9 @@ use = egg:swift#listing_formats
 
 [filter:test_throw]
 use = egg:sluice#test_throw
+
+[filter:test_stream]
+use = egg:sluice#test_stream
 `;
 
 beforeAll(async () => {
@@ -221,5 +240,35 @@ describe('proxy-logging', () => {
     const line = lines.find((l) => l.path === `/v1/${a}/c/o`);
     expect(line?.status).toBe(499);
     expect((await call(url, 'HEAD', `/v1/${a}/c/o`)).status).toBe(404);
+  });
+
+  it('counts the bytes of a streamed body of unknown length, and times the whole transfer', async () => {
+    const r = await call(url, 'GET', '/v1/AUTH_x/c/o', { 'x-test-stream': 'yes' });
+    expect(r.text).toBe('abcdefghij');
+    expect(r.headers['content-length']).toBeUndefined();
+    await waitForLines(1);
+    expect(lines[0]).toMatchObject({ method: 'GET', status: 200, bytes_sent: 10 });
+    // Logged after the last chunk (three 50 ms pauses), not when the headers went out.
+    expect(lines[0]!.request_time as number).toBeGreaterThanOrEqual(0.14);
+  });
+
+  it('logs a client that hangs up mid-download as 499', { timeout: 20_000 }, async () => {
+    const a = uniq('AUTH_l');
+    expect((await call(url, 'PUT', `/v1/${a}/c`)).status).toBe(201);
+    expect((await call(url, 'PUT', `/v1/${a}/c/big`, {}, { body: Buffer.alloc(32 << 20, 7) })).status).toBe(201);
+    lines.length = 0;
+    const u = new URL(url);
+    await new Promise<void>((resolve) => {
+      const r = request({ host: u.hostname, port: u.port, path: `/v1/${a}/c/big`, method: 'GET', agent: false }, (res) => {
+        res.once('data', () => {
+          res.destroy();
+          resolve();
+        });
+      });
+      r.on('error', () => resolve());
+      r.end();
+    });
+    for (let i = 0; i < 1000 && !lines.some((l) => l.path === `/v1/${a}/c/big`); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(lines.find((l) => l.path === `/v1/${a}/c/big`)?.status).toBe(499);
   });
 });
