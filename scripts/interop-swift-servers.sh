@@ -21,32 +21,14 @@ HASH_SUFFIX=sluice-interop-suffix
 PACKAGES=(swift swift-account swift-container swift-object python3-swiftclient curl)
 REPLICAS=${REPLICAS:-3}
 
-# The swift CLI and curl must talk to this run's proxy only: no credentials or HTTP proxies
-# from the caller's environment.
-unset ST_AUTH ST_USER ST_KEY ST_AUTH_VERSION OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_AUTH_TOKEN \
-  OS_STORAGE_URL OS_PROJECT_NAME OS_TENANT_NAME OS_AUTH_VERSION OS_AUTH_TYPE 2>/dev/null || true
-export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "interop-servers: $*"; exit 1; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root or sudo to run: $*"; fi
-}
+SCRIPT_NAME=interop-servers
+# shellcheck source=lib/setup.sh
+source "$ROOT/scripts/lib/setup.sh"
 
 case "$REPLICAS" in 1 | 3) ;; *) die "REPLICAS must be 1 or 3 (got $REPLICAS)" ;; esac
 
 # --- packages --------------------------------------------------------------------------------
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "interop-servers: installing ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
-[ -d "$ROOT/node_modules" ] || (cd "$ROOT" && npm ci)
+install_prerequisites
 
 # --- one run at a time: the run owns /etc/swift/swift.conf (same lock as interop-swift-proxy.sh) --
 exec 9>/tmp/sluice-interop.lock

@@ -20,32 +20,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(python3-swiftclient curl)
 
-# The swift CLI and curl must talk to this run's sluice only: no credentials or HTTP proxies
-# from the caller's environment.
-unset ST_AUTH ST_USER ST_KEY ST_AUTH_VERSION OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_AUTH_TOKEN \
-  OS_STORAGE_URL OS_PROJECT_NAME OS_TENANT_NAME OS_AUTH_VERSION OS_AUTH_TYPE 2>/dev/null || true
-export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
+SCRIPT_NAME=smoke
+# shellcheck source=lib/setup.sh
+source "$ROOT/scripts/lib/setup.sh"
 # The generated names are UTF-8; the CLI must print them as such whatever the caller's locale.
 export LC_ALL=C.UTF-8 PYTHONIOENCODING=utf-8
 
-log() { printf '%s\n' "$*" >&2; }
-die() { log "smoke: $*"; exit 1; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root or sudo to run: $*"; fi
-}
 
 # --- packages --------------------------------------------------------------------------------
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "smoke: installing ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
-[ -d "$ROOT/node_modules" ] || (cd "$ROOT" && npm ci)
+install_prerequisites
 
 WORK=$(mktemp -d /tmp/sluice-swiftclient-smoke.XXXXXX)
 LOG=$WORK/sluice.log
