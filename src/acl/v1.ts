@@ -16,6 +16,19 @@ export function pyStrip(s: string): string {
   return s.replace(STRIP_RE, '');
 }
 
+/** Swift's referrer tidying: `.r:` + optional `-` + value with one leading `*` dropped; undefined when no host is left. */
+function cleanReferrer(value: string): string | undefined {
+  let second = value;
+  let negate = false;
+  if (second.startsWith('-')) {
+    negate = true;
+    second = pyStrip(second.slice(1));
+  }
+  if (second && second !== '*' && second.startsWith('*')) second = pyStrip(second.slice(1));
+  if (!second || second === '.') return undefined;
+  return `.r:${negate ? '-' : ''}${second}`;
+}
+
 /**
  * Validates and tidies an ACL header value: items trimmed, empty items dropped, referrer
  * designators (.r/.ref/.referer/.referrer) rewritten to `.r:`, `*.example.com` to
@@ -34,21 +47,26 @@ export function cleanAcl(name: string, value: string): string {
       continue;
     }
     const first = pyStrip(item.slice(0, colon));
-    let second = pyStrip(item.slice(colon + 1));
+    const second = pyStrip(item.slice(colon + 1));
     if (!first || !first.startsWith('.')) {
       values.push(item);
     } else if (REFERRER_DESIGNATORS.has(first)) {
       if (lname.includes('write')) throw new Error(`Referrers not allowed in write ACL: ${pyRepr(item)}`);
-      let negate = false;
-      if (second.startsWith('-')) {
-        negate = true;
-        second = pyStrip(second.slice(1));
+      const cleaned = cleanReferrer(second);
+      if (cleaned === undefined) throw new Error(`No host/domain value after referrer designation in ACL: ${pyRepr(item)}`);
+      // sluice: Swift strips one leading `-` and then one leading `*`, so `.r:**.r`, `.r:*-*x`
+      // or `.r:* *x` clean to a value that cleans differently again (and `.r:*-` to `.r:-`,
+      // which does not clean at all). Refuse what is not a fixed point, so the stored ACL
+      // means what it says and cleaning is idempotent.
+      const again = cleanReferrer(cleaned.slice(3));
+      if (again !== cleaned) {
+        throw new Error(
+          again === undefined
+            ? `No host/domain value after referrer designation in ACL: ${pyRepr(item)}`
+            : `Ambiguous referrer designation in ACL: ${pyRepr(item)}`,
+        );
       }
-      if (second && second !== '*' && second.startsWith('*')) second = pyStrip(second.slice(1));
-      // sluice: `.r:*-` would clean to `.r:-`, which itself fails to clean; refuse it now so
-      // cleaning stays idempotent (Swift accepts it and stores the useless `.r:-`).
-      if (!second || second === '.' || (!negate && second === '-')) throw new Error(`No host/domain value after referrer designation in ACL: ${pyRepr(item)}`);
-      values.push(`.r:${negate ? '-' : ''}${second}`);
+      values.push(cleaned);
     } else {
       throw new Error(`Unknown designator ${pyRepr(first)} in ACL: ${pyRepr(item)}`);
     }

@@ -28,6 +28,15 @@ describe('cleanAcl', () => {
     for (const bad of ['.r:', '.r:-', '.r:.', '.r:*.']) {
       expect(() => cleanAcl('X-Container-Read', bad)).toThrow(`No host/domain value after referrer designation in ACL: '${bad}'`);
     }
+    // sluice: items whose Swift-cleaned form would clean differently again are refused
+    for (const bad of ['.r:**.r', '.r:*-*x', '.r:* *x', '.r:*- x', '.r:-**x']) {
+      expect(() => cleanAcl('X-Container-Read', bad), bad).toThrow(`Ambiguous referrer designation in ACL: '${bad}'`);
+    }
+    expect(() => cleanAcl('X-Container-Read', '.r:*-')).toThrow("No host/domain value after referrer designation in ACL: '.r:*-'");
+    for (const ok of ['.r:*', '.r:-*', '.r:.example.com', '.r:-.bad.com', '.r:*-x']) {
+      const once = cleanAcl('X-Container-Read', ok);
+      expect(cleanAcl('X-Container-Read', once), ok).toBe(once);
+    }
     expect(() => cleanAcl('X-Container-Read', '.bad:x')).toThrow("Unknown designator '.bad' in ACL: '.bad:x'");
     expect(() => cleanAcl('X-Container-Read', ".x'y:z")).toThrow(`Unknown designator ".x'y" in ACL: ".x'y:z"`);
   });
@@ -44,7 +53,7 @@ describe('cleanAcl', () => {
         }
         expect(cleanAcl('x-container-read', once)).toBe(once);
       }),
-      { numRuns: 1000, examples: [['.r:*-']] },
+      { numRuns: 1000, examples: [['.r:*-'], ['.r:**.r'], ['.r:*-*x'], ['.r:* *x']] },
     );
   });
 });
