@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEV_PROXY_CONF } from '../src/cluster/dev-cluster';
+import { buildBundle, CLI_BUNDLE } from './build';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -50,6 +51,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                       (default test:tester3 / testing3; the row is skipped if it cannot log in)
   --swift-dir DIR     with --target: that cluster's swift.conf and rings, for the passthrough
   --proxy-pid PID     with --target: sample this process tree's RSS
+
+sluice and the passthrough run compiled (esbuild bundles, as \`npm install\` leaves sluice);
+SLUICE_FROM_SOURCE=1 runs both from the TypeScript sources through tsx.
 
 Operations: OPS`;
 
@@ -203,7 +207,8 @@ export interface BenchReport {
   machine: { nproc: number; memTotalGiB: number; node: string; platform: string };
   mode: 'local' | 'target';
   target: string;
-  options: { connections: number; duration: number; warmup: number; initialWarmup: number; workers: number; baseline: string };
+  /** code: compiled (esbuild bundles, as after `npm install`) or source (SLUICE_FROM_SOURCE=1, tsx). */
+  options: { connections: number; duration: number; warmup: number; initialWarmup: number; workers: number; baseline: string; code: 'compiled' | 'source' };
   results: OpResult[];
   skipped: { op: string; reason: string }[];
   /** Lifetime peak (VmHWM summed over primary + workers), MiB, read at the end. */
@@ -578,6 +583,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => undefined);
   const ops = opts.ops.length ? OPS.filter((o) => opts.ops.includes(o.name)) : OPS;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  const code: 'compiled' | 'source' = process.env.SLUICE_FROM_SOURCE === '1' ? 'source' : 'compiled';
+  let passthroughBundle: string | undefined;
   const children: Child[] = [];
   const cleanup = async () => {
     for (const c of children.reverse()) await stopChild(c).catch(() => undefined);
@@ -595,7 +602,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       authUrl = opts.authUrl ?? new URL('/auth/v1.0', target).href;
       sluice = { origin: target.origin, authPath: new URL(authUrl).pathname, accountPath: '', pid: opts.proxyPid };
     } else {
-      log(`starting storage servers and sluice proxy (${opts.workers} workers) in ${dir}`);
+      // sluice runs as users run it after `npm install`: the compiled bundle bin/sluice.js
+      // prefers (SLUICE_FROM_SOURCE=1 measures the TypeScript sources through tsx instead).
+      if (code === 'compiled') await buildBundle('src/cli/main.ts', CLI_BUNDLE);
+      log(`starting storage servers and sluice proxy (${opts.workers} workers, ${code} code) in ${dir}`);
       const storage = spawnLogged('storage', ['bin/sluice.js', 'start', '--data-dir', join(dir, 'data'), '--port', '0', '--storage-ports', '0,0,0', '--workers', '0'], dir);
       children.push(storage);
       storagePid = storage.proc.pid;
@@ -640,9 +650,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         skipped.push({ op: 'passthrough', reason: 'no --swift-dir for the target cluster' });
         log('no passthrough baseline: --target needs --swift-dir for it');
       } else {
+        // Compiled too, so the limit it measures is not slowed by tsx.
+        let script = ['--import', 'tsx', 'scripts/passthrough.ts'];
+        if (code === 'compiled') {
+          passthroughBundle = join(ROOT, 'dist', 'bench', `passthrough-${process.pid}.mjs`);
+          await buildBundle('scripts/passthrough.ts', passthroughBundle);
+          script = [passthroughBundle];
+        }
         const pt = await startServer(
           'passthrough',
-          ['--import', 'tsx', 'scripts/passthrough.ts', '--swift-dir', swiftDir, '--port', String(await freePort()), '--workers', String(opts.workers)],
+          [...script, '--swift-dir', swiftDir, '--port', String(await freePort()), '--workers', String(opts.workers)],
           dir,
           /passthrough listening on (\S+)/,
           opts.workers,
@@ -683,6 +700,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         initialWarmup: opts.initialWarmup,
         workers: opts.workers,
         baseline: passthrough ? 'passthrough' : 'none',
+        code,
       },
       results,
       skipped,
@@ -691,6 +709,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   } finally {
     process.off('SIGINT', onSignal);
     await cleanup();
+    if (passthroughBundle) for (const f of [passthroughBundle, `${passthroughBundle}.map`]) rmSync(f, { force: true });
     if (opts.keep) log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
@@ -737,7 +756,7 @@ export function formatTable(report: BenchReport): string {
   const o = report.options;
   const head = [
     `${report.target}: ${o.connections} connections, ${o.duration} s per operation after ${o.warmup} s warm-up ` +
-      `(and ${o.initialWarmup} s for each server before the first), ${o.workers} worker(s); ` +
+      `(and ${o.initialWarmup} s for each server before the first), ${o.workers} worker(s), ${o.code} code; ` +
       `${report.machine.nproc} cores, node ${report.machine.node}`,
     '',
   ];

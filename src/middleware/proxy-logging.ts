@@ -63,7 +63,9 @@ export function proxyLogging(conf: Section, logger: Logger): MiddlewareHandler<P
       const declared = res?.headers.get('content-length');
       let bytesSent = method === 'HEAD' ? 0 : Number(declared ?? 0) || 0;
       // A streamed body of unknown length (listings, bulk results) is counted as it goes out.
-      if (answered && res?.body && declared == null && method !== 'HEAD') {
+      // `body` is read last: on @hono/node-server's light Response it builds the full web
+      // Response (and a ReadableStream), which loses the server's fast path for small bodies.
+      if (answered && declared == null && method !== 'HEAD' && res?.body) {
         let counted = 0;
         bytesSent = 0;
         const counter = new TransformStream<Uint8Array, Uint8Array>({

@@ -75,7 +75,7 @@ describe('npm run bench', () => {
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
     expect(report.mode).toBe('target');
-    expect(report.options).toEqual({ connections: 4, duration: 1, warmup: 0, initialWarmup: 0, workers: 1, baseline: 'passthrough' });
+    expect(report.options).toEqual({ connections: 4, duration: 1, warmup: 0, initialWarmup: 0, workers: 1, baseline: 'passthrough', code: 'compiled' });
     expect(report.machine.nproc).toBeGreaterThan(0);
     expect(report.skipped).toEqual([]);
     expect(report.results.map((r) => r.op)).toEqual(ops);
