@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
 import type { Section } from '../proxy/config';
 import { RequestHeaders } from '../proxy/request-headers';
-import { replaceResponse, swiftResponse } from '../proxy/response';
+import { editResponseHeaders, replaceResponse, swiftResponse } from '../proxy/response';
 import { pyQuote } from '../common/path';
 
 export function generateTransId(suffix: string): string {
@@ -47,15 +47,9 @@ export function catchErrors(conf: Section = {}, onError?: (err: unknown, transId
       onError?.(failure, transId);
       replaceResponse(c, swiftResponse(500, { body: 'An error occurred', contentType: 'text/plain', method: c.req.method }));
     }
-    // Hono may hand us an immutable Response; rebuild the headers when needed.
-    try {
-      c.res.headers.set('x-trans-id', transId);
-      c.res.headers.set('x-openstack-request-id', transId);
-    } catch {
-      const h = new Headers(c.res.headers);
+    editResponseHeaders(c, (h) => {
       h.set('x-trans-id', transId);
       h.set('x-openstack-request-id', transId);
-      replaceResponse(c, new Response(c.res.body, { status: c.res.status, headers: h }));
-    }
+    });
   };
 }

@@ -8,7 +8,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
 import type { Section } from '../proxy/config';
-import { replaceResponse } from '../proxy/response';
+import { editResponseHeaders } from '../proxy/response';
 import { configTrue } from '../common/swift-conf';
 
 const BLOCKED = [
@@ -43,14 +43,8 @@ export function gatekeeper(conf: Section = {}): MiddlewareHandler<ProxyEnv> {
     await next();
     const blocked = [...c.res.headers.keys()].filter(isBlockedHeader);
     if (blocked.length === 0) return;
-    try {
-      // In place where the response allows it: a rebuilt response would turn a body the proxy
-      // holds whole (a small object GET) into a web stream.
-      for (const name of blocked) c.res.headers.delete(name);
-    } catch {
-      const h = new Headers(c.res.headers);
+    editResponseHeaders(c, (h) => {
       for (const name of blocked) h.delete(name);
-      replaceResponse(c, new Response(c.res.body, { status: c.res.status, headers: h }));
-    }
+    });
   };
 }

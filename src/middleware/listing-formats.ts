@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
 import { decodePathStrict, splitPath } from '../common/path';
 import { BadAcceptError, listingContentType, NotAcceptableError, renderListing, type ListingEntry } from '../common/listing-format';
-import { replaceResponse, swiftResponse } from '../proxy/response';
+import { editResponseHeaders, replaceResponse, swiftResponse } from '../proxy/response';
 import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
 
 export const FAKE_LISTING_HEADER = 'x-backend-fake-account-listing';
@@ -68,25 +68,31 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
     await next();
     const res = c.res;
     if (res.status !== 200 && res.status !== 204) return;
-    const headers = new Headers(res.headers);
-    if (canVary) {
+    const addVary = (headers: Headers) => {
+      if (!canVary) return;
       const vary = headers.get('vary');
       if (!vary) headers.set('vary', 'Accept');
       else if (!vary.toLowerCase().split(',').map((s) => s.trim()).includes('accept')) headers.set('vary', `${vary}, Accept`);
-    }
-    const ctype = (headers.get('content-type') ?? '').split(';')[0]!.trim();
-    const length = Number(headers.get('content-length') ?? NaN);
+    };
+    const ctype = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const length = Number(res.headers.get('content-length') ?? NaN);
     if (ctype !== 'application/json' || !Number.isFinite(length) || length > MAX_LISTING_CONTENT_LENGTH) {
-      replaceResponse(c, new Response(res.body, { status: res.status, headers }));
+      editResponseHeaders(c, addVary);
       return;
     }
     if (method === 'HEAD') {
-      headers.set('content-type', `${outType}; charset=utf-8`);
-      // Swift drops the JSON length; its server then sends 0 for the body-less HEAD.
-      headers.set('content-length', '0');
-      replaceResponse(c, new Response(null, { status: res.status, headers }));
+      // Every account and container HEAD comes this way: edited in place, the answer (built
+      // body-less by the controller) needs no new Response.
+      editResponseHeaders(c, (headers) => {
+        addVary(headers);
+        headers.set('content-type', `${outType}; charset=utf-8`);
+        // Swift drops the JSON length; its server then sends 0 for the body-less HEAD.
+        headers.set('content-length', '0');
+      });
       return;
     }
+    const headers = new Headers(res.headers);
+    addVary(headers);
     const body = Buffer.from(await res.arrayBuffer());
     let listing: unknown;
     try {

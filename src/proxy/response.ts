@@ -53,6 +53,23 @@ export function replaceResponse(c: { res: Response }, res: Response): void {
 }
 
 /**
+ * Edits the response's headers where they are: rebuilding the response would turn a body the
+ * proxy holds whole (a small object GET) into a web stream, and @hono/node-server writes a
+ * response it built itself without one. Only when the headers are immutable (a fetch() answer)
+ * is the edit made on a copy, in a new response with the same status and body.
+ */
+export function editResponseHeaders(c: { res: Response }, edit: (headers: Headers) => void): void {
+  try {
+    edit(c.res.headers);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    const headers = new Headers(c.res.headers);
+    edit(headers);
+    replaceResponse(c, new Response(c.res.body, { status: c.res.status, statusText: c.res.statusText, headers }));
+  }
+}
+
+/**
  * Bodies up to this size whose length the backend announced are read whole before the client
  * response starts, and anything bigger streams. A complete small body goes out in one write
  * with the headers, with no web stream around it; a big one is never held in memory.

@@ -2,7 +2,7 @@
 // read whole, anything else streams; failures surface as a failing body.
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readAll, relayBody, SMALL_BODY_BYTES } from '../../src/proxy/response';
+import { editResponseHeaders, readAll, relayBody, SMALL_BODY_BYTES } from '../../src/proxy/response';
 
 function source(chunks: Buffer[]): Readable {
   return Readable.from(chunks, { objectMode: false });
@@ -58,5 +58,41 @@ describe('readAll', () => {
     const closed = new PassThrough();
     setImmediate(() => closed.destroy());
     await expect(readAll(closed)).rejects.toThrow(/closed before its end/);
+  });
+});
+
+describe('editResponseHeaders', () => {
+  it('edits a response the proxy built where it is, keeping the same response and body', async () => {
+    const original = new Response(Buffer.from('small'), { status: 201, headers: { 'content-length': '5', 'x-a': '1' } });
+    const c = { res: original };
+    editResponseHeaders(c, (h) => {
+      h.set('x-trans-id', 'tx1');
+      h.delete('x-a');
+    });
+    expect(c.res).toBe(original);
+    expect(c.res.headers.get('x-trans-id')).toBe('tx1');
+    expect(c.res.headers.has('x-a')).toBe(false);
+    expect(await c.res.text()).toBe('small');
+  });
+
+  it('answers with a copy when the headers are immutable, status and body kept', async () => {
+    // A redirect's headers are immutable, as a fetch() answer's are.
+    const original = Response.redirect('http://example.com/x', 307);
+    expect(() => original.headers.set('x', 'y')).toThrow(TypeError);
+    const c = { res: original };
+    editResponseHeaders(c, (h) => h.set('x-trans-id', 'tx2'));
+    expect(c.res).not.toBe(original);
+    expect(c.res.status).toBe(307);
+    expect(c.res.headers.get('location')).toBe('http://example.com/x');
+    expect(c.res.headers.get('x-trans-id')).toBe('tx2');
+  });
+
+  it('lets other errors through', () => {
+    const c = { res: new Response(null) };
+    expect(() =>
+      editResponseHeaders(c, () => {
+        throw new RangeError('boom');
+      }),
+    ).toThrow(RangeError);
   });
 });
