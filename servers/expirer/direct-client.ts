@@ -5,7 +5,7 @@
  * and node failures come back as values, never as exceptions.
  */
 import type { Ring, RingNode } from '../../src/common/ring';
-import { BackendClient, BackendError, type BackendResponse } from '../../src/proxy/backend';
+import { BackendClient, BackendError, type BackendResponse } from '../../src/common/backend-client';
 
 export type NodeAnswer = BackendResponse | BackendError;
 

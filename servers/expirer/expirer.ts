@@ -31,8 +31,8 @@ import { loadSwiftConf, type SwiftConf } from '../../src/common/swift-conf';
 import { Timestamp } from '../../src/common/timestamp';
 import { expiringObjectsAccount, InvalidTaskError, parseTaskObject, type ExpirerTask } from '../../src/common/expiring-objects';
 import { spreadUpdateTargets } from '../../src/common/update-targets';
-import { BackendClient, BackendError } from '../../src/proxy/backend';
-import { generateTransId } from '../../src/middleware/catch-errors';
+import { BackendClient, BackendError } from '../../src/common/backend-client';
+import { generateTransId } from '../../src/common/trans-id';
 import { DirectClient, isSuccess, statusOf, type AccountListingEntry, type ContainerListingEntry, type NodeAnswer } from './direct-client';
 import { RateLimiter } from './rate-limit';
 

@@ -3,18 +3,12 @@
  * (`tx<21 hex>-<10 hex time><suffix>`), returns it as X-Trans-Id and X-Openstack-Request-Id,
  * and turns an uncaught error anywhere below into a bare 500 without internals.
  */
-import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
 import type { Section } from '../proxy/config';
 import { RequestHeaders } from '../proxy/request-headers';
 import { editResponseHeaders, replaceResponse, swiftResponse } from '../proxy/response';
-import { pyQuote } from '../common/path';
-
-export function generateTransId(suffix: string): string {
-  const time = Math.floor(Date.now() / 1000).toString(16).padStart(10, '0');
-  return `tx${randomUUID().replace(/-/g, '').slice(0, 21)}-${time}${pyQuote(suffix)}`;
-}
+import { generateTransId } from '../common/trans-id';
 
 export function catchErrors(conf: Section = {}, onError?: (err: unknown, transId: string) => void): MiddlewareHandler<ProxyEnv> {
   const baseSuffix = conf.trans_id_suffix ?? '';

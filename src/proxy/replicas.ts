@@ -8,7 +8,7 @@
  * - reads: one node at a time until one answers with a usable response.
  */
 import type { Ring, RingDevice as RingNode } from '../common/ring';
-import { BackendClient, BackendError, bestResponse, quorumSize, type BackendRequest, type BackendResponse } from './backend';
+import { BackendClient, BackendError, bestResponse, quorumSize, type BackendRequest, type BackendResponse } from '../common/backend-client';
 
 /** Primaries, then up to `requestNodeCount - primaries` handoffs (Swift: request_node_count = 2 * replicas). */
 export function* iterNodes(ring: Ring, part: number, requestNodeCount?: number): Generator<RingNode> {

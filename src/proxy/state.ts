@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Ring } from '../common/ring';
 import { loadSwiftConf, type SwiftConf } from '../common/swift-conf';
 import type { Constraints } from '../common/constraints';
-import { BackendClient } from './backend';
+import { BackendClient } from '../common/backend-client';
 import { LruInfoCache, type SharedCache } from './info-cache';
 import { DEFAULT_EXPIRING_OBJECTS_CONTAINER_DIVISOR, EXPIRING_OBJECTS_ACCOUNT_NAME } from '../common/expiring-objects';
 import { boolOption, ConfigError, floatOption, intOption, listOption, type Section } from './config';

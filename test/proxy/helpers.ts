@@ -11,7 +11,7 @@ import { startCluster, type TestCluster } from '../../src/testing/index';
 import { registerFilter } from '../../src/proxy/app';
 import type { ProxyEnv } from '../../src/proxy/context';
 import type { Ring } from '../../src/common/ring';
-import { backendPath } from '../../src/proxy/backend';
+import { backendPath } from '../../src/common/backend-client';
 
 export interface Resp {
   status: number;

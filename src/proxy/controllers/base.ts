@@ -7,7 +7,7 @@ import { Timestamp } from '../../common/timestamp';
 import { isSysMeta, isUserMeta } from '../../common/headers';
 import type { ProxyContext, ParsedPath, AuthorizeRequest } from '../context';
 import type { ProxyState } from '../state';
-import type { BackendResponse } from '../backend';
+import type { BackendResponse } from '../../common/backend-client';
 import { makeRequests, readFromNodes } from '../replicas';
 import type { Ring } from '../../common/ring';
 import {

@@ -16,7 +16,7 @@ import { checkMetadata } from '../check';
 import { relayBody, swiftResponse } from '../response';
 import { ClientDisconnectedError, readSmallBody } from '../request-body';
 import { iterNodes } from '../replicas';
-import { BackendError, bestResponse, quorumSize, type BackendResponse } from '../backend';
+import { BackendError, bestResponse, quorumSize, type BackendResponse } from '../../common/backend-client';
 import { Timestamp } from '../../common/timestamp';
 import { OBJECT_ALLOWED_HEADERS } from '../../common/headers';
 import type { Ring } from '../../common/ring';

@@ -16,7 +16,7 @@ import { expirerContainer } from '../../../src/common/expiring-objects';
 import { hashPath } from '../../../src/common/hash-path';
 import { Ring } from '../../../src/common/ring';
 import { loadSwiftConf, type SwiftConf } from '../../../src/common/swift-conf';
-import { backendPath } from '../../../src/proxy/backend';
+import { backendPath } from '../../../src/common/backend-client';
 import { proxyOptionsFrom } from '../../../src/proxy/state';
 import { startCluster, type TestCluster } from '../../../src/testing/index';
 import { call, cluster as startTestCluster, proxyConf, uniq } from '../../proxy/helpers';

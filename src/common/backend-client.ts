@@ -6,8 +6,8 @@
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import { Readable } from 'node:stream';
-import type { RingDevice as RingNode } from '../common/ring';
-import { pyQuote } from '../common/path';
+import type { RingDevice as RingNode } from './ring';
+import { pyQuote } from './path';
 
 export interface BackendTimeouts {
   /** Seconds to establish a connection (Swift conn_timeout, default 0.5). */

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackendClient, BackendError, backendPath, headersFromRaw } from '../../src/proxy/backend';
+import { BackendClient, BackendError, backendPath, headersFromRaw } from '../../src/common/backend-client';
 import { pyQuote } from '../../src/common/path';
 import type { RingNode } from '../../src/common/ring';
 
