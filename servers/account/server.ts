@@ -15,11 +15,12 @@ import { AccountBroker, DatabaseAlreadyExistsError, MetadataValidationError, typ
 import {
   checkDevice,
   header,
-  headerBytes,
-  HttpError,
   listen,
+  requestPathText,
   requireTimestamp,
   send,
+  splitTarget,
+  type PathCheck,
   type ResponseHeaders,
   type RunningServer,
 } from '../common/http';
@@ -27,12 +28,16 @@ import { dbPath, DbCache } from '../common/db';
 import { parseListingParams, walkListing } from '../common/listing';
 import type { StorageServerOptions } from '../options';
 import { hashPath } from '../../src/common/hash-path';
-import { loadSwiftConf, configTrue, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
+import { loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
 import { titleCase, isUserMeta, isSysMeta } from '../../src/common/headers';
 import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
-import { pythonJson, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
-import { InvalidPathError, pyQuote, splitPath } from '../../src/common/path';
+import { renderListing, type AccountListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
+import { InvalidPathError, splitPath } from '../../src/common/path';
 import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
+import { asByteString, bytesOf, textOf, type ByteString } from '../../src/compat/bytes';
+import { HttpException } from '../../src/compat/http-exception';
+import { quote } from '../../src/compat/quote';
+import { configTrue } from '../../src/compat/truthy';
 
 /** Swift's default reclaim_age: a deleted, empty account DB is removed after a week. */
 const RECLAIM_AGE_SECONDS = 7 * 24 * 3600;
@@ -51,29 +56,12 @@ interface AccountPath {
   container?: string;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
- * Percent-decodes the raw path as UTF-8. Unlike the container and object servers, Swift's
- * account server checks the path with check_utf8(internal=True): NUL is allowed (names in the
- * reserved namespace, such as object versioning's containers, start with one), and invalid
- * UTF-8 gets 412 'Invalid UTF8'.
+ * Swift's account server checks the path with check_utf8(internal=True): NUL is allowed (names
+ * in the reserved namespace, such as object versioning's containers, start with one), and
+ * invalid UTF-8 gets 412 'Invalid UTF8'.
  */
-function decodeAccountPath(raw: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c === 0x25 && /^[0-9a-fA-F]{2}$/.test(raw.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else bytes.push(c & 0xff);
-  }
-  try {
-    return strictUtf8.decode(Buffer.from(bytes));
-  } catch {
-    throw new HttpError(412, 'Invalid UTF8', {}, HTML_CONTENT_TYPE);
-  }
-}
+const PATH_CHECK: PathCheck = { internal: true, body: 'Invalid UTF8', contentType: HTML_CONTENT_TYPE };
 
 /** split_and_validate_path plus validate_internal_account/container. */
 function parseAccountPath(path: string, maxSegs: 3 | 4): AccountPath {
@@ -81,124 +69,46 @@ function parseAccountPath(path: string, maxSegs: 3 | 4): AccountPath {
   try {
     segs = splitPath(path, 3, maxSegs);
   } catch (err) {
-    if (err instanceof InvalidPathError) throw new HttpError(400, err.message, {}, 'text/plain');
+    if (err instanceof InvalidPathError) throw new HttpException(400, err.message, {}, 'text/plain');
     throw err;
   }
   const [device, partition, account, container] = segs as [string, string, string, string | undefined];
   if (device.includes('/') || device === '.' || device === '..') {
-    throw new HttpError(400, `Invalid device: ${pyQuote(device)}`, {}, 'text/plain');
+    throw new HttpException(400, `Invalid device: ${quote(device)}`, {}, 'text/plain');
   }
   if (partition.includes('/') || partition === '.' || partition === '..') {
-    throw new HttpError(400, `Invalid partition: ${pyQuote(partition)}`, {}, 'text/plain');
+    throw new HttpException(400, `Invalid partition: ${quote(partition)}`, {}, 'text/plain');
   }
   // A reserved-namespace name must start with the reserved byte, not merely contain it.
   if (account.includes('\0') && !account.startsWith('\0')) {
-    throw new HttpError(400, 'Invalid reserved-namespace account', {}, HTML_CONTENT_TYPE);
+    throw new HttpException(400, 'Invalid reserved-namespace account', {}, HTML_CONTENT_TYPE);
   }
   if (container && container.includes('\0') && !container.startsWith('\0')) {
-    throw new HttpError(400, 'Invalid reserved-namespace container', {}, HTML_CONTENT_TYPE);
+    throw new HttpException(400, 'Invalid reserved-namespace container', {}, HTML_CONTENT_TYPE);
   }
   return { device, partition, account, container: container || undefined };
-}
-
-/**
- * Header bytes (Node's latin-1 view) decoded as UTF-8 with Python's surrogateescape, as
- * swob's wsgi_to_str does: invalid bytes become lone surrogates that metadata validation
- * rejects (400 'Metadata must be valid UTF-8').
- */
-function headerSurrogateEscape(value: string): string {
-  if (!/[^\x00-\x7f]/.test(value)) return value;
-  const buf = Buffer.from(value, 'latin1');
-  try {
-    return strictUtf8.decode(buf);
-  } catch {
-    let out = '';
-    let i = 0;
-    while (i < buf.length) {
-      const len = utf8SeqLen(buf, i);
-      if (len > 0) {
-        out += buf.subarray(i, i + len).toString('utf8');
-        i += len;
-      } else {
-        out += String.fromCharCode(0xdc00 + buf[i]!);
-        i += 1;
-      }
-    }
-    return out;
-  }
-}
-
-/** Length of a valid UTF-8 sequence at i, or 0 if the byte there starts none. */
-function utf8SeqLen(buf: Buffer, i: number): number {
-  const b = buf[i]!;
-  const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-  if (n <= 1) return n;
-  if (i + n > buf.length) return 0;
-  try {
-    strictUtf8.decode(buf.subarray(i, i + n));
-    return n;
-  } catch {
-    return 0;
-  }
-}
-
-function xmlText(s: string): string {
-  return s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
-}
-
-function xmlAttr(s: string): string {
-  return s.replace(
-    /[&<>"\n\r\t]/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\n': '&#10;', '\r': '&#13;', '\t': '&#09;' })[c]!,
-  );
-}
-
-interface AccountListingItem {
-  name: string;
-  count: number;
-  bytes: number;
-  last_modified: string;
-}
-
-/**
- * listing_formats.account_to_xml as ElementTree serialises it: a newline after the opening
- * tag and after each entry, and subdirs as empty `<subdir name="..." />` elements.
- */
-export function accountXml(account: string, items: (AccountListingItem | SubdirEntry)[]): string {
-  const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<account name="${xmlAttr(account)}">\n`];
-  for (const item of items) {
-    if ('subdir' in item) parts.push(`<subdir name="${xmlAttr(item.subdir)}" />\n`);
-    else {
-      parts.push(
-        `<container><name>${xmlText(item.name)}</name><count>${item.count}</count>` +
-          `<bytes>${item.bytes}</bytes><last_modified>${xmlText(item.last_modified)}</last_modified></container>\n`,
-      );
-    }
-  }
-  parts.push('</account>');
-  return parts.join('');
 }
 
 function integerHeader(req: IncomingMessage, name: string, title: string, fallback?: number): number {
   const raw = header(req, name);
   if (raw === undefined) {
     if (fallback !== undefined) return fallback;
-    throw new HttpError(400, `Missing ${title} header`, {}, 'text/plain');
+    throw new HttpException(400, `Missing ${title} header`, {}, 'text/plain');
   }
   const v = raw.trim();
   if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new HttpError(400, `Invalid ${title} header: ${JSON.stringify(raw)}`, {}, 'text/plain');
+    throw new HttpException(400, `Invalid ${title} header: ${JSON.stringify(raw)}`, {}, 'text/plain');
   }
   return Number(v);
 }
 
 function timestampHeader(req: IncomingMessage, name: string, title: string): Timestamp {
   const raw = header(req, name);
-  if (raw === undefined) throw new HttpError(400, `Missing ${title} header`, {}, 'text/plain');
+  if (raw === undefined) throw new HttpException(400, `Missing ${title} header`, {}, 'text/plain');
   try {
     return Timestamp.parse(raw);
   } catch (err) {
-    if (err instanceof InvalidTimestampError) throw new HttpError(400, `Invalid ${title} header: ${JSON.stringify(raw)}`, {}, 'text/plain');
+    if (err instanceof InvalidTimestampError) throw new HttpException(400, `Invalid ${title} header: ${JSON.stringify(raw)}`, {}, 'text/plain');
     throw err;
   }
 }
@@ -217,10 +127,8 @@ export class AccountServer {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume(); // account requests carry no body; drain anything sent
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = decodeAccountPath(q < 0 ? url : url.slice(0, q));
-    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const { rawPath, rawQuery } = splitTarget(req);
+    const path = requestPathText(rawPath, PATH_CHECK);
     const method = req.method ?? 'GET';
     if (!ALLOWED_METHODS.includes(method)) {
       send(req, res, 405);
@@ -246,11 +154,11 @@ export class AccountServer {
   // ---- helpers ----
 
   /** parseListingParams, with swob's content type on its 412s (they carry no explicit one). */
-  private listingParams(req: IncomingMessage, rawQuery: string) {
+  private listingParams(req: IncomingMessage, rawQuery: ByteString) {
     try {
       return parseListingParams(rawQuery, header(req, 'accept'), this.conf.constraints.account_listing_limit, false);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 412) throw new HttpError(412, err.body, err.headers, HTML_CONTENT_TYPE);
+      if (err instanceof HttpException && err.status === 412) throw new HttpException(412, err.body, err.headers, HTML_CONTENT_TYPE);
       throw err;
     }
   }
@@ -260,8 +168,8 @@ export class AccountServer {
       checkDevice(this.devices, device);
     } catch (err) {
       // swob's 507 names the drive in its body.
-      if (err instanceof HttpError && err.status === 507) {
-        throw new HttpError(507, defaultBody(507, { drive: device }), {}, HTML_CONTENT_TYPE);
+      if (err instanceof HttpException && err.status === 507) {
+        throw new HttpException(507, defaultBody(507, { drive: device }), {}, HTML_CONTENT_TYPE);
       }
       throw err;
     }
@@ -276,7 +184,7 @@ export class AccountServer {
     } catch {
       ok = true; // statfs unsupported: behave as if there is room, as the write will tell
     }
-    if (!ok) throw new HttpError(507, defaultBody(507, { drive: device }), {}, HTML_CONTENT_TYPE);
+    if (!ok) throw new HttpException(507, defaultBody(507, { drive: device }), {}, HTML_CONTENT_TYPE);
   }
 
   private dbFile(p: AccountPath): string {
@@ -325,7 +233,7 @@ export class AccountServer {
       h[titleCase(prefix + 'object-count')] = ps.object_count;
       h[titleCase(prefix + 'bytes-used')] = ps.bytes_used;
     }
-    for (const [key, value] of broker.metadata.visible()) h[titleCase(key)] = headerBytes(value);
+    for (const [key, value] of broker.metadata.visible()) h[titleCase(key)] = bytesOf(value);
     return h;
   }
 
@@ -334,7 +242,8 @@ export class AccountServer {
     const out: [string, string][] = [];
     for (const [key, value] of Object.entries(req.headers)) {
       if (value === undefined || !(isUserMeta('account', key) || isSysMeta('account', key))) continue;
-      out.push([key, headerSurrogateEscape(Array.isArray(value) ? value.join(', ') : value)]);
+      // As swob's wsgi_to_str: invalid bytes become lone surrogates, which validation refuses.
+      out.push([key, textOf(asByteString(Array.isArray(value) ? value.join(', ') : value), 'surrogateescape')]);
     }
     return out;
   }
@@ -346,14 +255,14 @@ export class AccountServer {
         maxOverallSize: this.conf.constraints.max_meta_overall_size,
       });
     } catch (err) {
-      if (err instanceof MetadataValidationError) throw new HttpError(400, err.message, {}, HTML_CONTENT_TYPE);
+      if (err instanceof MetadataValidationError) throw new HttpException(400, err.message, {}, HTML_CONTENT_TYPE);
       throw err;
     }
   }
 
   // ---- methods ----
 
-  private head(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): void {
+  private head(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: ByteString): void {
     const p = parseAccountPath(path, 3);
     // Swift negotiates the listing type even for HEAD (so a bad Accept fails it too).
     const { contentType } = this.listingParams(req, rawQuery);
@@ -364,7 +273,7 @@ export class AccountServer {
     send(req, res, 204, { headers, body: '', contentType: `${contentType}; charset=utf-8` });
   }
 
-  private get(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): void {
+  private get(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: ByteString): void {
     const p = parseAccountPath(path, 3);
     const params = this.listingParams(req, rawQuery);
     this.checkDrive(p.device);
@@ -373,30 +282,23 @@ export class AccountServer {
     const headers = this.statHeaders(broker, broker.info());
     const allowReserved = configTrue(header(req, 'x-backend-allow-reserved-names'));
     const rows = walkListing(params, (q) => broker.listContainers(q, allowReserved));
-    const items = rows.map((r) =>
+    const items = rows.map((r): AccountListingEntry | SubdirEntry =>
       'subdir' in r
         ? { subdir: r.subdir }
         : { name: r.name, count: r.object_count, bytes: r.bytes_used, last_modified: Timestamp.parse(r.put_timestamp).isoformat },
     );
     const type: ListingContentType = params.contentType;
     const contentType = `${type}; charset=utf-8`;
-    if (type.endsWith('/xml')) {
-      send(req, res, 200, { headers, body: accountXml(p.account, items), contentType });
-    } else if (type.endsWith('/json')) {
-      send(req, res, 200, { headers, body: pythonJson(items), contentType });
-    } else if (items.length > 0) {
-      send(req, res, 200, { headers, body: items.map((i) => ('subdir' in i ? i.subdir : i.name) + '\n').join(''), contentType });
-    } else {
-      // An empty plain-text listing is 204 (JSON and XML empty listings are 200).
-      send(req, res, 204, { headers, body: '', contentType });
-    }
+    // An empty plain-text listing is 204 (JSON and XML empty listings are 200).
+    const status = type === 'text/plain' && items.length === 0 ? 204 : 200;
+    send(req, res, status, { headers, body: renderListing(items, type, 'account', p.account), contentType });
   }
 
   private put(req: IncomingMessage, res: ServerResponse, path: string): void {
     const p = parseAccountPath(path, 4);
     // PUT creates <partition>/ on disk. Swift takes any string here; rings only produce
     // integers, and a garbage one must be a 400 rather than a failed mkdir.
-    if (!/^\d{1,19}$/.test(p.partition)) throw new HttpError(400, `Invalid partition: ${pyQuote(p.partition)}`, {}, 'text/plain');
+    if (!/^\d{1,19}$/.test(p.partition)) throw new HttpException(400, `Invalid partition: ${quote(p.partition)}`, {}, 'text/plain');
     this.checkDrive(p.device);
     this.checkFreeSpace(p.device);
     if (p.container) return this.putContainer(req, res, p);

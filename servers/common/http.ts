@@ -10,21 +10,11 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
-import { decodePathStrict, InvalidPathError, InvalidUtf8Error, pyQuote, splitPath } from '../../src/common/path';
+import { InvalidPathError, splitPath } from '../../src/common/path';
 import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
-import { decodeUtf8SurrogateEscape } from '../../src/acl/pystr';
-
-/** An error that maps to a Swift response. Thrown by handlers, rendered by the server loop. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body?: string,
-    readonly headers: Record<string, string> = {},
-    readonly contentType?: string,
-  ) {
-    super(body ?? `HTTP ${status}`);
-  }
-}
+import { asByteString, type ByteString } from '../../src/compat/bytes';
+import { HttpException } from '../../src/compat/http-exception';
+import { InvalidUtf8Error, quote, unquoteUtf8 } from '../../src/compat/quote';
 
 export type ResponseHeaders = Record<string, string | number | string[]>;
 
@@ -64,7 +54,8 @@ function hasHeader(h: ResponseHeaders, name: string): boolean {
   return false;
 }
 
-export function sendError(req: IncomingMessage, res: ServerResponse, err: HttpError): void {
+/** An HttpException thrown by a handler, as the server loop answers it (a given body is text/plain by default). */
+export function sendError(req: IncomingMessage, res: ServerResponse, err: HttpException): void {
   send(req, res, err.status, { headers: err.headers, body: err.body, contentType: err.body !== undefined ? (err.contentType ?? 'text/plain') : undefined });
 }
 
@@ -76,12 +67,32 @@ export interface BackendPath {
   object?: string;
 }
 
-/** Splits the raw request target into path and query without decoding the query's values. */
-export function splitTarget(rawUrl: string): { rawPath: string; query: URLSearchParams } {
-  const q = rawUrl.indexOf('?');
-  return q < 0
-    ? { rawPath: rawUrl, query: new URLSearchParams() }
-    : { rawPath: rawUrl.slice(0, q), query: new URLSearchParams(rawUrl.slice(q + 1)) };
+/** The request target (Node's latin-1 view of its bytes) split into the raw path and the raw query. */
+export function splitTarget(req: IncomingMessage): { rawPath: ByteString; rawQuery: ByteString } {
+  const url = asByteString(req.url ?? '/');
+  const q = url.indexOf('?');
+  return q < 0 ? { rawPath: url, rawQuery: asByteString('') } : { rawPath: asByteString(url.slice(0, q)), rawQuery: asByteString(url.slice(q + 1)) };
+}
+
+/** How a server answers a path its check_utf8 refuses: Swift's servers word and type the 412 differently. */
+export interface PathCheck {
+  /** check_utf8(internal=True): NUL allowed (reserved names start with one). */
+  internal: boolean;
+  body: string;
+  contentType: string;
+}
+
+/** The object server's: no NUL, `Invalid UTF8 or contains NULL` as text/plain. */
+export const OBJECT_PATH_CHECK: PathCheck = { internal: false, body: 'Invalid UTF8 or contains NULL', contentType: 'text/plain' };
+
+/** The raw request path as text, or the server's 412 when its bytes fail check_utf8. */
+export function requestPathText(rawPath: ByteString, check: PathCheck): string {
+  try {
+    return unquoteUtf8(rawPath, check.internal);
+  } catch (err) {
+    if (err instanceof InvalidUtf8Error) throw new HttpException(412, check.body, {}, check.contentType);
+    throw err;
+  }
 }
 
 /**
@@ -89,34 +100,28 @@ export function splitTarget(rawUrl: string): { rawPath: string; query: URLSearch
  * split_and_validate_path does: 400 for a bad path, device or partition, 412 for invalid UTF-8
  * or NUL anywhere in the path.
  */
-export function parseBackendPath(rawPath: string, minSegs: number, maxSegs: number, restWithLast = false): BackendPath {
-  let path: string;
-  try {
-    path = decodePathStrict(rawPath);
-  } catch (err) {
-    if (err instanceof InvalidUtf8Error) throw new HttpError(412, 'Invalid UTF8 or contains NULL', {}, 'text/plain');
-    throw err;
-  }
+export function parseBackendPath(rawPath: ByteString, minSegs: number, maxSegs: number, restWithLast = false): BackendPath {
+  const path = requestPathText(rawPath, OBJECT_PATH_CHECK);
   let segs: (string | undefined)[];
   try {
     segs = splitPath(path, minSegs, maxSegs, restWithLast);
   } catch (err) {
-    if (err instanceof InvalidPathError) throw new HttpError(400, err.message, {}, 'text/plain');
+    if (err instanceof InvalidPathError) throw new HttpException(400, err.message, {}, 'text/plain');
     throw err;
   }
   const [device, partition, account, container, object] = segs;
   if (!device || device.includes('/') || device === '.' || device === '..') {
-    throw new HttpError(400, `Invalid device: ${pyQuote(device ?? '')}`, {}, 'text/plain');
+    throw new HttpException(400, `Invalid device: ${quote(device ?? '')}`, {}, 'text/plain');
   }
   if (!partition || partition.includes('/') || partition === '.' || partition === '..') {
-    throw new HttpError(400, `Invalid partition: ${pyQuote(partition ?? '')}`, {}, 'text/plain');
+    throw new HttpException(400, `Invalid partition: ${quote(partition ?? '')}`, {}, 'text/plain');
   }
   return { device, partition, account: account!, container: container || undefined, object: object || undefined };
 }
 
 /** Partition as an integer; Swift's servers reject non-numeric partitions on writes with 400. */
 export function partitionNumber(partition: string): number {
-  if (!/^\d+$/.test(partition)) throw new HttpError(400, `Invalid partition: ${pyQuote(partition)}`, {}, 'text/plain');
+  if (!/^\d+$/.test(partition)) throw new HttpException(400, `Invalid partition: ${quote(partition)}`, {}, 'text/plain');
   return Number(partition);
 }
 
@@ -125,68 +130,37 @@ export function partitionNumber(partition: string): number {
  * for an unmounted or missing drive. Device names must be what quote_plus leaves unchanged.
  */
 export function checkDevice(devices: string, device: string): string {
-  if (!/^[A-Za-z0-9_.\-~]+$/.test(device)) throw new HttpError(507, undefined, {}, undefined);
+  if (!/^[A-Za-z0-9_.\-~]+$/.test(device)) throw new HttpException(507, undefined, {}, undefined);
   const path = join(devices, device);
   try {
     if (statSync(path).isDirectory()) return path;
   } catch {
     // fall through to 507
   }
-  throw new HttpError(507);
+  throw new HttpException(507);
 }
 
 /** X-Timestamp for writes: 400 with Swift's messages when missing or malformed. */
 export function requireTimestamp(req: IncomingMessage, header = 'x-timestamp'): Timestamp {
   const raw = req.headers[header];
-  if (raw === undefined || Array.isArray(raw)) throw new HttpError(400, 'Missing X-Timestamp header', {}, 'text/plain');
+  if (raw === undefined || Array.isArray(raw)) throw new HttpException(400, 'Missing X-Timestamp header', {}, 'text/plain');
   try {
     return Timestamp.parse(raw);
   } catch (err) {
     if (err instanceof InvalidTimestampError) {
-      throw new HttpError(400, `X-Timestamp should be a UNIX timestamp float value; was '${raw}'`, {}, 'text/plain');
+      throw new HttpException(400, `X-Timestamp should be a UNIX timestamp float value; was '${raw}'`, {}, 'text/plain');
     }
     throw err;
   }
 }
 
-/** A header value as a single string (Node joins duplicates for most headers; we take the first). */
-export function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /**
- * Node exposes header values as latin-1 strings of the raw bytes. Metadata values travel as
- * UTF-8 bytes, so decode them; bytes that are not valid UTF-8 become lone surrogates
- * U+DC80..U+DCFF (Python's surrogateescape, which Swift's diskfile uses for metadata), so
- * headerBytes gives back exactly the bytes received.
+ * A header value as a single byte string, as Node hands it over (Node joins duplicates for most
+ * headers; we take the first).
  */
-export function headerUtf8(value: string): string {
-  if (!/[^\x00-\x7f]/.test(value)) return value;
-  return decodeUtf8SurrogateEscape(Buffer.from(value, 'latin1'));
-}
-
-/** True if a latin-1 header value holds valid UTF-8 bytes. */
-export function isUtf8Header(value: string): boolean {
-  if (!/[^\x00-\x7f]/.test(value)) return true;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'latin1'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Encodes a stored (Unicode) value back into the latin-1 string Node writes as raw bytes (surrogateescape undone). */
-export function headerBytes(value: string): string {
-  if (!/[^\x00-\x7f]/.test(value)) return value;
-  if (!/[\udc80-\udcff]/.test(value)) return Buffer.from(value, 'utf8').toString('latin1');
-  let out = '';
-  for (const ch of value) {
-    const cp = ch.codePointAt(0)!;
-    out += cp >= 0xdc80 && cp <= 0xdcff ? String.fromCharCode(cp - 0xdc00) : Buffer.from(ch, 'utf8').toString('latin1');
-  }
-  return out;
+export function header(req: IncomingMessage, name: string): ByteString | undefined {
+  const v = req.headers[name];
+  return v === undefined ? undefined : asByteString(Array.isArray(v) ? v[0]! : v);
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -208,7 +182,7 @@ export interface ListenOptions {
 }
 
 /**
- * Runs a handler behind node:http with Swift-like error handling: HttpError becomes its
+ * Runs a handler behind node:http with Swift-like error handling: HttpException becomes its
  * response; anything else is logged and becomes a bare 500 with no internals in the body.
  */
 export async function listen(handler: Handler, opts: ListenOptions): Promise<RunningServer> {
@@ -220,7 +194,7 @@ export async function listen(handler: Handler, opts: ListenOptions): Promise<Run
           res.destroy();
           return;
         }
-        if (err instanceof HttpError) {
+        if (err instanceof HttpException) {
           sendError(req, res, err);
           return;
         }

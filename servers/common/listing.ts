@@ -4,9 +4,11 @@
  * (name > marker AND name < end, ORDER BY name LIMIT n), and a delimiter hit skips the whole
  * "directory" by moving the marker past it, so a listing of 1,000 rows never scans the table.
  */
-import { HttpError } from './http';
 import { HTML_CONTENT_TYPE } from '../../src/common/http-status';
-import { configTrue } from '../../src/common/swift-conf';
+import type { ByteString } from '../../src/compat/bytes';
+import { HttpException } from '../../src/compat/http-exception';
+import { getParam, swobParams } from '../../src/compat/query';
+import { configTrue } from '../../src/compat/truthy';
 import { listingContentType, BadAcceptError, NotAcceptableError, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
 
 export interface ListingParams {
@@ -30,46 +32,15 @@ export interface RangeQuery {
   limit: number;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** A query parameter as UTF-8 text; 400 `"<name>" parameter not valid UTF-8` otherwise. */
-function utf8Param(rawQuery: string, name: string): string | undefined {
-  for (const pair of rawQuery.split('&')) {
-    if (!pair) continue;
-    const eq = pair.indexOf('=');
-    const key = decodeComponentBytes(eq < 0 ? pair : pair.slice(0, eq));
-    if (key.toString('latin1') !== name) continue;
-    const value = decodeComponentBytes(eq < 0 ? '' : pair.slice(eq + 1));
-    try {
-      return strictUtf8.decode(value);
-    } catch {
-      throw new HttpError(400, `"${name}" parameter not valid UTF-8`, {}, 'text/plain');
-    }
-  }
-  return undefined;
-}
-
-function decodeComponentBytes(s: string): Buffer {
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '+') bytes.push(0x20);
-    else if (c === '%' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else bytes.push(s.charCodeAt(i) & 0xff);
-  }
-  return Buffer.from(bytes);
-}
-
 /**
  * Parses and validates listing parameters from the raw query string (the part after `?`).
  * Swift 2.30's servers: a limit above the maximum is 412 "Maximum limit is N" (a non-numeric
  * limit means the default); bad UTF-8 in a parameter is 400. NUL is allowed (reserved names
  * such as object versioning's start with it) and so are longer delimiters.
  */
-export function parseListingParams(rawQuery: string, acceptHeader: string | undefined, maxLimit: number, allowPath: boolean): ListingParams {
-  const get = (n: string) => utf8Param(rawQuery, n);
+export function parseListingParams(rawQuery: ByteString, acceptHeader: string | undefined, maxLimit: number, allowPath: boolean): ListingParams {
+  const params = swobParams(rawQuery);
+  const get = (n: string) => getParam(params, n);
   const marker = get('marker') ?? '';
   const endMarker = get('end_marker') ?? '';
   const prefix = get('prefix');
@@ -80,14 +51,14 @@ export function parseListingParams(rawQuery: string, acceptHeader: string | unde
   const rawLimit = get('limit');
   if (rawLimit && /^\d+$/.test(rawLimit)) {
     limit = Number(rawLimit);
-    if (limit > maxLimit) throw new HttpError(412, `Maximum limit is ${maxLimit}`, {}, HTML_CONTENT_TYPE);
+    if (limit > maxLimit) throw new HttpException(412, `Maximum limit is ${maxLimit}`, {}, HTML_CONTENT_TYPE);
   }
   let contentType: ListingContentType;
   try {
     contentType = listingContentType(format, acceptHeader);
   } catch (err) {
-    if (err instanceof NotAcceptableError) throw new HttpError(406);
-    if (err instanceof BadAcceptError) throw new HttpError(400, 'Invalid Accept header', {}, 'text/plain');
+    if (err instanceof NotAcceptableError) throw new HttpException(406);
+    if (err instanceof BadAcceptError) throw new HttpException(400, 'Invalid Accept header', {}, 'text/plain');
     throw err;
   }
   return { limit, marker, endMarker, prefix, delimiter, path, reverse: configTrue(get('reverse')), contentType };

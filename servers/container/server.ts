@@ -18,17 +18,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { ContainerBroker, extractSwiftBytes, ZERO_TIMESTAMP, type ContainerInfo, type ListedObject, type ReportedStats } from './broker';
 import { ContainerUpdater, reportLanded, sendAccountUpdates, type AccountTarget } from './updater';
-import { checkDevice, header, headerBytes, HttpError, listen, requireTimestamp, send, type ResponseHeaders, type RunningServer } from '../common/http';
+import { checkDevice, header, listen, requestPathText, requireTimestamp, send, splitTarget, type PathCheck, type ResponseHeaders, type RunningServer } from '../common/http';
 import { dbPath, DbCache } from '../common/db';
 import { parseListingParams } from '../common/listing';
 import type { StorageServerOptions } from '../options';
 import { hashPath } from '../../src/common/hash-path';
-import { configTrue, defaultPolicy, loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
+import { defaultPolicy, loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
 import { isSysMeta, isUserMeta, titleCase } from '../../src/common/headers';
 import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
 import { BadAcceptError, listingContentType, NotAcceptableError, renderListing, type ContainerListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
-import { InvalidPathError, pyQuote, splitPath } from '../../src/common/path';
+import { InvalidPathError, splitPath } from '../../src/common/path';
 import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
+import { asByteString, bytesOf, checkUtf8, textIfUtf8, textOf, type ByteString } from '../../src/compat/bytes';
+import { HttpException } from '../../src/compat/http-exception';
+import { getParam, swobParams } from '../../src/compat/query';
+import { quote } from '../../src/compat/quote';
+import { pyRepr } from '../../src/compat/repr';
+import { configTrue } from '../../src/compat/truthy';
 
 export interface ContainerServerOptions extends StorageServerOptions {
   /** Swift's deprecated `allow_versions`: also save X-Versions-Location (off by default, as in Swift). */
@@ -56,7 +62,6 @@ export interface RunningContainerServer extends RunningServer {
 
 const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to'];
 const POLICY_HEADER = 'X-Backend-Storage-Policy-Index';
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 interface ContainerPath {
   device: string;
@@ -66,45 +71,11 @@ interface ContainerPath {
   object?: string;
 }
 
-/** Python's repr() of a str, as Swift's messages embed it with %r. */
-function pyRepr(s: string): string {
-  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === q) out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return q + out + q;
-}
-
 /**
- * Percent-decodes the raw path as UTF-8. Swift's container server checks it with
- * check_utf8(internal=True): NUL is allowed (reserved-namespace names, e.g. object
- * versioning's, start with it); invalid UTF-8 is 412.
+ * Swift's container server checks the path with check_utf8(internal=True): NUL is allowed
+ * (reserved-namespace names, e.g. object versioning's, start with it); invalid UTF-8 is 412.
  */
-function decodeContainerPath(raw: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c === 0x25 && /^[0-9a-fA-F]{2}$/.test(raw.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else bytes.push(c & 0xff);
-  }
-  try {
-    const s = strictUtf8.decode(Buffer.from(bytes));
-    if (s) return s;
-  } catch {
-    // fall through
-  }
-  throw new HttpError(412, 'Invalid UTF8 or contains NULL', {}, HTML_CONTENT_TYPE);
-}
+const PATH_CHECK: PathCheck = { internal: true, body: 'Invalid UTF8 or contains NULL', contentType: HTML_CONTENT_TYPE };
 
 /** split_and_validate_path + validate_internal_container/obj. */
 function parseContainerPath(path: string, maxSegs: 4 | 5): ContainerPath {
@@ -112,15 +83,15 @@ function parseContainerPath(path: string, maxSegs: 4 | 5): ContainerPath {
   try {
     segs = splitPath(path, 4, maxSegs, maxSegs === 5);
   } catch (err) {
-    if (err instanceof InvalidPathError) throw new HttpError(400, err.message, {}, 'text/plain');
+    if (err instanceof InvalidPathError) throw new HttpException(400, err.message, {}, 'text/plain');
     throw err;
   }
   const [device, partition, account, container, object] = segs as [string, string, string, string, string | undefined];
   for (const [what, v] of [['device', device], ['partition', partition]] as const) {
-    if (v.includes('/') || v === '.' || v === '..') throw new HttpError(400, `Invalid ${what}: ${pyQuote(v)}`, {}, 'text/plain');
+    if (v.includes('/') || v === '.' || v === '..') throw new HttpException(400, `Invalid ${what}: ${quote(v)}`, {}, 'text/plain');
   }
   const reserved = (name: string, type: string) => {
-    if (name.includes('\0') && !name.startsWith('\0')) throw new HttpError(400, `Invalid reserved-namespace ${type}`, {}, HTML_CONTENT_TYPE);
+    if (name.includes('\0') && !name.startsWith('\0')) throw new HttpException(400, `Invalid reserved-namespace ${type}`, {}, HTML_CONTENT_TYPE);
   };
   reserved(account, 'account');
   reserved(container, 'container');
@@ -253,13 +224,10 @@ class ContainerServer {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const rawPath = q < 0 ? url : url.slice(0, q);
-    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const { rawPath, rawQuery } = splitTarget(req);
     // Nothing here reads a request body; drain any so the connection stays usable.
     req.resume();
-    const path = decodeContainerPath(rawPath);
+    const path = requestPathText(rawPath, PATH_CHECK);
     switch (req.method) {
       case 'HEAD':
         return this.head(req, res, path, rawQuery);
@@ -282,8 +250,8 @@ class ContainerServer {
     try {
       checkDevice(this.opts.devices, device);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 507) {
-        throw new HttpError(507, defaultBody(507, { drive: device }), {}, HTML_CONTENT_TYPE);
+      if (err instanceof HttpException && err.status === 507) {
+        throw new HttpException(507, defaultBody(507, { drive: device }), {}, HTML_CONTENT_TYPE);
       }
       throw err;
     }
@@ -334,9 +302,9 @@ class ContainerServer {
   private requestedPolicy(req: IncomingMessage): number | undefined {
     const raw = header(req, 'x-backend-storage-policy-index');
     if (raw === undefined) return undefined;
-    if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw new HttpError(400, `Invalid ${POLICY_HEADER} ${pyRepr(raw)}`, {}, 'text/plain');
+    if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw new HttpException(400, `Invalid ${POLICY_HEADER} ${pyRepr(raw)}`, {}, 'text/plain');
     const n = Number(raw);
-    if (!policyByIndex(this.conf, n)) throw new HttpError(400, `Invalid ${POLICY_HEADER} ${n}`, {}, 'text/plain');
+    if (!policyByIndex(this.conf, n)) throw new HttpException(400, `Invalid ${POLICY_HEADER} ${n}`, {}, 'text/plain');
     return n;
   }
 
@@ -344,7 +312,7 @@ class ContainerServer {
     const v = header(req, 'x-container-sync-to');
     if (v === undefined) return;
     const err = validateSyncTo(v, this.allowedSyncHosts);
-    if (err) throw new HttpError(400, err, {}, HTML_CONTENT_TYPE);
+    if (err) throw new HttpException(400, err, {}, HTML_CONTENT_TYPE);
   }
 
   /** The container-level metadata a request carries, values decoded from UTF-8 (400 if not UTF-8). */
@@ -353,17 +321,9 @@ class ContainerServer {
     for (const [name, raw] of Object.entries(req.headers)) {
       if (raw === undefined) continue;
       if (!(this.saveHeaders.has(name) || isUserMeta('container', name) || isSysMeta('container', name))) continue;
-      const rawValue = Array.isArray(raw) ? raw.join(', ') : raw;
-      let value = rawValue;
-      if (/[^\x00-\x7f]/.test(rawValue)) {
-        try {
-          value = strictUtf8.decode(Buffer.from(rawValue, 'latin1'));
-        } catch {
-          throw new HttpError(400, 'Metadata must be valid UTF-8', {}, HTML_CONTENT_TYPE);
-        }
-      }
-      if (value.includes('\0')) throw new HttpError(400, 'Metadata must be valid UTF-8', {}, HTML_CONTENT_TYPE);
-      out.push([name, value, ts.internal]);
+      const value = asByteString(Array.isArray(raw) ? raw.join(', ') : raw);
+      if (value && !checkUtf8(value)) throw new HttpException(400, 'Metadata must be valid UTF-8', {}, HTML_CONTENT_TYPE);
+      out.push([name, textOf(value, 'strict'), ts.internal]);
     }
     return out;
   }
@@ -385,13 +345,13 @@ class ContainerServer {
       count += 1;
       size += [...key.slice(prefix.length)].length + [...value].length;
     }
-    if (count > c.max_meta_count) throw new HttpError(400, `Too many metadata items; max ${c.max_meta_count}`, {}, HTML_CONTENT_TYPE);
-    if (size > c.max_meta_overall_size) throw new HttpError(400, `Total metadata too large; max ${c.max_meta_overall_size}`, {}, HTML_CONTENT_TYPE);
+    if (count > c.max_meta_count) throw new HttpException(400, `Too many metadata items; max ${c.max_meta_count}`, {}, HTML_CONTENT_TYPE);
+    if (size > c.max_meta_overall_size) throw new HttpException(400, `Total metadata too large; max ${c.max_meta_overall_size}`, {}, HTML_CONTENT_TYPE);
   }
 
   private metadataHeaders(broker: ContainerBroker, headers: ResponseHeaders): void {
     for (const [key, value] of broker.metadata.visible()) {
-      if (this.saveHeaders.has(key) || isUserMeta('container', key) || isSysMeta('container', key)) headers[titleCase(key)] = headerBytes(value);
+      if (this.saveHeaders.has(key) || isUserMeta('container', key) || isSysMeta('container', key)) headers[titleCase(key)] = bytesOf(value);
     }
   }
 
@@ -408,7 +368,7 @@ class ContainerServer {
   private rowBroker(req: IncomingMessage, p: ContainerPath, ts: Timestamp, policy: number): ContainerBroker {
     const existing = this.broker(p);
     if (existing) return existing;
-    if (!this.shouldAutocreate(req, p.account)) throw new HttpError(404);
+    if (!this.shouldAutocreate(req, p.account)) throw new HttpException(404);
     const broker = this.brokerFile(p);
     broker.transaction(() => broker.initialize({ account: p.account, container: p.container, putTimestamp: ts.internal, storagePolicyIndex: policy }));
     return broker;
@@ -424,7 +384,7 @@ class ContainerServer {
     const hosts = (header(req, 'x-account-host') ?? '').split(',').map((s) => s.trim());
     const devices = (header(req, 'x-account-device') ?? '').split(',').map((s) => s.trim());
     // Swift answers a bare 400 (the detail goes to its log only).
-    if (hosts.length !== devices.length) throw new HttpError(400);
+    if (hosts.length !== devices.length) throw new HttpException(400);
     const partition = header(req, 'x-account-partition') ?? '';
     if (!partition) return { targets: [], partition };
     return { targets: hosts.map((host, i) => ({ host, device: devices[i]! })), partition };
@@ -478,7 +438,7 @@ class ContainerServer {
 
   // ---- methods -------------------------------------------------------------------------
 
-  private head(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): void {
+  private head(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: ByteString): void {
     const p = parseContainerPath(path, 5);
     const type = this.contentType(req, rawQuery);
     this.device(p.device);
@@ -494,18 +454,18 @@ class ContainerServer {
   }
 
   /** The listing content type from format= / Accept, as get_listing_content_type. */
-  private contentType(req: IncomingMessage, rawQuery: string): ListingContentType {
-    const format = new URLSearchParams(rawQuery).get('format');
+  private contentType(req: IncomingMessage, rawQuery: ByteString): ListingContentType {
+    const format = getParam(swobParams(rawQuery), 'format');
     try {
       return listingContentType(format, header(req, 'accept'));
     } catch (err) {
-      if (err instanceof NotAcceptableError) throw new HttpError(406);
-      if (err instanceof BadAcceptError) throw new HttpError(400, 'Invalid Accept header', {}, HTML_CONTENT_TYPE);
+      if (err instanceof NotAcceptableError) throw new HttpException(406);
+      if (err instanceof BadAcceptError) throw new HttpException(400, 'Invalid Accept header', {}, HTML_CONTENT_TYPE);
       throw err;
     }
   }
 
-  private get(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): void {
+  private get(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: ByteString): void {
     const p = parseContainerPath(path, 5);
     const params = parseListingParams(rawQuery, header(req, 'accept'), this.conf.constraints.container_listing_limit, true);
     this.device(p.device);
@@ -549,7 +509,7 @@ class ContainerServer {
     if (p.object) return this.putObjectRow(req, res, p, ts, requested ?? 0);
 
     if ((header(req, 'x-backend-record-type') ?? '').toLowerCase() === 'shard') {
-      throw new HttpError(400, 'Invalid body: sharding is not supported', {}, HTML_CONTENT_TYPE);
+      throw new HttpException(400, 'Invalid body: sharding is not supported', {}, HTML_CONTENT_TYPE);
     }
     let newPolicy: number;
     if (requested !== undefined) newPolicy = requested;
@@ -557,7 +517,7 @@ class ContainerServer {
       const dflt = header(req, 'x-backend-storage-policy-default');
       if (dflt === undefined) newPolicy = defaultPolicy(this.conf).index;
       else if (/^\s*\d+\s*$/.test(dflt) && policyByIndex(this.conf, Number(dflt))) newPolicy = Number(dflt);
-      else throw new HttpError(400, `Invalid X-Backend-Storage-Policy-Default ${pyRepr(dflt)}`, {}, 'text/plain');
+      else throw new HttpException(400, `Invalid X-Backend-Storage-Policy-Default ${pyRepr(dflt)}`, {}, 'text/plain');
     }
     // Validated before any change (Swift finds malformed update headers only afterwards).
     const { targets, partition } = this.accountTargets(req);
@@ -574,11 +534,11 @@ class ContainerServer {
       const recreated = ContainerBroker.isDeletedInfo(info);
       if (recreated) broker.setStoragePolicyIndex(newPolicy, t);
       else if (requested !== undefined && requested !== info.storagePolicyIndex) {
-        throw new HttpError(409, undefined, { [POLICY_HEADER]: String(info.storagePolicyIndex) });
+        throw new HttpException(409, undefined, { [POLICY_HEADER]: String(info.storagePolicyIndex) });
       }
       broker.updatePutTimestamp(t);
       // An older PUT than the DELETE leaves the container deleted.
-      if (broker.isDeleted()) throw new HttpError(409);
+      if (broker.isDeleted()) throw new HttpException(409);
       if (recreated) broker.updateStatusChangedAt(t);
       this.applyMetadata(broker, meta);
       return recreated;
@@ -590,18 +550,18 @@ class ContainerServer {
 
   private putObjectRow(req: IncomingMessage, res: ServerResponse, p: ContainerPath, ts: Timestamp, policy: number): void {
     const sizeRaw = header(req, 'x-size');
-    if (sizeRaw === undefined || !/^\s*\+?\d+\s*$/.test(sizeRaw)) throw new HttpError(400, `Invalid X-Size header`, {}, 'text/plain');
+    if (sizeRaw === undefined || !/^\s*\+?\d+\s*$/.test(sizeRaw)) throw new HttpException(400, `Invalid X-Size header`, {}, 'text/plain');
     const contentType = header(req, 'x-content-type');
-    if (contentType === undefined) throw new HttpError(400, 'Missing X-Content-Type header', {}, 'text/plain');
+    if (contentType === undefined) throw new HttpException(400, 'Missing X-Content-Type header', {}, 'text/plain');
     const etag = header(req, 'x-etag');
-    if (etag === undefined) throw new HttpError(400, 'Missing X-Etag header', {}, 'text/plain');
+    if (etag === undefined) throw new HttpException(400, 'Missing X-Etag header', {}, 'text/plain');
     const optTs = (name: string): string | undefined => {
       const v = header(req, name);
       if (v === undefined || v === '') return undefined;
       try {
         return Timestamp.parse(v).internal;
       } catch (err) {
-        if (err instanceof InvalidTimestampError) throw new HttpError(400, `Invalid ${titleCase(name)} header`, {}, 'text/plain');
+        if (err instanceof InvalidTimestampError) throw new HttpException(400, `Invalid ${titleCase(name)} header`, {}, 'text/plain');
         throw err;
       }
     };
@@ -613,8 +573,9 @@ class ContainerServer {
       storagePolicyIndex: policy,
       timestamp: ts.internal,
       size: Number(sizeRaw),
-      contentType: decodeUtf8Header(contentType),
-      etag: decodeUtf8Header(etag),
+      // X-Content-Type / X-Etag arrive as UTF-8 bytes; undecodable values are kept as received.
+      contentType: textIfUtf8(contentType),
+      etag: textIfUtf8(etag),
       deleted: false,
       ctypeTimestamp,
       metaTimestamp,
@@ -663,7 +624,7 @@ class ContainerServer {
     const broker = this.broker(p);
     if (!broker) return send(req, res, 404);
     const existed = broker.transaction(() => {
-      if (!broker.empty()) throw new HttpError(409);
+      if (!broker.empty()) throw new HttpException(409);
       const info = broker.info();
       const existed = info.putTimestamp !== ZERO_TIMESTAMP && !ContainerBroker.isDeletedInfo(info);
       broker.deleteDb(ts.internal);
@@ -678,16 +639,6 @@ class ContainerServer {
     }
     if ((await this.accountUpdate(req, p, broker, targets, partition)).notFound) return send(req, res, 404);
     send(req, res, existed ? 204 : 404);
-  }
-}
-
-/** X-Content-Type / X-Etag arrive as UTF-8 bytes; keep undecodable values as received. */
-function decodeUtf8Header(v: string): string {
-  if (!/[^\x00-\x7f]/.test(v)) return v;
-  try {
-    return strictUtf8.decode(Buffer.from(v, 'latin1'));
-  } catch {
-    return v;
   }
 }
 

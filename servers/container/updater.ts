@@ -34,7 +34,7 @@ import { request as undiciRequest, type Dispatcher } from 'undici';
 import { ContainerBroker, type ReportState } from './broker';
 import { Ring, ringFileName } from '../../src/common/ring';
 import type { HashPathConfig } from '../../src/common/hash-path';
-import { pyQuote } from '../../src/common/path';
+import { quote } from '../../src/compat/quote';
 
 /** One account replica: `ip:port` (IPv6 in brackets) and its device. */
 export interface AccountTarget {
@@ -71,7 +71,7 @@ export function sendAccountUpdates(r: AccountUpdateRequest): Promise<number[]> {
         r.log(`ERROR account update failed with ${t.host}/${t.device}: bad account host`);
         return 0;
       }
-      const url = `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${pyQuote(`/${t.device}/${r.partition}/${r.account}/${r.container}`)}`;
+      const url = `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${quote(`/${t.device}/${r.partition}/${r.account}/${r.container}`)}`;
       const timeout = AbortSignal.timeout(r.timeoutMs);
       try {
         const resp = await undiciRequest(url, {

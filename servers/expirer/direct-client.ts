@@ -6,6 +6,7 @@
  */
 import type { Ring, RingNode } from '../../src/common/ring';
 import { BackendClient, BackendError, type BackendResponse } from '../../src/common/backend-client';
+import { quote } from '../../src/compat/quote';
 
 export type NodeAnswer = BackendResponse | BackendError;
 
@@ -61,7 +62,7 @@ export class DirectClient {
   async listPage<T>(ring: Ring, account: string, container: string | undefined, marker: string, limit?: number): Promise<T[] | undefined> {
     const { part, nodes } = ring.getNodes(account, container);
     const path = container === undefined ? `/${account}` : `/${account}/${container}`;
-    const query = `format=json&marker=${encodeURIComponent(marker)}${limit ? `&limit=${limit}` : ''}`;
+    const query = `format=json&marker=${quote(marker)}${limit ? `&limit=${limit}` : ''}`;
     const failures: string[] = [];
     let notFound = 0;
     for (const node of nodes) {

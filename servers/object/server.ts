@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OBJECT_ALLOWED_HEADERS } from '../../src/common/headers';
 import { isUserMeta, isSysMeta, OBJECT_TRANSIENT_SYSMETA_PREFIX, titleCase } from '../../src/common/headers';
 import { defaultBody } from '../../src/common/http-status';
-import { decodePathStrict, InvalidUtf8Error } from '../../src/common/path';
 import { loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
 import { Timestamp } from '../../src/common/timestamp';
 import {
@@ -22,12 +21,10 @@ import type { Constraints } from '../../src/common/constraints';
 import {
   checkDevice,
   header,
-  headerBytes,
-  headerUtf8,
-  isUtf8Header,
-  HttpError,
   listen,
+  OBJECT_PATH_CHECK,
   parseBackendPath,
+  requestPathText,
   requireTimestamp,
   send,
   splitTarget,
@@ -35,6 +32,10 @@ import {
   type RunningServer,
 } from '../common/http';
 import type { StorageServerOptions } from '../options';
+import { asByteString, bytesOf, isUtf8, textOf } from '../../src/compat/bytes';
+import { HttpException } from '../../src/compat/http-exception';
+import { unquote } from '../../src/compat/quote';
+import { configTrue } from '../../src/compat/truthy';
 import {
   DiskFileCollision,
   DiskFileDeleted,
@@ -92,9 +93,6 @@ const RESERVED_DATAFILE_META = new Set(['content-length', 'deleted', 'etag']);
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 const CHUNK = 65536;
 const HTML = 'text/html; charset=UTF-8';
-
-const TRUE_VALUES = new Set(['true', '1', 'yes', 'on', 't', 'y']);
-const configTrue = (v: string | undefined) => v !== undefined && TRUE_VALUES.has(v.trim().toLowerCase());
 
 /** Python's int() on a header value: optional sign, digits, single underscores, surrounding space. */
 function pyInt(value: string): number | undefined {
@@ -200,7 +198,7 @@ class ObjectController {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? '';
-    const { rawPath } = splitTarget(req.url ?? '/');
+    const { rawPath } = splitTarget(req);
     // Path UTF-8 is checked first (412), then the method (405), then policy (503), then the path (400).
     const handlers: Record<string, (r: ObjectRequest) => Promise<void>> = {
       PUT: (r) => this.PUT(r),
@@ -209,12 +207,7 @@ class ObjectController {
       POST: (r) => this.POST(r),
       DELETE: (r) => this.DELETE(r),
     };
-    try {
-      decodePathStrict(rawPath);
-    } catch (err) {
-      if (err instanceof InvalidUtf8Error) throw new HttpError(412, 'Invalid UTF8 or contains NULL', {}, 'text/plain');
-      throw err;
-    }
+    requestPathText(rawPath, OBJECT_PATH_CHECK);
     const handler = handlers[method];
     if (!handler) {
       send(req, res, 405);
@@ -225,7 +218,7 @@ class ObjectController {
     if (policyRaw !== undefined && policyRaw !== '') {
       const n = pyInt(policyRaw);
       if (n === undefined || !policyByIndex(this.conf, n)) {
-        throw new HttpError(503, `No policy with index ${policyRaw}`, {}, 'text/plain');
+        throw new HttpException(503, `No policy with index ${policyRaw}`, {}, 'text/plain');
       }
       policy = n;
     }
@@ -241,13 +234,13 @@ class ObjectController {
     try {
       return checkDevice(this.opts.devices, r.device);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 507) throw this.insufficientStorage(r);
+      if (err instanceof HttpException && err.status === 507) throw this.insufficientStorage(r);
       throw err;
     }
   }
 
-  private insufficientStorage(r: ObjectRequest): HttpError {
-    return new HttpError(507, defaultBody(507, { drive: r.device }), {}, 'text/html; charset=UTF-8');
+  private insufficientStorage(r: ObjectRequest): HttpException {
+    return new HttpException(507, defaultBody(507, { drive: r.device }), {}, 'text/html; charset=UTF-8');
   }
 
   private diskFile(r: ObjectRequest, devPath: string): DiskFile {
@@ -279,38 +272,38 @@ class ObjectController {
       const key = req.rawHeaders[i]!;
       const value = req.rawHeaders[i + 1]!;
       if (value.length > c.max_header_size) {
-        throw new HttpError(400, `Header value too long: ${titleCase(key).slice(0, c.max_meta_name_length)}`, {}, 'text/plain');
+        throw new HttpException(400, `Header value too long: ${titleCase(key).slice(0, c.max_meta_name_length)}`, {}, 'text/plain');
       }
       if (!key.toLowerCase().startsWith(prefix)) continue;
       const name = key.slice(prefix.length);
-      if (!name) throw new HttpError(400, 'Metadata name cannot be empty', {}, 'text/plain');
+      if (!name) throw new HttpException(400, 'Metadata name cannot be empty', {}, 'text/plain');
       count++;
       size += name.length + value.length;
-      if (name.length > c.max_meta_name_length) throw new HttpError(400, `Metadata name too long: ${prefix}${name}`, {}, 'text/plain');
+      if (name.length > c.max_meta_name_length) throw new HttpException(400, `Metadata name too long: ${prefix}${name}`, {}, 'text/plain');
       if (value.length > c.max_meta_value_length) {
-        throw new HttpError(400, `Metadata value longer than ${c.max_meta_value_length}: ${prefix}${name}`, {}, 'text/plain');
+        throw new HttpException(400, `Metadata value longer than ${c.max_meta_value_length}: ${prefix}${name}`, {}, 'text/plain');
       }
-      if (count > c.max_meta_count) throw new HttpError(400, `Too many metadata items; max ${c.max_meta_count}`, {}, 'text/plain');
-      if (size > c.max_meta_overall_size) throw new HttpError(400, `Total metadata too large; max ${c.max_meta_overall_size}`, {}, 'text/plain');
+      if (count > c.max_meta_count) throw new HttpException(400, `Too many metadata items; max ${c.max_meta_count}`, {}, 'text/plain');
+      if (size > c.max_meta_overall_size) throw new HttpException(400, `Total metadata too large; max ${c.max_meta_overall_size}`, {}, 'text/plain');
     }
   }
 
   /** Swift's check_delete_headers: validates X-Delete-At / X-Delete-After; returns the X-Delete-At to store. */
   private checkDeleteHeaders(req: IncomingMessage, now: Timestamp): string | undefined {
     const replication = configTrue(header(req, 'x-backend-replication'));
-    let deleteAt = header(req, 'x-delete-at');
+    let deleteAt: string | undefined = header(req, 'x-delete-at');
     const after = header(req, 'x-delete-after');
     if (after !== undefined) {
       const n = pyInt(after);
-      if (n === undefined) throw new HttpError(400, 'Non-integer X-Delete-After', {}, 'text/plain');
+      if (n === undefined) throw new HttpException(400, 'Non-integer X-Delete-After', {}, 'text/plain');
       const actual = normalizeDeleteAt(now.seconds + n);
-      if (Number(actual) <= now.seconds) throw new HttpError(400, 'X-Delete-After in past', {}, 'text/plain');
+      if (Number(actual) <= now.seconds) throw new HttpException(400, 'X-Delete-After in past', {}, 'text/plain');
       deleteAt = actual;
     }
     if (deleteAt !== undefined) {
       const n = pyInt(deleteAt);
-      if (n === undefined) throw new HttpError(400, 'Non-integer X-Delete-At', {}, 'text/plain');
-      if (Number(normalizeDeleteAt(n)) <= now.seconds && !replication) throw new HttpError(400, 'X-Delete-At in past', {}, 'text/plain');
+      if (n === undefined) throw new HttpException(400, 'Non-integer X-Delete-At', {}, 'text/plain');
+      if (Number(normalizeDeleteAt(n)) <= now.seconds && !replication) throw new HttpException(400, 'X-Delete-At in past', {}, 'text/plain');
     }
     return deleteAt;
   }
@@ -321,7 +314,7 @@ class ObjectController {
     const names = [...(header(req, 'x-backend-replication-headers') ?? '').split(/\s+/).filter(Boolean), ...this.allowedHeaders];
     for (const name of names) {
       const v = header(req, name.toLowerCase());
-      if (v !== undefined) out[titleCase(name)] = headerUtf8(v);
+      if (v !== undefined) out[titleCase(name)] = textOf(v, 'surrogateescape');
     }
     return out;
   }
@@ -333,7 +326,7 @@ class ObjectController {
       const key = req.rawHeaders[i]!;
       if (isUserMeta('object', key) || isTransientSysmeta(key) || (withSysmeta && isSysMeta('object', key))) {
         const name = titleCase(key);
-        const value = headerUtf8(req.rawHeaders[i + 1]!);
+        const value = textOf(asByteString(req.rawHeaders[i + 1]!), 'surrogateescape');
         // Node keeps duplicates in rawHeaders; join them as its parsed headers would.
         out[name] = name in out ? `${out[name]}, ${value}` : value;
       }
@@ -346,7 +339,7 @@ class ObjectController {
     const h: ResponseHeaders = {};
     for (const [k, v] of Object.entries(metadata)) {
       if (isUserMeta('object', k) || isSysMeta('object', k) || isTransientSysmeta(k) || this.allowedHeaders.has(k.toLowerCase())) {
-        h[k] = headerBytes(v);
+        h[k] = bytesOf(v);
       }
     }
     return h;
@@ -414,13 +407,8 @@ class ObjectController {
     }
     let contpath: string | null = null;
     const quoted = header(req, 'x-backend-quoted-container-path');
-    if (quoted) {
-      try {
-        contpath = decodeURIComponent(quoted);
-      } catch {
-        contpath = quoted;
-      }
-    } else contpath = header(req, 'x-backend-container-path') ?? null;
+    if (quoted) contpath = unquote(quoted);
+    else contpath = header(req, 'x-backend-container-path') ?? null;
     if (contpath !== null && !/^[^/]+\/[^/]+$/.test(contpath)) {
       process.stderr.write(`object-server: Invalid X-Backend-Container-Path, should be of the form 'account/container' but got ${contpath}\n`);
       contpath = null;
@@ -494,20 +482,20 @@ class ObjectController {
     let fsize: number | null = null;
     if (!chunked && header(req, 'content-length') !== undefined) {
       const n = pyInt(header(req, 'content-length')!);
-      if (n === undefined) throw new HttpError(400, 'Invalid Content-Length header value', {}, 'text/plain');
+      if (n === undefined) throw new HttpException(400, 'Invalid Content-Length header value', {}, 'text/plain');
       fsize = n;
     }
-    if (fsize !== null && fsize > this.constraints.max_file_size) throw new HttpError(413, 'Your request is too large.', {}, 'text/plain');
-    if (fsize === null && !chunked) throw new HttpError(411, 'Missing Content-Length header.', {}, 'text/plain');
+    if (fsize !== null && fsize > this.constraints.max_file_size) throw new HttpException(413, 'Your request is too large.', {}, 'text/plain');
+    if (fsize === null && !chunked) throw new HttpException(411, 'Missing Content-Length header.', {}, 'text/plain');
     const nameLen = [...r.obj].length;
     if (nameLen > this.constraints.max_object_name_length) {
-      throw new HttpError(400, `Object name length of ${nameLen} longer than ${this.constraints.max_object_name_length}`, {}, 'text/plain');
+      throw new HttpException(400, `Object name length of ${nameLen} longer than ${this.constraints.max_object_name_length}`, {}, 'text/plain');
     }
     const ctypeRaw = header(req, 'content-type');
-    if (ctypeRaw === undefined) throw new HttpError(400, 'No content type', {}, 'text/plain');
+    if (ctypeRaw === undefined) throw new HttpException(400, 'No content type', {}, 'text/plain');
     const deleteAt = this.checkDeleteHeaders(req, reqTs);
-    if (!isUtf8Header(ctypeRaw)) throw new HttpError(400, 'Invalid Content-Type', {}, 'text/plain');
-    const contentType = headerUtf8(ctypeRaw);
+    if (!isUtf8(ctypeRaw)) throw new HttpException(400, 'Invalid Content-Type', {}, 'text/plain');
+    const contentType = textOf(ctypeRaw, 'surrogateescape');
     this.checkMetadata(req);
 
     const devPath = this.devicePath(r);
@@ -524,9 +512,9 @@ class ObjectController {
     }
     const inm = parseMatch(header(req, 'if-none-match'));
     if (inm && Object.keys(origMetadata).length) {
-      if (inm.has('*') || (origMetadata.ETag !== undefined && inm.has(normalizeEtag(origMetadata.ETag)))) throw new HttpError(412);
+      if (inm.has('*') || (origMetadata.ETag !== undefined && inm.has(normalizeEtag(origMetadata.ETag)))) throw new HttpException(412);
     }
-    if (origTimestamp.compare(reqTs) >= 0) throw new HttpError(409, undefined, { 'X-Backend-Timestamp': origTimestamp.internal });
+    if (origTimestamp.compare(reqTs) >= 0) throw new HttpException(409, undefined, { 'X-Backend-Timestamp': origTimestamp.internal });
 
     const writer = await this.guardDisk(r, () => df.createWriter());
     let etag: string;
@@ -545,7 +533,7 @@ class ObjectController {
       };
       if (deleteAt !== undefined) metadata['X-Delete-At'] = deleteAt;
       const received = normalizeEtag(header(req, 'etag') ?? '');
-      if (received && received !== etag) throw new HttpError(422);
+      if (received && received !== etag) throw new HttpException(422);
       await this.guardDisk(r, () => writer.commit(metadata));
     } catch (err) {
       await writer.abort();
@@ -572,7 +560,7 @@ class ObjectController {
 
   private requestHeaderMap(req: IncomingMessage): Metadata {
     const out: Metadata = {};
-    for (let i = 0; i < req.rawHeaders.length; i += 2) out[req.rawHeaders[i]!] = headerUtf8(req.rawHeaders[i + 1]!);
+    for (let i = 0; i < req.rawHeaders.length; i += 2) out[req.rawHeaders[i]!] = textOf(asByteString(req.rawHeaders[i + 1]!), 'surrogateescape');
     return out;
   }
 
@@ -609,21 +597,21 @@ class ObjectController {
         arm();
         await writer.write(chunk);
         if (fsize === null && writer.uploadSize > this.constraints.max_file_size) {
-          throw new HttpError(413, 'Your request is too large.', {}, 'text/plain');
+          throw new HttpException(413, 'Your request is too large.', {}, 'text/plain');
         }
       }
     } catch (err) {
-      if (err instanceof HttpError) throw err;
-      if (timedOut) throw new HttpError(408);
+      if (err instanceof HttpException) throw err;
+      if (timedOut) throw new HttpException(408);
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || (err as NodeJS.ErrnoException).code === 'EDQUOT') throw err;
       if (req.destroyed || req.readableAborted || (err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted') {
-        throw new HttpError(499);
+        throw new HttpException(499);
       }
       throw err;
     } finally {
       clearTimeout(timer);
     }
-    if (req.readableAborted || !req.complete || (fsize !== null && writer.uploadSize !== fsize)) throw new HttpError(499);
+    if (req.readableAborted || !req.complete || (fsize !== null && writer.uploadSize !== fsize)) throw new HttpException(499);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -639,7 +627,7 @@ class ObjectController {
     try {
       opened = await df.open(reqTs.seconds, openExpired);
     } catch (err) {
-      if (err instanceof DiskFileCollision) throw new HttpError(403);
+      if (err instanceof DiskFileCollision) throw new HttpException(403);
       if (err instanceof DiskFileNotExist || err instanceof DiskFileQuarantined) {
         const headers: ResponseHeaders = {};
         if (err instanceof DiskFileNotExist && err.timestamp) headers['X-Backend-Timestamp'] = err.timestamp.internal;
@@ -664,7 +652,7 @@ class ObjectController {
     const { req, res } = r;
     const md = o.metadata;
     const fileTs = Timestamp.parse(md['X-Timestamp']!);
-    const contentType = headerBytes(md['Content-Type'] ?? 'application/octet-stream');
+    const contentType = bytesOf(md['Content-Type'] ?? 'application/octet-stream');
     const lastModified = Math.ceil(fileTs.ticks / 100_000);
     const headers: ResponseHeaders = {
       'Content-Type': contentType,
@@ -795,10 +783,10 @@ class ObjectController {
     let newDeleteAt = 0;
     if (deleteAtRaw) {
       const n = pyInt(deleteAtRaw);
-      if (n === undefined) throw new HttpError(400, 'Non-integer X-Delete-At', {}, 'text/plain');
+      if (n === undefined) throw new HttpException(400, 'Non-integer X-Delete-At', {}, 'text/plain');
       newDeleteAt = n;
     }
-    if (newDeleteAt && newDeleteAt < reqTs.seconds) throw new HttpError(400, 'X-Delete-At in past', {}, 'text/plain');
+    if (newDeleteAt && newDeleteAt < reqTs.seconds) throw new HttpException(400, 'X-Delete-At in past', {}, 'text/plain');
     const devPath = this.devicePath(r);
     const df = this.diskFile(r, devPath);
     const openExpired = configTrue(header(req, 'x-backend-replication'));
@@ -806,8 +794,8 @@ class ObjectController {
     try {
       orig = await df.readMetadata(reqTs.seconds, openExpired);
     } catch (err) {
-      if (err instanceof DiskFileCollision) throw new HttpError(403);
-      if (err instanceof DiskFileNotExist || err instanceof DiskFileQuarantined) throw new HttpError(404);
+      if (err instanceof DiskFileCollision) throw new HttpException(403);
+      if (err instanceof DiskFileNotExist || err instanceof DiskFileQuarantined) throw new HttpException(404);
       throw err;
     }
     const origMetadata = orig.metadata;
@@ -821,7 +809,7 @@ class ObjectController {
       reqCtypeTs = t !== undefined ? (Timestamp.tryParse(t) ?? reqTs) : reqTs;
     }
     if (origTs.compare(reqTs) >= 0 && origCtypeTs.compare(reqCtypeTs) >= 0) {
-      throw new HttpError(409, undefined, { 'X-Backend-Timestamp': origTs.internal });
+      throw new HttpException(409, undefined, { 'X-Backend-Timestamp': origTs.internal });
     }
     let metadata: Metadata;
     if (reqTs.compare(origTs) > 0) {
@@ -837,7 +825,7 @@ class ObjectController {
     }
     let ctHeaders: { 'Content-Type': string; 'Content-Type-Timestamp': string };
     if (reqCtypeTs.compare(origCtypeTs) > 0) {
-      ctHeaders = { 'Content-Type': headerUtf8(reqCtype!), 'Content-Type-Timestamp': reqCtypeTs.internal };
+      ctHeaders = { 'Content-Type': textOf(reqCtype!, 'surrogateescape'), 'Content-Type-Timestamp': reqCtypeTs.internal };
       Object.assign(metadata, ctHeaders);
     } else {
       ctHeaders = { 'Content-Type': o.contentType ?? '', 'Content-Type-Timestamp': origCtypeTs.internal };
@@ -863,8 +851,8 @@ class ObjectController {
     if (origMetadata['X-Object-Sysmeta-Ec-Content-Length']) updateHeaders['X-Size'] = origMetadata['X-Object-Sysmeta-Ec-Content-Length'];
     this.applyContainerOverrides(updateHeaders, origMetadata);
     await this.containerUpdate('PUT', r, updateHeaders, devPath, df.hash);
-    const respHeaders: ResponseHeaders = { 'X-Backend-Content-Type': headerBytes(ctHeaders['Content-Type']) };
-    for (const [k, v] of Object.entries(origMetadata)) if (isSysMeta('object', k)) respHeaders[k] = headerBytes(v);
+    const respHeaders: ResponseHeaders = { 'X-Backend-Content-Type': bytesOf(ctHeaders['Content-Type']) };
+    for (const [k, v] of Object.entries(origMetadata)) if (isSysMeta('object', k)) respHeaders[k] = bytesOf(v);
     send(req, res, 202, { headers: respHeaders });
   }
 
@@ -885,7 +873,7 @@ class ObjectController {
       origTs = opened.dataTimestamp;
       status = origTs.compare(reqTs) < 0 ? 204 : 409;
     } catch (err) {
-      if (err instanceof DiskFileCollision) throw new HttpError(403);
+      if (err instanceof DiskFileCollision) throw new HttpException(403);
       if (err instanceof DiskFileExpired) {
         origTs = err.timestamp ?? null;
         origMetadata = err.metadata;
@@ -900,11 +888,11 @@ class ObjectController {
     const ifDeleteAt = header(req, 'x-if-delete-at');
     if (ifDeleteAt !== undefined) {
       const t = Timestamp.tryParse(ifDeleteAt);
-      if (!t) throw new HttpError(400, 'Bad X-If-Delete-At header value', {}, HTML);
+      if (!t) throw new HttpException(400, 'Bad X-If-Delete-At header value', {}, HTML);
       // Without verifying X-If-Delete-At no tombstone may be placed.
-      if (!origTicks) throw new HttpError(404);
-      if (origTicks.compare(reqTs) >= 0) throw new HttpError(409);
-      if (origDeleteAt.compare(t) !== 0) throw new HttpError(412, 'X-If-Delete-At and X-Delete-At do not match', {}, HTML);
+      if (!origTicks) throw new HttpException(404);
+      if (origTicks.compare(reqTs) >= 0) throw new HttpException(409);
+      if (origDeleteAt.compare(t) !== 0) throw new HttpException(412, 'X-If-Delete-At and X-Delete-At do not match', {}, HTML);
       status = 204;
     }
     if (origDeleteAt.ticks > 0) await this.deleteAtUpdate('DELETE', origDeleteAt.seconds, r, reqTs, devPath);
@@ -913,7 +901,7 @@ class ObjectController {
       await this.containerUpdate('DELETE', r, { 'X-Timestamp': reqTs.internal }, devPath, df.hash);
     }
     send(req, res, status, {
-      headers: { 'X-Backend-Timestamp': responseTs.internal, 'X-Backend-Content-Type': headerBytes(origMetadata['Content-Type'] ?? '') },
+      headers: { 'X-Backend-Timestamp': responseTs.internal, 'X-Backend-Content-Type': bytesOf(origMetadata['Content-Type'] ?? '') },
     });
   }
 }

@@ -17,7 +17,8 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'undici';
-import { pyQuote } from '../../src/common/path';
+import { quote } from '../../src/compat/quote';
+import { bytesOf } from '../../src/compat/bytes';
 import { Ring } from '../../src/common/ring';
 import type { SwiftConf } from '../../src/common/swift-conf';
 import { Timestamp } from '../../src/common/timestamp';
@@ -71,12 +72,12 @@ export class ContainerUpdateClient {
   async send(ip: string, port: number, device: string, partition: string, op: string, path: string, headers: Record<string, string>): Promise<UpdateResult> {
     const host = ip.includes(':') && !ip.startsWith('[') ? `[${ip}]` : ip;
     const wire: Record<string, string> = {};
-    // Header values are Unicode here; undici writes latin-1, so pass the UTF-8 bytes that way.
-    for (const [k, v] of Object.entries(headers)) wire[k] = Buffer.from(String(v), 'utf8').toString('latin1');
+    // Header values are text here; undici writes latin-1, so pass their bytes that way.
+    for (const [k, v] of Object.entries(headers)) wire[k] = bytesOf(String(v));
     try {
       const res = await this.agent.request({
         origin: `http://${host}:${port}`,
-        path: pyQuote(`/${device}/${partition}${path}`),
+        path: quote(`/${device}/${partition}${path}`),
         method: op as 'PUT',
         headers: wire,
         signal: AbortSignal.timeout(Math.round((this.connTimeout + this.nodeTimeout) * 1000)),

@@ -2,9 +2,9 @@
  * Account ACLs (version 2, stored in `x-account-sysmeta-core-access-control`):
  * acls_from_account_info plus TempAuth's validation of the X-Account-Access-Control header.
  */
-import { pyJsonString } from './pyjson';
+import { pyJsonString } from '../compat/json';
 import { parseAclV2Ordered } from './v2';
-import { pyRepr } from './pystr';
+import { pyRepr } from '../compat/repr';
 
 export const ACCOUNT_ACL_KEYS = ['admin', 'read-write', 'read-only'] as const;
 export type AccountAclKey = (typeof ACCOUNT_ACL_KEYS)[number];

@@ -1,8 +1,8 @@
 /** ACL library: container ACLs (v1), account ACLs (v2), referrers, caches. */
-export { cleanAcl, parseAclV1, formatAclV1, formatAcl, parseAcl, pyStrip, type ParsedAclV1, type FormatAclArgs } from './v1';
+export { cleanAcl, parseAclV1, formatAclV1, formatAcl, parseAcl, type ParsedAclV1, type FormatAclArgs } from './v1';
 export { parseAclV2, parseAclV2Ordered, formatAclV2, ownerAclHeader, type AclV2 } from './v2';
 export { referrerAllowed, referrerHost } from './referrer';
 export { aclsFromAccountInfo, aclsFromSysmeta, accountAclError, ACCOUNT_ACL_KEYS, type AccountAcls, type AccountAclKey } from './account-acls';
 export { parseAclV1Cached, accountAclsCached, clearAclCaches, type CachedAclV1, type CachedAccountAcls } from './cache';
-export { pyJsonLoads, pyJsonDumps, pyJsonString, pyFloatRepr, PyNumber, PyJsonError, MAX_JSON_DEPTH, type PyValue, type PyDict } from './pyjson';
-export { pyRepr, pyUnquote, headerToText, textToHeader, decodeUtf8SurrogateEscape } from './pystr';
+// The JSON values parseAclV2Ordered returns (Python's json semantics live in src/compat).
+export { PyNumber, PyJsonError, type PyValue, type PyDict } from '../compat/json';

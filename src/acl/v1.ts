@@ -2,19 +2,12 @@
  * Version-1 (container) ACLs: `X-Container-Read` / `X-Container-Write`, as
  * swift.common.middleware.acl clean_acl / parse_acl_v1 / format_acl_v1.
  */
-import { pyRepr, pyUnquote } from './pystr';
+import { pyRepr } from '../compat/repr';
+import { unquote } from '../compat/quote';
+import { pyStrip } from '../compat/strip';
 import { formatAclV2, parseAclV2, type AclV2 } from './v2';
 
 const REFERRER_DESIGNATORS = new Set(['.r', '.ref', '.referer', '.referrer']);
-
-/** Python's str.isspace() characters (JS's \s differs: it has U+FEFF and lacks 0x1c-0x1f, 0x85). */
-const PY_WS = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const STRIP_RE = new RegExp(`^[${PY_WS}]+|[${PY_WS}]+$`, 'g');
-
-/** Python's str.strip() with no argument. */
-export function pyStrip(s: string): string {
-  return s.replace(STRIP_RE, '');
-}
 
 /** Swift's referrer tidying: `.r:` + optional `-` + value with one leading `*` dropped; undefined when no host is left. */
 function cleanReferrer(value: string): string | undefined {
@@ -88,7 +81,7 @@ export function parseAclV1(acl: string | undefined | null): ParsedAclV1 {
   if (acl) {
     for (const v of acl.split(',')) {
       if (v.startsWith('.r:')) referrers.push(v.slice(3));
-      else groups.push(pyUnquote(v));
+      else groups.push(unquote(v));
     }
   }
   return { referrers, groups };

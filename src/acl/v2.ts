@@ -1,6 +1,6 @@
 /**
  * Version-2 ACLs (JSON), as swift.common.middleware.acl parse_acl_v2 / format_acl_v2, with
- * Python's json semantics (see ./pyjson.ts): duplicate keys keep the last value, NaN and
+ * Python's json semantics (see src/compat/json.ts): duplicate keys keep the last value, NaN and
  * Infinity are accepted, whitespace anywhere between tokens is fine, and output is
  * `json.dumps(ensure_ascii=True, separators=(',', ':'), sort_keys=True)`.
  *
@@ -8,11 +8,14 @@
  * failure (undefined, which tempauth reports as a 400 syntax error), never an exception.
  */
 import { LRUCache } from 'lru-cache';
-import { pyJsonDumps, pyJsonLoads, PyJsonError, PyNumber, type PyDict, type PyValue } from './pyjson';
-import { decodeUtf8SurrogateEscape } from './pystr';
+import { pyJsonDumps, pyJsonLoads, PyJsonError, PyNumber, type PyDict, type PyValue } from '../compat/json';
+import { textOf, type ByteString } from '../compat/bytes';
 
 /** A parsed ACL object. Numbers stay PyNumber instances so that formatting is exact. */
 export type AclV2 = Record<string, unknown>;
+
+/** format_acl_v2's json.dumps: ensure_ascii, sort_keys, compact separators. */
+const ACL_JSON = { sortKeys: true, separators: [',', ':'] } as const;
 
 function toPlain(v: PyValue): unknown {
   if (v instanceof Map) {
@@ -56,18 +59,18 @@ export function parseAclV2(data: string | undefined | null): AclV2 | undefined {
  * outside ' '..'~' as lower-case `\uXXXX` (astral characters as surrogate pairs).
  */
 export function formatAclV2(acl: AclV2 | PyDict): string {
-  return pyJsonDumps(acl);
+  return pyJsonDumps(acl, ACL_JSON);
 }
 
 export { PyNumber };
 
 /**
- * The X-Account-Access-Control value an owner sees for a stored ACL given as a raw header
- * value (one latin-1 character per byte): the bytes are decoded as UTF-8 first, so a name
+ * The X-Account-Access-Control value an owner sees for a stored ACL given as the header's
+ * bytes: they are decoded as UTF-8 first, so a name
  * stored as raw UTF-8 comes back as its code point (`"\u00e9"`), not one escape per byte as
  * in Swift (spec §6). Undefined for an empty object or unparseable data (no header).
  */
-export function ownerAclHeader(rawStored: string | undefined | null): string | undefined {
+export function ownerAclHeader(rawStored: ByteString | undefined | null): string | undefined {
   if (rawStored === undefined || rawStored === null) return undefined;
   // Every owner account GET/HEAD shows the same stored string: parse and format it once.
   const hit = ownerViews.get(rawStored);
@@ -80,9 +83,9 @@ export function ownerAclHeader(rawStored: string | undefined | null): string | u
 const NO_HEADER = Symbol('no header');
 const ownerViews = new LRUCache<string, string | typeof NO_HEADER>({ max: 1024, maxSize: 8 * 1024 * 1024, sizeCalculation: (_v, k) => Math.max(1, k.length) });
 
-function ownerAclHeaderOf(rawStored: string): string | undefined {
-  const text = /[^\x00-\x7f]/.test(rawStored) ? decodeUtf8SurrogateEscape(Buffer.from(rawStored, 'latin1')) : rawStored;
+function ownerAclHeaderOf(rawStored: ByteString): string | undefined {
+  const text = textOf(rawStored, 'surrogateescape');
   const acl = parseAclV2Ordered(text);
   if (!acl || acl.size === 0) return undefined;
-  return pyJsonDumps(acl);
+  return pyJsonDumps(acl, ACL_JSON);
 }

@@ -2,12 +2,13 @@
  * `sluice object-expirer`: the object expirer as its own process, in the foreground until
  * SIGTERM or SIGINT (or, with --once, for one pass).
  */
-import { existsSync, statSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ObjectExpirer } from '../../servers/expirer/expirer';
 import { loadSwiftConf } from '../common/swift-conf';
 import { UsageError } from './errors';
+import { usableDirectory } from './startup';
 import type { CliIo } from './main';
 
 export const EXPIRER_USAGE = `Usage: sluice object-expirer --swift-dir DIR [--interval SECONDS] [--once]
@@ -53,7 +54,7 @@ export async function runExpirer(args: string[], io: CliIo): Promise<number | un
   if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, EXPIRER_USAGE);
   if (values['swift-dir'] === undefined) throw new UsageError('--swift-dir is required', EXPIRER_USAGE);
   const swiftDir = resolve(values['swift-dir']);
-  if (!existsSync(swiftDir) || !statSync(swiftDir).isDirectory()) throw new UsageError(`--swift-dir ${swiftDir} is not a directory`, EXPIRER_USAGE);
+  usableDirectory('--swift-dir', swiftDir, constants.R_OK | constants.X_OK);
   const interval = number('interval', values.interval, false, 0);
   if (interval === 0 && !values.once) throw new UsageError('--interval must be more than 0 (or use --once)', EXPIRER_USAGE);
   const processes = number('processes', values.processes, true, 0) ?? 0;
@@ -61,14 +62,23 @@ export async function runExpirer(args: string[], io: CliIo): Promise<number | un
   if (processes > 0 && processIndex >= processes) throw new UsageError('--process must be less than --processes', EXPIRER_USAGE);
   if (processes === 0 && values.process !== undefined) throw new UsageError('--process needs --processes', EXPIRER_USAGE);
 
-  const expirer = new ObjectExpirer({
-    swiftDir,
-    swiftConf: loadSwiftConf(swiftDir),
-    interval: values.once ? 0 : (interval ?? 300),
-    concurrency: number('concurrency', values.concurrency, true, 1),
-    processes,
-    process: processIndex,
-  });
+  const swiftConf = loadSwiftConf(swiftDir);
+  let expirer: ObjectExpirer;
+  try {
+    expirer = new ObjectExpirer({
+      swiftDir,
+      swiftConf,
+      interval: values.once ? 0 : (interval ?? 300),
+      concurrency: number('concurrency', values.concurrency, true, 1),
+      processes,
+      process: processIndex,
+    });
+  } catch (err) {
+    // The rings are read here: name the missing one as the proxy does.
+    const { code, path } = err as NodeJS.ErrnoException;
+    if (code === 'ENOENT' && path) throw new Error(`ring file ${path} not found`, { cause: err });
+    throw err;
+  }
   if (values.once) {
     const stats = await expirer.runOnce();
     await expirer.close();

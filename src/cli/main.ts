@@ -9,6 +9,7 @@ import { runServer, type ServerKind } from './servers';
 import { PROXY_USAGE, runProxy, runStart, START_USAGE } from './proxy';
 import { runUser, USER_USAGE } from './user';
 import { EXPIRER_USAGE, runExpirer } from './expirer';
+import { exitSoon } from './startup';
 
 export const USAGE = `Usage: sluice <command> [options]
 
@@ -34,6 +35,9 @@ const SERVER_COMMANDS: Record<string, ServerKind> = {
   'container-server': 'container',
   'object-server': 'object',
 };
+
+/** Commands that serve until stopped; a failure must end the process, whatever still holds it. */
+const SERVING = new Set(['start', 'proxy', 'object-expirer', ...Object.keys(SERVER_COMMANDS)]);
 
 export interface CliIo {
   out(line: string): void;
@@ -105,6 +109,7 @@ export async function run(argv: string[], io: CliIo = stdio): Promise<number | u
       return 2;
     }
     io.err(`sluice: error: ${(err as Error)?.message ?? String(err)}`);
+    if (argv[0] !== undefined && SERVING.has(argv[0])) exitSoon(1);
     return 1;
   }
 }

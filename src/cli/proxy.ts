@@ -4,17 +4,16 @@
  * (node:cluster; Swift's `workers = auto` is one per core) sharing one port, with the
  * shared cache (tokens, account/container info) held by the primary process.
  */
-import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadProxyConfig, parseProxyConfig, type ProxyConfig } from '../proxy/config';
-import { startProxyServer, type RunningProxy } from '../proxy/server';
-import { ClusterCache, serveClusterCache } from '../proxy/cluster-cache';
+import { ConfigError, loadProxyConfig, type ProxyConfig } from '../proxy/config';
 import { devProxyConfWithUserStore, startDevStorage } from '../cluster/dev-cluster';
 import { UserStore } from '../middleware/tempauth/user-store';
-import { loadSwiftConf } from '../common/swift-conf';
+// The built-in filters, registered for the pipelines the proxy builds.
+import '../middleware/index';
 import { UsageError } from './errors';
+import { runProxies, runWorker, workerPlan, type RunningProxies } from './proxy-workers';
 import type { CliIo } from './main';
 
 export const PROXY_USAGE = `Usage: sluice proxy [--config proxy-server.conf] [--bind IP] [--port N] [--workers N|auto]
@@ -44,16 +43,6 @@ rings and swift.conf under DIR/etc (made on first start), data under DIR/node, a
               seconds between the object expirer's passes, which remove objects whose
               X-Delete-At has passed (default 300; 0 turns it off)`;
 
-interface WorkerPlan {
-  configPath?: string;
-  configText?: string;
-  swiftDir?: string;
-  host: string;
-  port: number;
-}
-
-const WORKER_ENV = 'SLUICE_PROXY_WORKER';
-
 function parseWorkers(raw: string | undefined, usage: string): number {
   if (raw === undefined || raw === 'auto') return availableParallelism();
   if (!/^\d+$/.test(raw)) throw new UsageError(`--workers must be a number or auto (got ${JSON.stringify(raw)})`, usage);
@@ -67,96 +56,40 @@ function parsePort(raw: string | undefined, dflt: number, usage: string): number
   return n;
 }
 
-function configOf(plan: WorkerPlan): ProxyConfig {
-  return plan.configPath ? loadProxyConfig(plan.configPath) : parseProxyConfig(plan.configText ?? '', 'development proxy-server.conf');
+/** bind_port and workers from the file: a bad value there is the file's error, not bad usage. */
+function configPort(config: ProxyConfig): number {
+  const raw = config.app.bind_port;
+  if (raw === undefined) return 8080;
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || n > 65535) throw new ConfigError(`${config.source}: bind_port must be 0-65535 (got ${JSON.stringify(raw)})`);
+  return n;
 }
 
-/** Runs in a worker process: one proxy server on the shared port. */
-async function runWorker(plan: WorkerPlan): Promise<void> {
-  const config = configOf(plan);
-  const proxy = await startProxyServer({
-    config,
-    host: plan.host,
-    port: plan.port,
-    swiftDir: plan.swiftDir,
-    swiftConf: plan.swiftDir ? loadSwiftConf(plan.swiftDir) : undefined,
-    cache: new ClusterCache(),
-  });
-  const stop = () => void proxy.close().finally(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('disconnect', stop);
+function configWorkers(config: ProxyConfig): number {
+  const raw = config.app.workers?.trim();
+  if (raw === undefined || raw === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${config.source}: workers must be a number or auto (got ${JSON.stringify(raw)})`);
+  return Number(raw);
 }
 
-/** Workers with a shared cache, or the proxy in this process for `workers = 0`. */
-async function runProxies(plan: WorkerPlan, workers: number, io: CliIo): Promise<{ stop(): Promise<void>; url: string }> {
-  if (workers === 0) {
-    const config = configOf(plan);
-    const proxy: RunningProxy = await startProxyServer({
-      config,
-      host: plan.host,
-      port: plan.port,
-      swiftDir: plan.swiftDir,
-      swiftConf: plan.swiftDir ? loadSwiftConf(plan.swiftDir) : undefined,
-    });
-    return { stop: () => proxy.close(), url: proxy.url };
-  }
-  // Validate the configuration here so a bad file fails once, clearly, not in every worker.
-  configOf(plan);
-  serveClusterCache();
-  let url = `http://${plan.host}:${plan.port}`;
-  let stopping = false;
-  const forkOne = () => cluster.fork({ [WORKER_ENV]: JSON.stringify(plan) });
-  const ready = new Promise<void>((resolveReady, reject) => {
-    let listening = 0;
-    cluster.on('listening', (_w, address) => {
-      // With port 0 the workers share one port the primary picked.
-      url = `http://${plan.host.includes(':') ? `[${plan.host}]` : plan.host}:${address.port}`;
-      // Replacements must join this port, not pick a new one.
-      plan.port = address.port;
-      if (++listening === workers) resolveReady();
-    });
-    cluster.on('exit', (worker, code, signal) => {
-      if (stopping) return;
-      if (listening < workers) {
-        reject(new Error(`proxy worker ${worker.process.pid} exited during start-up (${signal ?? code})`));
-        return;
-      }
-      io.err(`proxy worker ${worker.process.pid} died (${signal ?? code}); starting another`);
-      forkOne();
-    });
-  });
-  for (let i = 0; i < workers; i++) forkOne();
-  await ready;
-  return {
-    get url() {
-      return url;
-    },
-    async stop() {
-      stopping = true;
-      await Promise.all(
-        Object.values(cluster.workers ?? {}).map(
-          (w) =>
-            new Promise<void>((done) => {
-              if (!w || w.isDead()) return done();
-              w.once('exit', () => done());
-              w.kill('SIGTERM');
-            }),
-        ),
-      );
-    },
-  };
-}
-
-function waitForSignal(): Promise<void> {
-  return new Promise((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+/**
+ * Serves until SIGINT/SIGTERM (resolves undefined) or until a proxy worker started to replace
+ * one that died cannot start (resolves its cause; the workers are stopped by then).
+ */
+function serveUntilStopped(proxies: RunningProxies): Promise<Error | undefined> {
+  return Promise.race([
+    new Promise<undefined>((done) => {
+      process.once('SIGINT', () => done(undefined));
+      process.once('SIGTERM', () => done(undefined));
+    }),
+    proxies.failed,
+  ]);
 }
 
 export async function runProxy(args: string[], io: CliIo): Promise<number | undefined> {
-  if (cluster.isWorker && process.env[WORKER_ENV]) {
-    await runWorker(JSON.parse(process.env[WORKER_ENV]) as WorkerPlan);
+  const forked = workerPlan();
+  if (forked) {
+    await runWorker(forked);
     return undefined;
   }
   const { values, positionals } = parseArgs({
@@ -171,22 +104,25 @@ export async function runProxy(args: string[], io: CliIo): Promise<number | unde
   if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, PROXY_USAGE);
   const configPath = values.config ? resolve(values.config) : undefined;
   const config = loadProxyConfig(configPath);
-  const plan: WorkerPlan = {
+  const plan = {
     configPath,
     configText: configPath ? undefined : '',
-    host: values.bind ?? config.defaults.bind_ip ?? '127.0.0.1',
-    port: parsePort(values.port ?? config.defaults.bind_port, 8080, PROXY_USAGE),
+    host: values.bind ?? config.app.bind_ip ?? '127.0.0.1',
+    port: values.port === undefined ? configPort(config) : parsePort(values.port, 8080, PROXY_USAGE),
   };
-  const proxies = await runProxies(plan, parseWorkers(values.workers ?? config.defaults.workers, PROXY_USAGE), io);
+  const workers = values.workers === undefined ? configWorkers(config) : parseWorkers(values.workers, PROXY_USAGE);
+  const proxies = await runProxies(plan, workers, io);
   io.out(`proxy-server listening on ${proxies.url}`);
-  await waitForSignal();
+  const failure = await serveUntilStopped(proxies);
   await proxies.stop();
+  if (failure) throw failure;
   return 0;
 }
 
 export async function runStart(args: string[], io: CliIo): Promise<number | undefined> {
-  if (cluster.isWorker && process.env[WORKER_ENV]) {
-    await runWorker(JSON.parse(process.env[WORKER_ENV]) as WorkerPlan);
+  const forked = workerPlan();
+  if (forked) {
+    await runWorker(forked);
     return undefined;
   }
   const { values, positionals } = parseArgs({
@@ -218,8 +154,11 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
     throw new UsageError(`--expirer-interval must be a number of seconds (got ${JSON.stringify(rawInterval)})`, START_USAGE);
   }
   const expirerInterval = rawInterval === undefined ? 300 : Number(rawInterval);
+  // A file that cannot be read or parsed fails before anything starts; the rest of the
+  // configuration (filters' options, which need the rings) is checked once the rings exist.
+  if (configPath) loadProxyConfig(configPath);
   const storage = await startDevStorage({ dataDir, accountPort: ports[0], containerPort: ports[1], objectPort: ports[2], expirerInterval });
-  let proxies;
+  let proxies: RunningProxies;
   try {
     let configText: string | undefined;
     if (!configPath) {
@@ -246,8 +185,9 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
   io.out(`  curl -i ${url}/v1/AUTH_test/photos -H "X-Auth-Token: $TOKEN"`);
   io.out(`  curl -i ${url}/v1/AUTH_test/photos/hello.txt -H "X-Auth-Token: $TOKEN"`);
   io.out('Stop with Ctrl-C.');
-  await waitForSignal();
+  const failure = await serveUntilStopped(proxies);
   await proxies.stop();
   await storage.stop();
+  if (failure) throw failure;
   return 0;
 }

@@ -2,13 +2,14 @@
  * `sluice account-server|container-server|object-server`: run one storage server in the
  * foreground until SIGTERM or SIGINT.
  */
-import { existsSync, statSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StorageServerOptions } from '../../servers/options';
 import type { RunningServer } from '../../servers/common/http';
 import { loadSwiftConf } from '../common/swift-conf';
 import { UsageError } from './errors';
+import { namingServer, usableDirectory } from './startup';
 
 export type ServerKind = 'account' | 'container' | 'object';
 
@@ -76,9 +77,10 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
   const port = values.port === undefined ? DEFAULT_PORTS[kind] : Number(values.port);
   if (values.port !== undefined && (!/^\d+$/.test(values.port) || port > 65535)) throw new UsageError(`--port must be 0-65535 (got ${JSON.stringify(values.port)})`, usage);
   const devices = resolve(values.devices ?? '/srv/node');
-  if (!existsSync(devices) || !statSync(devices).isDirectory()) throw new UsageError(`--devices ${devices} is not a directory`, usage);
+  // The server writes under every device; one it cannot use is a start-up error, not a 507 later.
+  usableDirectory('--devices', devices, constants.R_OK | constants.W_OK | constants.X_OK);
   const swiftDir = values['swift-dir'] === undefined ? undefined : resolve(values['swift-dir']);
-  if (swiftDir !== undefined && (!existsSync(swiftDir) || !statSync(swiftDir).isDirectory())) throw new UsageError(`--swift-dir ${swiftDir} is not a directory`, usage);
+  if (swiftDir !== undefined) usableDirectory('--swift-dir', swiftDir, constants.R_OK | constants.X_OK);
   // Read swift.conf up front so a broken one stops the server with a clear message.
   const swiftConf = loadSwiftConf(swiftDir);
   if (swiftDir === undefined) io.err(`${kind}-server: no --swift-dir; using a development hash path suffix (rings from a real cluster will not match)`);
@@ -92,7 +94,9 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
     connTimeout: seconds('conn-timeout', values['conn-timeout'], usage),
   };
   const start = await starter(kind);
-  const server = await start(opts);
+  const server = await start(opts).catch((err: unknown) => {
+    throw namingServer(`${kind}-server`, err);
+  });
   io.out(`${kind}-server listening on ${server.url}`);
 
   await new Promise<void>((resolveStop) => {

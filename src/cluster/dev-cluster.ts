@@ -17,6 +17,8 @@ import { ObjectExpirer } from '../../servers/expirer/expirer';
 import { startProxyServer, type RunningProxy } from '../proxy/server';
 import { parseProxyConfig, type ProxyConfig } from '../proxy/config';
 import { DEVELOPMENT_USERS } from '../middleware/tempauth/config';
+// The built-in filters, registered for the pipelines this module builds.
+import '../middleware/index';
 
 export interface DevClusterOptions {
   /** Where swift.conf, rings and device data live. */
@@ -151,6 +153,15 @@ export interface DevStorage {
   stop(): Promise<void>;
 }
 
+/** Names the server in its start-up failure: of three ports, "address already in use" alone does not say whose. */
+async function starting<T>(name: string, server: Promise<T>): Promise<T> {
+  try {
+    return await server;
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+}
+
 /**
  * The storage half of a development cluster: swift.conf (made once), the three servers, rings
  * naming them (rewritten only when the servers' addresses change), and the object expirer.
@@ -162,9 +173,13 @@ export async function startDevStorage(opts: DevClusterOptions): Promise<DevStora
   const swiftDir = join(dataDir, 'etc');
   const devicesDir = join(dataDir, 'node');
   const devices = Array.from({ length: replicas }, (_, i) => `d${i + 1}`);
-  mkdirSync(swiftDir, { recursive: true });
-  for (const d of devices) mkdirSync(join(devicesDir, d), { recursive: true });
-  ensureSwiftConf(swiftDir);
+  try {
+    mkdirSync(swiftDir, { recursive: true });
+    for (const d of devices) mkdirSync(join(devicesDir, d), { recursive: true });
+    ensureSwiftConf(swiftDir);
+  } catch (err) {
+    throw new Error(`data directory ${dataDir} cannot be used: ${(err as Error).message}`, { cause: err });
+  }
   const swiftConf = loadSwiftConf(swiftDir);
 
   const started: { close(): Promise<void> }[] = [];
@@ -173,11 +188,11 @@ export async function startDevStorage(opts: DevClusterOptions): Promise<DevStora
   };
   try {
     const common = { devices: devicesDir, host, swiftDir, swiftConf };
-    const account = await startAccountServer({ ...common, port: opts.accountPort ?? 0 });
+    const account = await starting('account-server', startAccountServer({ ...common, port: opts.accountPort ?? 0 }));
     started.push(account);
-    const container = await startContainerServer({ ...common, port: opts.containerPort ?? 0 });
+    const container = await starting('container-server', startContainerServer({ ...common, port: opts.containerPort ?? 0 }));
     started.push(container);
-    const object = await startObjectServer({ ...common, port: opts.objectPort ?? 0 });
+    const object = await starting('object-server', startObjectServer({ ...common, port: opts.objectPort ?? 0 }));
     started.push(object);
 
     const partPower = opts.partPower ?? 8;

@@ -7,7 +7,8 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { Readable } from 'node:stream';
 import type { RingDevice as RingNode } from './ring';
-import { pyQuote } from './path';
+import { quote } from '../compat/quote';
+import { byteStringOf } from '../compat/bytes';
 
 export interface BackendTimeouts {
   /** Seconds to establish a connection (Swift conn_timeout, default 0.5). */
@@ -66,7 +67,7 @@ export function nodeOrigin(node: Pick<RingNode, 'ip' | 'port'>): string {
 const QUOTE_SAFE = /^[A-Za-z0-9_.\-~/]*$/;
 
 function quotePath(s: string): string {
-  return QUOTE_SAFE.test(s) ? s : pyQuote(s);
+  return QUOTE_SAFE.test(s) ? s : quote(s);
 }
 
 /** `/<device>/<part>/<quoted path>` as Swift's bufferedhttp.http_connect builds it. */
@@ -91,8 +92,8 @@ export function headersFromRaw(raw: readonly (Buffer | string)[]): Record<string
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
-    const k = (typeof name === 'string' ? name : name.toString('latin1')).toLowerCase();
-    const v = typeof value === 'string' ? value : value.toString('latin1');
+    const k = (typeof name === 'string' ? name : byteStringOf(name)).toLowerCase();
+    const v = typeof value === 'string' ? value : byteStringOf(value);
     if (Object.hasOwn(out, k)) out[k] = `${out[k]}, ${v}`;
     else if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
     else out[k] = v;

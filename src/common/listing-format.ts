@@ -3,6 +3,10 @@
  * content negotiation from `format=` or `Accept`, and rendering of JSON listings as
  * JSON, XML or plain text.
  */
+import { pyJsonDumps } from '../compat/json';
+import { escapeXmlAttr, escapeXmlText } from '../compat/xml';
+import { asByteString } from '../compat/bytes';
+import { swobParams, urlencode } from '../compat/query';
 
 export type ListingContentType = 'text/plain' | 'application/json' | 'application/xml' | 'text/xml';
 
@@ -103,15 +107,6 @@ export interface SubdirEntry {
 
 export type ListingEntry = AccountListingEntry | ContainerListingEntry | SubdirEntry;
 
-/** ElementTree's escaping: text escapes & < >; attribute values also " and whitespace controls. */
-function xmlText(s: string): string {
-  return s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
-}
-
-function xmlAttr(s: string): string {
-  return s.replace(/[&<>"\n\r\t]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\n': '&#10;', '\r': '&#13;', '\t': '&#09;' })[c]!);
-}
-
 function isSubdir(e: ListingEntry): e is SubdirEntry {
   return 'subdir' in e;
 }
@@ -120,7 +115,7 @@ const ACCOUNT_FIELDS = ['name', 'count', 'bytes', 'last_modified'] as const;
 const CONTAINER_FIELDS = ['name', 'hash', 'bytes', 'content_type', 'last_modified'] as const;
 
 function fields(e: Record<string, unknown>, names: readonly string[]): string {
-  return names.map((k) => `<${k}>${xmlText(String(e[k] ?? ''))}</${k}>`).join('');
+  return names.map((k) => `<${k}>${escapeXmlText(String(e[k] ?? ''))}</${k}>`).join('');
 }
 
 /**
@@ -134,30 +129,38 @@ export function renderListing(
   kind: 'account' | 'container',
   name: string,
 ): string {
-  if (type === 'application/json') return pythonJson(entries);
+  if (type === 'application/json') return pyJsonDumps(entries);
   if (type === 'text/plain') return entries.map((e) => (isSubdir(e) ? e.subdir : e.name) + '\n').join('');
   const head = '<?xml version="1.0" encoding="UTF-8"?>\n';
   if (kind === 'account') {
     const items = entries.map((e) =>
-      isSubdir(e) ? `<subdir name="${xmlAttr(e.subdir)}" />` : `<container>${fields(e as unknown as Record<string, unknown>, ACCOUNT_FIELDS)}</container>`,
+      isSubdir(e) ? `<subdir name="${escapeXmlAttr(e.subdir)}" />` : `<container>${fields(e as unknown as Record<string, unknown>, ACCOUNT_FIELDS)}</container>`,
     );
-    return `${head}<account name="${xmlAttr(name)}">\n${items.map((i) => i + '\n').join('')}</account>`;
+    return `${head}<account name="${escapeXmlAttr(name)}">\n${items.map((i) => i + '\n').join('')}</account>`;
   }
-  if (entries.length === 0) return `${head}<container name="${xmlAttr(name)}" />`;
+  if (entries.length === 0) return `${head}<container name="${escapeXmlAttr(name)}" />`;
   const items = entries.map((e) =>
     isSubdir(e)
-      ? `<subdir name="${xmlAttr(e.subdir)}"><name>${xmlText(e.subdir)}</name></subdir>`
+      ? `<subdir name="${escapeXmlAttr(e.subdir)}"><name>${escapeXmlText(e.subdir)}</name></subdir>`
       : `<object>${fields(e as unknown as Record<string, unknown>, CONTAINER_FIELDS)}</object>`,
   );
-  return `${head}<container name="${xmlAttr(name)}">${items.join('')}</container>`;
+  return `${head}<container name="${escapeXmlAttr(name)}">${items.join('')}</container>`;
 }
 
 /**
- * JSON as Python's json.dumps renders listings (`ensure_ascii=True`, `, ` and `: `
- * separators), so listings are byte-identical to Swift's, Content-Length included.
+ * Set by the account controller on the JSON listing it makes up for a missing account under
+ * account_autocreate, so listing_formats knows the listing is not a backend's.
  */
-export function pythonJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
-    .replace(/("(?:[^"\\]|\\.)*")|([,:])/g, (m, str: string | undefined, sep: string | undefined) => (str ? str : sep + ' '));
+export const FAKE_LISTING_HEADER = 'x-backend-fake-account-listing';
+
+/**
+ * Account and container GETs always ask the backend for JSON (listing_formats renders what the
+ * client asked for): the raw query with `format=json`, replacing any format the client gave.
+ * As listing_formats sets `req.params`, the query is re-encoded from swob's params (a repeated
+ * name keeps its last value).
+ */
+export function forceJsonFormat(rawQuery: string): string {
+  const params = swobParams(asByteString(rawQuery));
+  params.set('format', asByteString('json'));
+  return urlencode(params);
 }

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import { hashPathOf, joinedPath, partitionOf, type HashPathConfig } from './hash-path';
+import { pyJsonDumps } from '../compat/json';
 
 export interface RingDevice {
   id: number;
@@ -119,23 +120,6 @@ function normaliseDevice(d: Partial<RingDevice>): RingDevice {
   return dev;
 }
 
-/** json.dumps(obj, sort_keys=True, ensure_ascii=True): Python's separators and key order. */
-function pythonJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
-  if (typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-    return `{${keys.map((k) => `${asciiJson(k)}: ${pythonJson(obj[k])}`).join(', ')}}`;
-  }
-  if (typeof value === 'string') return asciiJson(value);
-  return JSON.stringify(value);
-}
-
-function asciiJson(s: string): string {
-  return JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 export function serializeRing(data: RingData): Buffer {
   // As RingData.serialize_v1: version and next_part_power only when set.
   const header: Record<string, unknown> = {
@@ -146,7 +130,8 @@ export function serializeRing(data: RingData): Buffer {
   };
   if (data.version !== undefined && data.version !== null) header.version = data.version;
   if (data.nextPartPower !== undefined && data.nextPartPower !== null) header.next_part_power = data.nextPartPower;
-  const json = Buffer.from(pythonJson(header), 'ascii');
+  // json.dumps(header, sort_keys=True), as RingData.serialize_v1 writes it.
+  const json = Buffer.from(pyJsonDumps(header, { sortKeys: true }), 'ascii');
   const pre = Buffer.alloc(10);
   MAGIC.copy(pre, 0);
   pre.writeUInt16BE(1, 4);

@@ -2,11 +2,13 @@
  * `swift.conf`: hash path prefix/suffix, storage policies and constraints. With no file, sluice
  * runs with one default policy (index 0, `Policy-0`) and the hash settings it is given.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseIni } from 'ini';
+import { ConfigDocument, getOption, lazySection, readConfigDocument, sectionItems, toRecord } from '../compat/config-parser';
+import { ConfigError } from '../compat/config-error';
 import type { HashPathConfig } from './hash-path';
 import { constraintsFrom, type Constraints } from './constraints';
+import { configTrue } from '../compat/truthy';
 
 export interface StoragePolicy {
   index: number;
@@ -23,12 +25,6 @@ export interface SwiftConf {
   constraints: Constraints;
 }
 
-const TRUE_VALUES = new Set(['true', '1', 'yes', 'on', 't', 'y']);
-
-export function configTrue(value: unknown): boolean {
-  return TRUE_VALUES.has(String(value ?? '').trim().toLowerCase());
-}
-
 export const DEFAULT_POLICY: StoragePolicy = Object.freeze({
   index: 0,
   name: 'Policy-0',
@@ -38,16 +34,27 @@ export const DEFAULT_POLICY: StoragePolicy = Object.freeze({
   policyType: 'replication',
 }) as StoragePolicy;
 
+/**
+ * swift.conf as Swift reads it: Python's configparser with its defaults (keys lower-cased,
+ * strict, [DEFAULT] under every section, BasicInterpolation: a `%` must be written `%%`), each
+ * value interpolated only when Swift asks for it (validate_hash_conf gets the two hash options,
+ * reload_constraints the known constraints, parse_storage_policies every option of a policy).
+ */
 export function parseSwiftConf(text: string, source = 'swift.conf'): SwiftConf {
-  const ini = parseIni(text) as Record<string, Record<string, unknown>>;
-  const hashSection = ini['swift-hash'] ?? {};
-  const prefix = String(hashSection.swift_hash_path_prefix ?? '');
-  const suffix = String(hashSection.swift_hash_path_suffix ?? '');
-  if (!prefix && !suffix) throw new Error(`${source}: [swift-hash] needs swift_hash_path_prefix or swift_hash_path_suffix`);
+  const doc = new ConfigDocument({ optionCase: 'lower', strict: true });
+  doc.read(text, source);
+  return swiftConfFromDocument(doc, source);
+}
+
+function swiftConfFromDocument(doc: ConfigDocument, source: string): SwiftConf {
+  const prefix = getOption(doc, 'swift-hash', 'swift_hash_path_prefix', 'basic') ?? '';
+  const suffix = getOption(doc, 'swift-hash', 'swift_hash_path_suffix', 'basic') ?? '';
+  if (!prefix && !suffix) throw new ConfigError(`${source}: [swift-hash] needs swift_hash_path_prefix or swift_hash_path_suffix`, { source });
   const policies: StoragePolicy[] = [];
-  for (const [section, values] of Object.entries(ini)) {
+  for (const section of doc.sectionNames()) {
     const m = /^storage-policy:(\d+)$/.exec(section);
     if (!m) continue;
+    const values = toRecord(sectionItems(doc, section, 'basic')!);
     const index = Number(m[1]);
     const name = String(values.name ?? (index === 0 ? 'Policy-0' : ''));
     if (!name) throw new Error(`${source}: [${section}] has no name`);
@@ -75,13 +82,13 @@ export function parseSwiftConf(text: string, source = 'swift.conf'): SwiftConf {
     if (policies.length > 1) throw new Error(`${source}: one storage policy must be the default`);
     policies[0]!.isDefault = true;
   }
-  return { hash: { prefix, suffix }, policies, constraints: constraintsFrom(ini['swift-constraints']) };
+  return { hash: { prefix, suffix }, policies, constraints: constraintsFrom(lazySection(doc, 'swift-constraints', 'basic')) };
 }
 
 /** Reads `<swiftDir>/swift.conf`; `fallback` supplies the hash settings when the file is absent. */
 export function loadSwiftConf(swiftDir: string | undefined, fallback?: Partial<HashPathConfig>): SwiftConf {
   const file = swiftDir ? join(swiftDir, 'swift.conf') : undefined;
-  if (file && existsSync(file)) return parseSwiftConf(readFileSync(file, 'utf8'), file);
+  if (file && existsSync(file)) return swiftConfFromDocument(readConfigDocument(file, { optionCase: 'lower', strict: true }), file);
   return {
     hash: { prefix: fallback?.prefix ?? '', suffix: fallback?.suffix ?? 'sluice-development-only' },
     policies: [{ ...DEFAULT_POLICY }],

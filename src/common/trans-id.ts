@@ -4,9 +4,9 @@
  * expirer and other daemons send their own on backend requests.
  */
 import { randomUUID } from 'node:crypto';
-import { pyQuote } from './path';
+import { quote } from '../compat/quote';
 
 export function generateTransId(suffix: string): string {
   const time = Math.floor(Date.now() / 1000).toString(16).padStart(10, '0');
-  return `tx${randomUUID().replace(/-/g, '').slice(0, 21)}-${time}${pyQuote(suffix)}`;
+  return `tx${randomUUID().replace(/-/g, '').slice(0, 21)}-${time}${quote(suffix)}`;
 }

@@ -22,7 +22,7 @@
  *  - a quota value with non-ASCII digits (Python's isdigit accepts "²") is refused with 400.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { FilterFactory } from '../proxy/app';
+import { defineFilter, type FilterContext } from '../proxy/filter';
 import type { Authorize, ProxyEnv } from '../proxy/context';
 import { swiftResponse } from '../proxy/response';
 import { fetchAccountInfo } from './tempauth/account-info';
@@ -35,9 +35,7 @@ function pyInt(value: string): bigint | undefined {
   return /^[+-]?[0-9]+$/.test(t) ? BigInt(t) : undefined;
 }
 
-export const accountQuotasFilter: FilterFactory = (_conf, ctx): MiddlewareHandler<ProxyEnv> => {
-  // register_swift_info('account_quotas')
-  ctx.state.info['account_quotas'] = {};
+export function accountQuotas(ctx: FilterContext): MiddlewareHandler<ProxyEnv> {
   return async (c, next) => {
     const method = c.req.method;
     if (method !== 'POST' && method !== 'PUT') return next();
@@ -81,4 +79,11 @@ export const accountQuotasFilter: FilterFactory = (_conf, ctx): MiddlewareHandle
     c.set('authorize', rejecting);
     return next();
   };
-};
+}
+
+export const accountQuotasFilter = defineFilter<Record<string, never>>({
+  name: 'account_quotas',
+  options: () => ({}),
+  info: () => ({ account_quotas: {} }),
+  create: (_options, ctx) => accountQuotas(ctx),
+});

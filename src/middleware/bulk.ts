@@ -24,10 +24,18 @@
  */
 import { Readable } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
-import type { FilterFactory } from '../proxy/app';
+import { intOption } from '../proxy/config';
+import { defineFilter, type FilterContext } from '../proxy/filter';
 import type { ProxyContext, ProxyEnv } from '../proxy/context';
-import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
-import { captureIdentity, discard, quoteWsgi, unquoteWsgi, type Identity, type Subrequest } from '../proxy/subrequest';
+import { rawPathOf, rawQueryOf } from '../proxy/request-target';
+import { captureIdentity, discard, type Identity, type Subrequest } from '../proxy/subrequest';
+import { asByteString, byteStringOf, bytesOf, checkUtf8, type ByteString } from '../compat/bytes';
+import { HttpException } from '../compat/http-exception';
+import { pyJsonDumps } from '../compat/json';
+import { swobParams } from '../compat/query';
+import { quoteBytes, unquoteBytes } from '../compat/quote';
+import { pyStripBytes } from '../compat/strip';
+import { escapeXmlText } from '../compat/xml';
 import { splitPath } from '../common/path';
 import { isUserMeta } from '../common/headers';
 import { statusLine } from '../common/http-status';
@@ -36,17 +44,7 @@ import { archiveBytes, TarError, TarReader } from './tar-reader';
 
 const ACCEPTABLE_FORMATS = ['text/plain', 'application/json', 'application/xml', 'text/xml'];
 
-/** A swob HTTPException raised inside the work: it becomes the result's status and body. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body = '',
-  ) {
-    super(`${status} ${body}`);
-  }
-}
-
-interface BulkOptions {
+export interface BulkOptions {
   maxContainers: number;
   maxFailedExtractions: number;
   maxDeletes: number;
@@ -56,14 +54,6 @@ interface BulkOptions {
   deleteConcurrency: number;
   retryCount: number;
   retryInterval: number;
-}
-
-function intOption(conf: Record<string, string>, name: string, dflt: number): number {
-  const v = conf[name];
-  if (v === undefined) return dflt;
-  const n = Number(v.trim());
-  if (!Number.isInteger(n)) throw new Error(`bulk: ${name} must be an integer, not "${v}"`);
-  return n;
 }
 
 /** swob's Accept.best_match: null when nothing matches; throws on a malformed header. */
@@ -94,32 +84,18 @@ export function bestMatch(accept: string | undefined, options: string[]): string
   return null;
 }
 
-/** Python's json.dumps (", " and ": " separators, ASCII only). */
-function pyJson(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
-  if (Array.isArray(value)) return `[${value.map(pyJson).join(', ')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.entries(value)
-      .map(([k, v]) => `${pyJson(k)}: ${pyJson(v)}`)
-      .join(', ')}}`;
-  }
-  return String(value);
-}
-
-const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 /** Swift's get_response_body: the result in the chosen format (plain text when none). */
 export function responseBody(format: string | null, data: Record<string, string | number>, errors: [string, string][], rootTag: string): string {
-  if (format === 'application/json') return pyJson({ ...data, Errors: errors });
+  if (format === 'application/json') return pyJsonDumps({ ...data, Errors: errors });
   const keys = Object.keys(data).sort();
   if (format?.endsWith('/xml')) {
     const out = [`<${rootTag}>\n`];
     for (const k of keys) {
       const tag = k.replace(/ /g, '_').toLowerCase();
-      out.push(`<${tag}>${xmlEscape(String(data[k]))}</${tag}>\n`);
+      out.push(`<${tag}>${escapeXmlText(String(data[k]))}</${tag}>\n`);
     }
     out.push('<errors>\n');
-    for (const [name, status] of errors) out.push(`<object><name>${xmlEscape(name)}</name><status>${xmlEscape(status)}</status></object>\n`);
+    for (const [name, status] of errors) out.push(`<object><name>${escapeXmlText(name)}</name><status>${escapeXmlText(status)}</status></object>\n`);
     out.push(`</errors>\n</${rootTag}>\n`);
     return out.join('');
   }
@@ -128,21 +104,6 @@ export function responseBody(format: string | null, data: Record<string, string 
   for (const [name, status] of errors) out.push(`${name}, ${status}\n`);
   return out.join('');
 }
-
-/** Swift's check_utf8 on a WSGI string: its bytes are UTF-8 and there is no NUL. */
-function checkUtf8(wsgi: string): boolean {
-  if (wsgi.includes('\0')) return false;
-  const bytes = Buffer.from(wsgi, 'latin1');
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Python's bytes.strip() on a WSGI string. */
-const pyStrip = (s: string) => s.replace(/^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g, '');
 
 /**
  * The streamed 200 body: keep-alive bytes while the work runs (Swift yields them between
@@ -225,24 +186,24 @@ class Bulk {
 
   // ---- bulk delete ----
 
-  /** get_objs_to_delete: the body's lines, unquoted (WSGI strings). */
-  private async objsToDelete(body: AsyncIterable<Buffer | Uint8Array | string>): Promise<string[]> {
-    const names: string[] = [];
+  /** get_objs_to_delete: the body's lines, unquoted (byte strings). */
+  private async objsToDelete(body: AsyncIterable<Buffer | Uint8Array | string>): Promise<ByteString[]> {
+    const names: ByteString[] = [];
     let line = '';
     const add = (raw: string) => {
-      names.push(unquoteWsgi(pyStrip(raw)));
-      if (names.length > this.opts.maxDeletes) throw new HttpError(413, `Maximum Bulk Deletes: ${this.opts.maxDeletes} per request`);
+      names.push(unquoteBytes(pyStripBytes(asByteString(raw))));
+      if (names.length > this.opts.maxDeletes) throw new HttpException(413, `Maximum Bulk Deletes: ${this.opts.maxDeletes} per request`);
     };
     for await (const chunk of body) {
-      line += Buffer.isBuffer(chunk) ? chunk.toString('latin1') : typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1');
+      line += typeof chunk === 'string' ? chunk : byteStringOf(chunk);
       let nl: number;
       while ((nl = line.indexOf('\n')) >= 0) {
         add(line.slice(0, nl));
         line = line.slice(nl + 1);
       }
-      if (line.length > this.maxPathLength * 2) throw new HttpError(400, 'Invalid File Name');
+      if (line.length > this.maxPathLength * 2) throw new HttpException(400, 'Invalid File Name');
     }
-    if (pyStrip(line)) add(line);
+    if (pyStripBytes(asByteString(line))) add(line);
     return names;
   }
 
@@ -251,24 +212,24 @@ class Bulk {
     const failed: [string, string][] = [];
     const result: Record<string, string | number> = { 'Response Status': statusLine(200), 'Response Body': '', 'Number Deleted': 0, 'Number Not Found': 0 };
     try {
-      if (!format) throw new HttpError(406);
+      if (!format) throw new HttpException(406);
       let vrs: string, account: string;
       try {
-        [vrs, account] = splitPath(unquoteWsgi(rawPathOf(c)), 2, 3, true) as [string, string];
+        [vrs, account] = splitPath(unquoteBytes(rawPathOf(c)), 2, 3, true) as [ByteString, ByteString];
       } catch {
-        throw new HttpError(404);
+        throw new HttpException(404);
       }
       const incoming = headers.get('content-type');
-      if (incoming && !incoming.startsWith('text/plain')) throw new HttpError(406);
-      if (headers.get('content-length') === undefined && headers.get('transfer-encoding')?.toLowerCase() !== 'chunked') throw new HttpError(411);
+      if (incoming && !incoming.startsWith('text/plain')) throw new HttpException(406);
+      if (headers.get('content-length') === undefined && headers.get('transfer-encoding')?.toLowerCase() !== 'chunked') throw new HttpException(411);
       const names = await this.objsToDelete(requestBody(c));
       let failedType = 400;
       const token = headers.get('x-auth-token');
       const agent = `${headers.get('user-agent') ?? ''} BulkDelete`.trim();
 
-      const doDelete = async (path: string): Promise<Response> => {
+      const doDelete = async (path: ByteString): Promise<Response> => {
         for (let retry = 0; ; retry++) {
-          const res = await this.app(id, { method: 'DELETE', path: quoteWsgi(path), headers: { ...(token !== undefined ? { 'x-auth-token': token } : {}), 'content-length': '0' }, agent });
+          const res = await this.app(id, { method: 'DELETE', path: quoteBytes(path), headers: { ...(token !== undefined ? { 'x-auth-token': token } : {}), 'content-length': '0' }, agent });
           // delete_container_retry_count: a container still listing just-deleted objects.
           if (res.status === 409 && retry < this.opts.retryCount) {
             discard(res.body);
@@ -278,19 +239,19 @@ class Bulk {
           return res;
         }
       };
-      const process = (res: Response, name: string) => {
+      const process = (res: Response, name: ByteString) => {
         discard(res.body);
         if (res.status >= 200 && res.status < 300) result['Number Deleted'] = (result['Number Deleted'] as number) + 1;
         else if (res.status === 404) result['Number Not Found'] = (result['Number Not Found'] as number) + 1;
         else {
           if (Math.floor(res.status / 100) === 5) failedType = 502;
-          failed.push([quoteWsgi(name), statusLine(res.status)]);
+          failed.push([quoteBytes(name), statusLine(res.status)]);
         }
       };
 
       // Objects first, then containers (which must be empty by then).
       for (const isObject of [true, false]) {
-        const inFlight: { name: string; res: Promise<Response> }[] = [];
+        const inFlight: { name: ByteString; res: Promise<Response> }[] = [];
         const settle = async () => {
           const { name, res } = inFlight.shift()!;
           const r = await res;
@@ -301,9 +262,9 @@ class Bulk {
         for (const name of names) {
           if (!name) continue;
           if (name.replace(/^\/+|\/+$/g, '').includes('/') !== isObject) continue;
-          const path = `/${vrs}/${account}/${name.replace(/^\/+/, '')}`;
+          const path = asByteString(`/${vrs}/${account}/${name.replace(/^\/+/, '')}`);
           if (!checkUtf8(path)) {
-            failed.push([quoteWsgi(name), statusLine(412)]);
+            failed.push([quoteBytes(name), statusLine(412)]);
             continue;
           }
           const res = doDelete(path);
@@ -312,14 +273,14 @@ class Bulk {
           if (inFlight.length >= this.opts.deleteConcurrency) await settle();
           if (failed.length >= this.opts.maxFailedDeletes) {
             while (inFlight.length) await settle();
-            throw new HttpError(400, 'Max delete failures exceeded');
+            throw new HttpException(400, 'Max delete failures exceeded');
           }
         }
         while (inFlight.length) {
           await settle();
           if (failed.length >= this.opts.maxFailedDeletes) {
             while (inFlight.length) await settle();
-            throw new HttpError(400, 'Max delete failures exceeded');
+            throw new HttpException(400, 'Max delete failures exceeded');
           }
         }
       }
@@ -330,9 +291,9 @@ class Bulk {
       }
     } catch (err) {
       if (err instanceof ClientGone) throw err;
-      if (err instanceof HttpError) {
+      if (err instanceof HttpException) {
         result['Response Status'] = statusLine(err.status);
-        result['Response Body'] = err.body;
+        result['Response Body'] = err.body ?? '';
       } else {
         this.logError(err, 'Error in bulk delete.');
         result['Response Status'] = statusLine(500);
@@ -344,14 +305,14 @@ class Bulk {
   // ---- extract archive ----
 
   /** create_container: true when created, false when it exists; throws the failure's status. */
-  private async createContainer(id: Identity, path: string, token: string | undefined): Promise<boolean> {
+  private async createContainer(id: Identity, path: ByteString, token: string | undefined): Promise<boolean> {
     const headers: Record<string, string> = token !== undefined ? { 'x-auth-token': token } : {};
-    const head = await this.app(id, { method: 'HEAD', path: quoteWsgi(path), headers });
+    const head = await this.app(id, { method: 'HEAD', path: quoteBytes(path), headers });
     discard(head.body);
     if (head.status >= 200 && head.status < 300) return false;
     let status = head.status;
     if (status === 404) {
-      const put = await this.app(id, { method: 'PUT', path: quoteWsgi(path), headers: { ...headers, 'content-length': '0' } });
+      const put = await this.app(id, { method: 'PUT', path: quoteBytes(path), headers: { ...headers, 'content-length': '0' } });
       discard(put.body);
       if (put.status >= 200 && put.status < 300) return true;
       status = put.status;
@@ -364,15 +325,15 @@ class Bulk {
     const failed: [string, string][] = [];
     const result: Record<string, string | number> = { 'Response Status': statusLine(201), 'Response Body': '', 'Number Files Created': 0 };
     const accessed = new Set<string>();
-    const quoted = (p: string) => quoteWsgi(p.slice(0, this.maxPathLength));
+    const quoted = (p: ByteString) => quoteBytes(asByteString(p.slice(0, this.maxPathLength)));
     try {
-      if (!format) throw new HttpError(406);
-      if (headers.get('content-length') === undefined && headers.get('transfer-encoding')?.toLowerCase() !== 'chunked') throw new HttpError(411);
+      if (!format) throw new HttpException(406);
+      if (headers.get('content-length') === undefined && headers.get('transfer-encoding')?.toLowerCase() !== 'chunked') throw new HttpException(411);
       let vrs: string, account: string, base: string | undefined;
       try {
-        [vrs, account, base] = splitPath(unquoteWsgi(rawPathOf(c)), 2, 3, true) as [string, string, string | undefined];
+        [vrs, account, base] = splitPath(unquoteBytes(rawPathOf(c)), 2, 3, true) as [ByteString, ByteString, ByteString | undefined];
       } catch {
-        throw new HttpError(404);
+        throw new HttpException(404);
       }
       const extractBase = (base ?? '').replace(/\/+$/, '');
       const token = headers.get('x-auth-token');
@@ -389,41 +350,42 @@ class Bulk {
         const entry = await tar.next();
         if (!entry || failed.length >= this.opts.maxFailedExtractions) break;
         if (!entry.isFile) continue;
-        let objPath = entry.name;
+        let objPath: string = entry.name;
         if (objPath.startsWith('./')) objPath = objPath.slice(2);
         objPath = objPath.replace(/^\/+/, '');
         if (extractBase) objPath = `${extractBase}/${objPath}`;
         if (!objPath.includes('/')) continue; // files at the top level have no container
-        const destination = `/${vrs}/${account}/${objPath}`;
+        const objBytes = asByteString(objPath);
+        const destination = asByteString(`/${vrs}/${account}/${objPath}`);
         const container = objPath.split('/', 1)[0]!;
         if (!checkUtf8(destination)) {
-          failed.push([quoted(objPath), statusLine(412)]);
+          failed.push([quoted(objBytes), statusLine(412)]);
           continue;
         }
         if (entry.size > this.constraints.max_file_size) {
-          failed.push([quoted(objPath), statusLine(413)]);
+          failed.push([quoted(objBytes), statusLine(413)]);
           continue;
         }
         let containerFailure: [string, string] | undefined;
         if (!accessed.has(container)) {
-          const contPath = `/${vrs}/${account}/${container}`;
+          const contPath = asByteString(`/${vrs}/${account}/${container}`);
           try {
             if (await this.createContainer(id, contPath, token)) {
               containersCreated += 1;
-              if (containersCreated > this.opts.maxContainers) throw new HttpError(400, `More than ${this.opts.maxContainers} containers to create from tar.`);
+              if (containersCreated > this.opts.maxContainers) throw new HttpException(400, `More than ${this.opts.maxContainers} containers to create from tar.`);
             }
           } catch (err) {
             if (!(err instanceof CreateContainerError)) throw err;
             containerFailure = [quoted(contPath), statusLine(err.status)];
-            if (err.status === 401) throw new HttpError(401);
+            if (err.status === 401) throw new HttpException(401);
           }
         }
         const putHeaders: Record<string, string> = { 'content-length': String(entry.size), ...(token !== undefined ? { 'x-auth-token': token } : {}), ...inheritedHeaders };
         for (const [key, value] of Object.entries(entry.pax)) {
           const name = paxKeyToHeader(key);
-          if (name) putHeaders[name] = Buffer.from(value, 'utf8').toString('latin1');
+          if (name) putHeaders[name] = bytesOf(value);
         }
-        const res = await this.app(id, { method: 'PUT', path: quoteWsgi(destination), headers: putHeaders, body: entry.body, agent });
+        const res = await this.app(id, { method: 'PUT', path: quoteBytes(destination), headers: putHeaders, body: entry.body, agent });
         discard(res.body);
         // The archive broke while the PUT read the file: the archive is bad.
         if (tar.error) throw tar.error;
@@ -432,11 +394,11 @@ class Bulk {
         else {
           if (containerFailure) failed.push(containerFailure);
           if (res.status === 401) {
-            failed.push([quoted(objPath), statusLine(401)]);
-            throw new HttpError(401);
+            failed.push([quoted(objBytes), statusLine(401)]);
+            throw new HttpException(401);
           }
           if (Math.floor(res.status / 100) === 5) failedType = 502;
-          failed.push([quoted(objPath), statusLine(res.status)]);
+          failed.push([quoted(objBytes), statusLine(res.status)]);
         }
       }
       if (failed.length) result['Response Status'] = statusLine(failedType);
@@ -446,9 +408,9 @@ class Bulk {
       }
     } catch (err) {
       if (err instanceof ClientGone) throw err;
-      if (err instanceof HttpError) {
+      if (err instanceof HttpException) {
         result['Response Status'] = statusLine(err.status);
-        result['Response Body'] = err.body;
+        result['Response Body'] = err.body ?? '';
       } else if (err instanceof TarError) {
         result['Response Status'] = statusLine(400);
         result['Response Body'] = `Invalid Tar File: ${err.message}`;
@@ -471,7 +433,7 @@ class CreateContainerError extends Error {
 function paxKeyToHeader(key: string): string | undefined {
   if (key === 'SCHILY.xattr.user.mime_type' || key === 'LIBARCHIVE.xattr.user.mime_type') return 'content-type';
   for (const prefix of ['SCHILY.xattr.user.meta.', 'LIBARCHIVE.xattr.user.meta.']) {
-    if (key.startsWith(prefix)) return Buffer.from(`x-object-meta-${key.slice(prefix.length)}`, 'utf8').toString('latin1');
+    if (key.startsWith(prefix)) return bytesOf(`x-object-meta-${key.slice(prefix.length)}`);
   }
   return undefined;
 }
@@ -484,31 +446,12 @@ function requestBody(c: ProxyContext): AsyncIterable<Buffer | Uint8Array> & Read
   return body ? Readable.fromWeb(body as import('node:stream/web').ReadableStream) : Readable.from([]);
 }
 
-/** Query parameters as swob's req.params (blank values kept). */
-function queryParams(query: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [k, v] of new URLSearchParams(query)) out.set(k, v);
-  return out;
-}
-
-export const bulkFilter: FilterFactory = (conf, ctx): MiddlewareHandler<ProxyEnv> => {
-  const opts: BulkOptions = {
-    maxContainers: intOption(conf, 'max_containers_per_extraction', 10000),
-    maxFailedExtractions: intOption(conf, 'max_failed_extractions', 1000),
-    maxDeletes: intOption(conf, 'max_deletes_per_request', 10000),
-    maxFailedDeletes: intOption(conf, 'max_failed_deletes', 1000),
-    yieldFrequency: intOption(conf, 'yield_frequency', 10),
-    deleteConcurrency: Math.min(1000, Math.max(1, intOption(conf, 'delete_concurrency', 2))),
-    retryCount: intOption(conf, 'delete_container_retry_count', 0),
-    retryInterval: 1.5,
-  };
-  ctx.state.info['bulk_upload'] = { max_containers_per_extraction: opts.maxContainers, max_failed_extractions: opts.maxFailedExtractions };
-  ctx.state.info['bulk_delete'] = { max_deletes_per_request: opts.maxDeletes, max_failed_deletes: opts.maxFailedDeletes };
-  const bulk = new Bulk(ctx.app, opts, ctx.state.constraints, (err, msg) => ctx.logger.error({ err, log_route: 'bulk' }, msg));
+export function bulk(options: BulkOptions, ctx: FilterContext): MiddlewareHandler<ProxyEnv> {
+  const worker = new Bulk(ctx.app, options, ctx.state.constraints, (err, msg) => ctx.logger.error({ err, log_route: 'bulk' }, msg));
 
   return async (c, next) => {
     const method = c.req.method;
-    const params = queryParams(rawQueryOf(c));
+    const params = swobParams(rawQueryOf(c));
     const extractType = params.get('extract-archive');
     const wantsDelete = params.has('bulk-delete') && (method === 'POST' || method === 'DELETE');
     if (!(extractType !== undefined && method === 'PUT') && !wantsDelete) return next();
@@ -520,9 +463,29 @@ export const bulkFilter: FilterFactory = (conf, ctx): MiddlewareHandler<ProxyEnv
     }
     // The identity before auth: each subrequest is authenticated by its X-Auth-Token.
     const id = captureIdentity(c);
-    if (wantsDelete) return bulk.respond(format, (ka) => bulk.handleDelete(c, id, ka, format));
+    if (wantsDelete) return worker.respond(format, (ka) => worker.handleDelete(c, id, ka, format));
     const compression = { tar: '', 'tar.gz': 'gz' }[extractType!.toLowerCase().replace(/^\.+|\.+$/g, '')] as '' | 'gz' | undefined;
     if (compression === undefined) return swiftResponse(400, { body: 'Unsupported archive format' });
-    return bulk.respond(format, (ka) => bulk.handleExtract(c, id, ka, format, compression));
+    return worker.respond(format, (ka) => worker.handleExtract(c, id, ka, format, compression));
   };
-};
+}
+
+export const bulkFilter = defineFilter<BulkOptions>({
+  name: 'bulk',
+  options: (conf) => ({
+    maxContainers: intOption(conf, 'max_containers_per_extraction', 10000),
+    maxFailedExtractions: intOption(conf, 'max_failed_extractions', 1000),
+    maxDeletes: intOption(conf, 'max_deletes_per_request', 10000),
+    maxFailedDeletes: intOption(conf, 'max_failed_deletes', 1000),
+    yieldFrequency: intOption(conf, 'yield_frequency', 10),
+    deleteConcurrency: Math.min(1000, Math.max(1, intOption(conf, 'delete_concurrency', 2))),
+    retryCount: intOption(conf, 'delete_container_retry_count', 0),
+    retryInterval: 1.5,
+  }),
+  // register_swift_info('bulk_upload', ...) and ('bulk_delete', ...)
+  info: (options) => ({
+    bulk_upload: { max_containers_per_extraction: options.maxContainers, max_failed_extractions: options.maxFailedExtractions },
+    bulk_delete: { max_deletes_per_request: options.maxDeletes, max_failed_deletes: options.maxFailedDeletes },
+  }),
+  create: (options, ctx) => bulk(options, ctx),
+});

@@ -1,17 +1,31 @@
 /**
- * cache (Swift's `memcache` filter, egg name `cache`): chooses where shared state lives (info
- * cache, later auth tokens). sluice keeps it in-process per worker (lru-cache) unless
- * `memcache_servers` is set, which a later issue backs with memcached; until then that option
- * is refused at start-up rather than silently ignored.
+ * cache (Swift's `memcache` filter, egg:swift#memcache): gives everything after it the shared
+ * cache (Swift's env['swift.cache']) for account/container info and auth tokens. sluice keeps it
+ * in-process (lru-cache), shared by the proxy workers through their primary; `memcache_servers`
+ * needs a memcached client that sluice does not have yet, so it is refused at start-up rather
+ * than silently ignored. Without this filter, info is cached for one request only and tempauth
+ * refuses to start, as Swift's TempAuth needs memcache.
  */
-import type { MiddlewareHandler } from 'hono';
-import type { ProxyEnv } from '../proxy/context';
-import { ConfigError, type Section } from '../proxy/config';
-import type { ProxyState } from '../proxy/state';
+import { ConfigError } from '../proxy/config';
+import { defineFilter } from '../proxy/filter';
 
-export function infoCacheFilter(conf: Section, _state: ProxyState): MiddlewareHandler<ProxyEnv> {
-  if (conf.memcache_servers) {
-    throw new ConfigError('[filter:cache] memcache_servers is not supported yet: remove it to use the in-process cache');
-  }
-  return async (_c, next) => next();
+export interface CacheOptions {
+  /** Swift's memcache_servers; refused until a memcached backend exists. */
+  memcacheServers: string[];
 }
+
+export const cacheFilter = defineFilter<CacheOptions>({
+  name: 'memcache',
+  options: (conf) => {
+    const memcacheServers = (conf.memcache_servers ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (memcacheServers.length) {
+      throw new ConfigError('[filter:cache] memcache_servers is not supported yet: remove it to use the in-process cache');
+    }
+    return { memcacheServers };
+  },
+  create: (_options, ctx) => {
+    // Chosen once, at start-up; the proxy application and the filters read it from the state.
+    ctx.state.cache = ctx.state.cacheBackend;
+    return async (_c, next) => next();
+  },
+});

@@ -5,13 +5,18 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
-import type { Section } from '../proxy/config';
+import { defineFilter } from '../proxy/filter';
 import { RequestHeaders } from '../proxy/request-headers';
 import { editResponseHeaders, replaceResponse, swiftResponse } from '../proxy/response';
 import { generateTransId } from '../common/trans-id';
 
-export function catchErrors(conf: Section = {}, onError?: (err: unknown, transId: string) => void): MiddlewareHandler<ProxyEnv> {
-  const baseSuffix = conf.trans_id_suffix ?? '';
+export interface CatchErrorsOptions {
+  /** Appended to every transaction id (Swift's trans_id_suffix). */
+  transIdSuffix?: string;
+}
+
+export function catchErrors(options: CatchErrorsOptions = {}, onError?: (err: unknown, transId: string) => void): MiddlewareHandler<ProxyEnv> {
+  const baseSuffix = options.transIdSuffix ?? '';
   return async (c, next) => {
     const raw = c.env?.incoming?.rawHeaders;
     const headers = raw ? RequestHeaders.fromRaw(raw) : RequestHeaders.fromHeaders(c.req.raw.headers);
@@ -47,3 +52,9 @@ export function catchErrors(conf: Section = {}, onError?: (err: unknown, transId
     });
   };
 }
+
+export const catchErrorsFilter = defineFilter<CatchErrorsOptions>({
+  name: 'catch_errors',
+  options: (conf) => ({ transIdSuffix: conf.trans_id_suffix ?? '' }),
+  create: (options, ctx) => catchErrors(options, (err, tx) => ctx.logger.error({ err, transaction_id: tx }, 'unhandled error')),
+});

@@ -18,7 +18,7 @@
  * Python's str.isdigit accepts and int() then fails on with a 500) is refused with the 400.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { FilterFactory } from '../proxy/app';
+import { defineFilter, type FilterContext } from '../proxy/filter';
 import type { ProxyContext, ProxyEnv } from '../proxy/context';
 import type { ContainerInfo } from '../proxy/info-cache';
 import { swiftResponse } from '../proxy/response';
@@ -62,9 +62,7 @@ async function quotaExceeded(c: ProxyContext, path: { account: string; container
   return swiftResponse(413, { body: 'Upload exceeds quota.' });
 }
 
-export const containerQuotasFilter: FilterFactory = (_conf, ctx): MiddlewareHandler<ProxyEnv> => {
-  // register_swift_info('container_quotas')
-  ctx.state.info['container_quotas'] = {};
+export function containerQuotas(ctx: FilterContext): MiddlewareHandler<ProxyEnv> {
   return async (c, next) => {
     const path = requestPath(c, ctx.state);
     // Swift's req.split_path(3, 4, True): account-level and unparseable requests pass through.
@@ -96,4 +94,11 @@ export const containerQuotasFilter: FilterFactory = (_conf, ctx): MiddlewareHand
     }
     return next();
   };
-};
+}
+
+export const containerQuotasFilter = defineFilter<Record<string, never>>({
+  name: 'container_quotas',
+  options: () => ({}),
+  info: () => ({ container_quotas: {} }),
+  create: (_options, ctx) => containerQuotas(ctx),
+});

@@ -24,43 +24,41 @@
  *  - no SLO/DLO manifest handling (`?multipart-manifest=get`) until those filters exist.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { FilterFactory } from '../proxy/app';
+import { defineFilter, type FilterContext } from '../proxy/filter';
 import type { ProxyContext, ProxyEnv } from '../proxy/context';
 import { RequestHeaders } from '../proxy/request-headers';
-import { replaceResponse, swiftResponse } from '../proxy/response';
-import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
-import { discard, quoteWsgi, relay, unquoteWsgi, type Subrequest } from '../proxy/subrequest';
+import { exceptionResponse, replaceResponse, swiftResponse } from '../proxy/response';
+import { rawPathOf, rawQueryOf } from '../proxy/request-target';
+import { discard, relay, type Subrequest } from '../proxy/subrequest';
 import { splitPath } from '../common/path';
 import { isSysMeta, isUserMeta, OBJECT_TRANSIENT_SYSMETA_PREFIX } from '../common/headers';
-import { configTrue } from '../common/swift-conf';
+import { asByteString, type ByteString } from '../compat/bytes';
+import { HttpException } from '../compat/http-exception';
+import { swobParams, urlencode } from '../compat/query';
+import { quoteBytes, unquoteBytes } from '../compat/quote';
+import { configTrue } from '../compat/truthy';
 
 /** Source headers never carried over to the destination (they describe the source's data or time). */
 const EXCLUDED_SOURCE_HEADERS = new Set(['x-static-large-object', 'x-object-manifest', 'etag', 'content-type', 'x-timestamp', 'x-backend-timestamp']);
 
 const CONTAINER_UPDATE_OVERRIDE_PREFIX = 'x-object-sysmeta-container-update-override-';
 
-/** A swob HTTPException: a check deep inside answers the client at once. */
-class Refusal extends Error {
-  constructor(readonly response: Response) {
-    super(`refused with ${response.status}`);
-  }
-}
-
-function preconditionFailed(body: string): Refusal {
-  return new Refusal(swiftResponse(412, { body }));
+/** A check deep inside answers the client at once (swob's HTTPPreconditionFailed raised). */
+function preconditionFailed(body: string): HttpException {
+  return new HttpException(412, body);
 }
 
 /** check_account_format: the account named in a header (already unquoted). */
-function checkAccountFormat(name: string): string {
+function checkAccountFormat(name: ByteString): ByteString {
   if (!name) throw preconditionFailed('Account name cannot be empty');
   if (name.includes('/')) throw preconditionFailed('Account name cannot contain slashes');
   return name;
 }
 
-/** check_path_header: `[/]<container>/<object>` (percent-decoded) as WSGI strings. */
-function checkPathHeader(value: string, message: string): [string, string] {
-  let hdr = unquoteWsgi(value);
-  if (!hdr.startsWith('/')) hdr = '/' + hdr;
+/** check_path_header: `[/]<container>/<object>` (percent-decoded) as byte strings. */
+function checkPathHeader(value: ByteString, message: string): [ByteString, ByteString] {
+  let hdr = unquoteBytes(value);
+  if (!hdr.startsWith('/')) hdr = asByteString('/' + hdr);
   try {
     const [container, object] = splitPath(hdr, 2, 2, true);
     return [container!, object!];
@@ -74,17 +72,18 @@ function isCopiedToResponse(name: string): boolean {
   return isUserMeta('object', name) || isSysMeta('object', name) || (name.length > OBJECT_TRANSIENT_SYSMETA_PREFIX.length && name.startsWith(OBJECT_TRANSIENT_SYSMETA_PREFIX)) || name === 'x-delete-at';
 }
 
-/** The query string without one parameter (by name). */
-function withoutParam(query: string, name: string): string {
-  if (!query) return query;
-  return query
-    .split('&')
-    .filter((p) => unquoteWsgi(p.split('=')[0]!.replace(/\+/g, ' ')) !== name)
-    .join('&');
+/**
+ * The query string without one parameter: as Swift deletes it from `req.params` and sets them
+ * back, the query is then re-encoded from swob's params; without it, the query stays as it is.
+ */
+function withoutParam(query: ByteString, name: string): string {
+  const params = swobParams(query);
+  if (!params.delete(name)) return query;
+  return urlencode(params);
 }
 
-function target(path: string, query: string): string {
-  return quoteWsgi(path) + (query ? `?${query}` : '');
+function target(path: ByteString, query: string): string {
+  return quoteBytes(path) + (query ? `?${query}` : '');
 }
 
 class ServerSideCopy {
@@ -94,34 +93,34 @@ class ServerSideCopy {
   ) {}
 
   /** COPY: Destination[-Account] become the PUT's path and X-Copy-From[-Account]. */
-  async handleCopy(c: ProxyContext, version: string, account: string, container: string, object: string): Promise<Response> {
+  async handleCopy(c: ProxyContext, version: ByteString, account: ByteString, container: ByteString, object: ByteString): Promise<Response> {
     const headers = c.get('headers');
     const destination = headers.get('destination');
     if (!destination) return swiftResponse(412, { body: 'Destination header required' });
     let destAccount = account;
     if (headers.has('destination-account')) {
-      destAccount = checkAccountFormat(unquoteWsgi(headers.get('destination-account')!));
-      headers.set('x-copy-from-account', quoteWsgi(account));
+      destAccount = checkAccountFormat(unquoteBytes(headers.get('destination-account')!));
+      headers.set('x-copy-from-account', quoteBytes(account));
       headers.delete('destination-account');
     }
     const [destContainer, destObject] = checkPathHeader(destination, 'Destination header must be of the form <container name>/<object name>');
     // The COPY's body (if any) is ignored: the copy is a zero-byte PUT.
     headers.set('content-length', '0');
-    headers.set('x-copy-from', quoteWsgi(`/${container}/${object}`));
+    headers.set('x-copy-from', quoteBytes(asByteString(`/${container}/${object}`)));
     headers.delete('destination');
     return this.handlePut(c, version, destAccount, destContainer, destObject);
   }
 
   /** PUT with X-Copy-From: GET the source, PUT it to the request's path. */
-  async handlePut(c: ProxyContext, version: string, account: string, container: string, object: string): Promise<Response> {
+  async handlePut(c: ProxyContext, version: ByteString, account: ByteString, container: ByteString, object: ByteString): Promise<Response> {
     const headers = c.get('headers');
     if (Number(headers.get('content-length') ?? '0') > 0) {
       return swiftResponse(400, { body: 'Copy requests require a zero byte body', contentType: 'text/plain' });
     }
     const fromAccount = headers.get('x-copy-from-account');
-    const srcAccount = fromAccount ? checkAccountFormat(unquoteWsgi(fromAccount)) : account;
+    const srcAccount = fromAccount ? checkAccountFormat(unquoteBytes(fromAccount)) : account;
     const [srcContainer, srcObject] = checkPathHeader(headers.get('x-copy-from')!, 'X-Copy-From header must be of the form <container name>/<object name>');
-    const sourcePath = `/${version}/${srcAccount}/${srcContainer}/${srcObject}`;
+    const sourcePath = asByteString(`/${version}/${srcAccount}/${srcContainer}/${srcObject}`);
     const query = rawQueryOf(c);
 
     // The source GET carries every request header (conditional and Range headers apply to the
@@ -157,8 +156,8 @@ class ServerSideCopy {
     if (!headers.get('content-type') && sourceType !== null) sink.set('content-type', sourceType);
 
     const extra: [string, string][] = [
-      ['x-copied-from-account', quoteWsgi(srcAccount)],
-      ['x-copied-from', quoteWsgi(`${srcContainer}/${srcObject}`)],
+      ['x-copied-from-account', quoteBytes(srcAccount)],
+      ['x-copied-from', quoteBytes(asByteString(`${srcContainer}/${srcObject}`))],
     ];
     const lastModified = source.headers.get('last-modified');
     if (lastModified !== null) extra.push(['x-copied-from-last-modified', lastModified]);
@@ -172,7 +171,7 @@ class ServerSideCopy {
     try {
       put = await this.app(c, {
         method: 'PUT',
-        path: target(`/${version}/${account}/${container}/${object}`, withoutParam(query, 'version-id')),
+        path: target(asByteString(`/${version}/${account}/${container}/${object}`), withoutParam(query, 'version-id')),
         headers: sink,
         body: body.body,
       });
@@ -192,7 +191,7 @@ class ServerSideCopy {
   private sinkHeaders(req: RequestHeaders, source: Response): RequestHeaders {
     const sink = new RequestHeaders([...req.entries()]);
     const names = [...new Set(req.entries().map(([k]) => k))];
-    if (configTrue(req.get('x-fresh-metadata') ?? 'false')) {
+    if (configTrue(req.get('x-fresh-metadata'))) {
       for (const [k, v] of source.headers) if (isSysMeta('object', k)) sink.set(k, v);
       for (const k of names) if (isSysMeta('object', k)) sink.set(k, req.get(k)!);
     } else {
@@ -203,20 +202,20 @@ class ServerSideCopy {
   }
 }
 
-export const copyFilter: FilterFactory = (_conf, ctx): MiddlewareHandler<ProxyEnv> => {
+export function serverSideCopy(ctx: FilterContext): MiddlewareHandler<ProxyEnv> {
   const copy = new ServerSideCopy(ctx.app, () => ctx.state.constraints.max_file_size);
   return async (c, next) => {
     // Account and container paths (fewer than four segments) pass without the parse: building
     // splitPath's error for every one of them showed up in profiles.
     if (rawPathOf(c).split('/', 5).length < 5) return next();
-    let segs: (string | undefined)[];
+    let segs: (ByteString | undefined)[];
     try {
       // Swift's req.split_path(4, 4, True) on the WSGI path: only object requests are copies.
-      segs = splitPath(unquoteWsgi(rawPathOf(c)), 4, 4, true);
+      segs = splitPath(unquoteBytes(rawPathOf(c)), 4, 4, true);
     } catch {
       return next();
     }
-    const [version, account, container, object] = segs as [string, string, string, string];
+    const [version, account, container, object] = segs as [ByteString, ByteString, ByteString, ByteString];
     const method = c.req.method;
     const headers = c.get('headers');
     const cl = headers.get('content-length');
@@ -226,7 +225,7 @@ export const copyFilter: FilterFactory = (_conf, ctx): MiddlewareHandler<ProxyEn
       if (method === 'PUT' && headers.get('x-copy-from') && !badLength) return await copy.handlePut(c, version, account, container, object);
       if (method === 'COPY') return await copy.handleCopy(c, version, account, container, object);
     } catch (err) {
-      if (err instanceof Refusal) return err.response;
+      if (err instanceof HttpException) return exceptionResponse(err);
       throw err;
     }
     await next();
@@ -243,4 +242,10 @@ export const copyFilter: FilterFactory = (_conf, ctx): MiddlewareHandler<ProxyEn
     }
     if (changed) replaceResponse(c, new Response(c.res.body, { status: c.res.status, headers: h }));
   };
-};
+}
+
+export const copyFilter = defineFilter<Record<string, never>>({
+  name: 'copy',
+  options: () => ({}),
+  create: (_options, ctx) => serverSideCopy(ctx),
+});

@@ -19,10 +19,10 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Authorize, ProxyEnv } from '../proxy/context';
-import type { FilterFactory } from '../proxy/app';
+import { defineFilter } from '../proxy/filter';
 import type { ProxyState } from '../proxy/state';
 import type { ContainerInfo } from '../proxy/info-cache';
-import { parseProxyPath, rawPathOf } from '../proxy/proxy-server';
+import { parseProxyPath, rawPathOf } from '../proxy/request-target';
 import { ContainerController } from '../proxy/controllers/container';
 import { replaceResponse } from '../proxy/response';
 
@@ -116,5 +116,9 @@ export function cors(state: ProxyState): MiddlewareHandler<ProxyEnv> {
   };
 }
 
-/** FILTERS entry: `cors: corsFilter` (CORS settings are proxy-server options, not the filter's). */
-export const corsFilter: FilterFactory = (_conf, ctx) => cors(ctx.state);
+/** CORS settings are proxy-server options ([app:proxy-server] cors_*), not the filter's. */
+export const corsFilter = defineFilter<Record<string, never>>({
+  name: 'cors',
+  options: () => ({}),
+  create: (_options, ctx) => cors(ctx.state),
+});

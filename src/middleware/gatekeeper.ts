@@ -7,9 +7,9 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
-import type { Section } from '../proxy/config';
+import { defineFilter } from '../proxy/filter';
 import { editResponseHeaders } from '../proxy/response';
-import { configTrue } from '../common/swift-conf';
+import { configTrue } from '../compat/truthy';
 
 const BLOCKED = [
   /^x-account-sysmeta-/i,
@@ -26,9 +26,16 @@ export function isBlockedHeader(name: string): boolean {
   return BLOCKED.some((re) => re.test(name));
 }
 
-export function gatekeeper(conf: Section = {}): MiddlewareHandler<ProxyEnv> {
-  const shuntTimestamp = configTrue(conf.shunt_inbound_x_timestamp ?? 'true');
-  const allowReservedNames = configTrue(conf.allow_reserved_names_header ?? 'false');
+export interface GatekeeperOptions {
+  /** Keep a client's X-Timestamp aside as X-Backend-Inbound-X-Timestamp (default true). */
+  shuntInboundXTimestamp?: boolean;
+  /** Pass X-Allow-Reserved-Names on as X-Backend-Allow-Reserved-Names (default false). */
+  allowReservedNamesHeader?: boolean;
+}
+
+export function gatekeeper(options: GatekeeperOptions = {}): MiddlewareHandler<ProxyEnv> {
+  const shuntTimestamp = options.shuntInboundXTimestamp ?? true;
+  const allowReservedNames = options.allowReservedNamesHeader ?? false;
   return async (c, next) => {
     const headers = c.get('headers');
     headers.deleteWhere(isBlockedHeader);
@@ -48,3 +55,12 @@ export function gatekeeper(conf: Section = {}): MiddlewareHandler<ProxyEnv> {
     });
   };
 }
+
+export const gatekeeperFilter = defineFilter<GatekeeperOptions>({
+  name: 'gatekeeper',
+  options: (conf) => ({
+    shuntInboundXTimestamp: configTrue(conf.shunt_inbound_x_timestamp ?? 'true'),
+    allowReservedNamesHeader: configTrue(conf.allow_reserved_names_header ?? 'false'),
+  }),
+  create: (options) => gatekeeper(options),
+});

@@ -5,12 +5,17 @@
 import { existsSync } from 'node:fs';
 import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
-import type { Section } from '../proxy/config';
+import { defineFilter } from '../proxy/filter';
 import { swiftResponse } from '../proxy/response';
-import { rawPathOf } from '../proxy/proxy-server';
+import { rawPathOf } from '../proxy/request-target';
 
-export function healthcheck(conf: Section = {}): MiddlewareHandler<ProxyEnv> {
-  const disablePath = conf.disable_path ?? '';
+export interface HealthcheckOptions {
+  /** While this file exists, /healthcheck answers 503 (Swift's disable_path). */
+  disablePath?: string;
+}
+
+export function healthcheck(options: HealthcheckOptions = {}): MiddlewareHandler<ProxyEnv> {
+  const disablePath = options.disablePath ?? '';
   return async (c, next) => {
     if (rawPathOf(c) !== '/healthcheck') return next();
     const method = c.req.method;
@@ -18,3 +23,9 @@ export function healthcheck(conf: Section = {}): MiddlewareHandler<ProxyEnv> {
     return swiftResponse(200, { body: 'OK', contentType: 'text/plain', method });
   };
 }
+
+export const healthcheckFilter = defineFilter<HealthcheckOptions>({
+  name: 'healthcheck',
+  options: (conf) => ({ disablePath: conf.disable_path ?? '' }),
+  create: (options) => healthcheck(options),
+});

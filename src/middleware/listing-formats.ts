@@ -6,37 +6,18 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
-import { decodePathStrict, splitPath } from '../common/path';
+import { defineFilter } from '../proxy/filter';
+import { splitPath } from '../common/path';
 import { BadAcceptError, listingContentType, NotAcceptableError, renderListing, type ListingEntry } from '../common/listing-format';
-import { editResponseHeaders, replaceResponse, swiftResponse } from '../proxy/response';
-import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
-
-export const FAKE_LISTING_HEADER = 'x-backend-fake-account-listing';
+import { editResponseHeaders, exceptionResponse, replaceResponse, swiftResponse } from '../proxy/response';
+import { rawPathOf, rawQueryOf } from '../proxy/request-target';
+import { asByteString } from '../compat/bytes';
+import { HttpException } from '../compat/http-exception';
+import { getParam, swobParams } from '../compat/query';
+import { unquoteUtf8 } from '../compat/quote';
 
 /** Swift: listings over this size are passed through unformatted. */
 const MAX_LISTING_CONTENT_LENGTH = 1024 * 1024 * 10;
-
-/** The raw query with `format=json`, replacing any format the client gave. */
-export function forceJsonFormat(rawQuery: string): string {
-  const parts = rawQuery.split('&').filter((p) => p && !/^format(=|$)/.test(p));
-  parts.push('format=json');
-  return parts.join('&');
-}
-
-function queryParam(rawQuery: string, name: string): string | undefined {
-  for (const p of rawQuery.split('&')) {
-    const eq = p.indexOf('=');
-    const k = eq < 0 ? p : p.slice(0, eq);
-    if (k === name) {
-      try {
-        return decodeURIComponent((eq < 0 ? '' : p.slice(eq + 1)).replace(/\+/g, ' '));
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-}
 
 export function listingFormats(): MiddlewareHandler<ProxyEnv> {
   return async (c, next) => {
@@ -49,22 +30,24 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
     if (parts.length > 5 || (parts.length === 5 && parts[4] !== '')) return next();
     let segs: (string | undefined)[];
     try {
-      segs = splitPath(decodePathStrict(rawPath), 2, 3);
+      segs = splitPath(unquoteUtf8(asByteString(rawPath)), 2, 3);
     } catch {
       return next();
     }
     const [version, account, container] = segs as [string, string, string | undefined];
     if (version !== 'v1' && version !== 'v1.0') return next();
-    const rawQuery = rawQueryOf(c);
+    const params = swobParams(rawQueryOf(c));
     let outType;
     try {
-      outType = listingContentType(queryParam(rawQuery, 'format'), c.get('headers').get('accept'));
+      // get_listing_content_type: a format that is not UTF-8 is a 400.
+      outType = listingContentType(getParam(params, 'format'), c.get('headers').get('accept'));
     } catch (err) {
+      if (err instanceof HttpException) return exceptionResponse(err, method);
       if (err instanceof NotAcceptableError) return swiftResponse(406, { method });
       if (err instanceof BadAcceptError) return swiftResponse(400, { body: 'Invalid Accept header', method });
       throw err;
     }
-    const canVary = queryParam(rawQuery, 'format') === undefined;
+    const canVary = !params.has('format');
     await next();
     const res = c.res;
     if (res.status !== 200 && res.status !== 204) return;
@@ -108,3 +91,9 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
     replaceResponse(c, new Response(out.length ? out : null, { status: out.length ? res.status : 204, headers }));
   };
 }
+
+export const listingFormatsFilter = defineFilter<Record<string, never>>({
+  name: 'listing_formats',
+  options: () => ({}),
+  create: () => listingFormats(),
+});

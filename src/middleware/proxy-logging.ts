@@ -8,10 +8,12 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { ProxyEnv } from '../proxy/context';
-import type { Section } from '../proxy/config';
 import { intOption } from '../proxy/config';
-import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
+import { defineFilter } from '../proxy/filter';
+import { rawPathOf, rawQueryOf } from '../proxy/request-target';
 import { replaceResponse } from '../proxy/response';
+import { asByteString } from '../compat/bytes';
+import { unquotePlusBytes } from '../compat/quote';
 
 const SENSITIVE_HEADERS = ['x-auth-token', 'x-storage-token', 'x-service-token', 'x-auth-key', 'x-storage-pass'];
 const SENSITIVE_PARAMS = new Set(['temp_url_sig', 'swiftinfo_sig', 'multipart-manifest-sig', 'signature']);
@@ -22,21 +24,30 @@ export function obscure(value: string | undefined, reveal: number): string | und
   return '***';
 }
 
-/** The query string with sensitive parameter values obscured. */
+/**
+ * The query string with sensitive parameter values obscured, the rest as sent. A parameter is
+ * known by its name as swob's params decode it (so `temp%5Furl_sig` is caught too), in any case.
+ */
 export function obscureQuery(rawQuery: string, reveal: number): string {
   if (!rawQuery) return '';
   return rawQuery
     .split('&')
     .map((p) => {
       const eq = p.indexOf('=');
-      const k = eq < 0 ? p : p.slice(0, eq);
-      return eq >= 0 && SENSITIVE_PARAMS.has(k.toLowerCase()) ? `${k}=${obscure(p.slice(eq + 1), reveal)}` : p;
+      if (eq < 0) return p;
+      const name = unquotePlusBytes(asByteString(p.slice(0, eq)));
+      return SENSITIVE_PARAMS.has(name.toLowerCase()) ? `${p.slice(0, eq)}=${obscure(p.slice(eq + 1), reveal)}` : p;
     })
     .join('&');
 }
 
-export function proxyLogging(conf: Section, logger: Logger): MiddlewareHandler<ProxyEnv> {
-  const reveal = intOption(conf, 'reveal_sensitive_prefix', 0);
+export interface ProxyLoggingOptions {
+  /** Characters of a token or signature shown before `...` (Swift's reveal_sensitive_prefix; 0 hides all). */
+  revealSensitivePrefix?: number;
+}
+
+export function proxyLogging(options: ProxyLoggingOptions, logger: Logger): MiddlewareHandler<ProxyEnv> {
+  const reveal = options.revealSensitivePrefix ?? 0;
   const LOGGED = Symbol.for('sluice.proxy-logging');
   return async (c, next) => {
     const incoming = c.env?.incoming as (NonNullable<ProxyEnv['Bindings']['incoming']> & { [LOGGED]?: boolean }) | undefined;
@@ -110,3 +121,9 @@ export function proxyLogging(conf: Section, logger: Logger): MiddlewareHandler<P
 }
 
 export { SENSITIVE_HEADERS };
+
+export const proxyLoggingFilter = defineFilter<ProxyLoggingOptions>({
+  name: 'proxy_logging',
+  options: (conf) => ({ revealSensitivePrefix: intOption(conf, 'reveal_sensitive_prefix', 0) }),
+  create: (options, ctx) => proxyLogging(options, ctx.accessLogger),
+});

@@ -14,43 +14,30 @@ import type { Readable } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
 import type { ParsedPath, ProxyContext, ProxyEnv } from '../proxy/context';
 import type { Section } from '../proxy/config';
+import { defineFilter } from '../proxy/filter';
 import type { ProxyState } from '../proxy/state';
 import { RequestHeaders } from '../proxy/request-headers';
-import { parseProxyPath, rawPathOf, rawQueryOf } from '../proxy/proxy-server';
-import { captureIdentity, discard, quoteWsgi, relay, unquoteWsgi, type Identity, type Subrequest } from '../proxy/subrequest';
-import { replaceResponse, swiftResponse } from '../proxy/response';
-import { pythonJson } from '../common/listing-format';
+import { parseProxyPath, rawPathOf, rawQueryOf } from '../proxy/request-target';
+import { captureIdentity, discard, type Identity, type Subrequest } from '../proxy/subrequest';
+import { exceptionResponse, replaceResponse, swiftResponse } from '../proxy/response';
 import { splitPath, InvalidPathError } from '../common/path';
-import { configTrue } from '../common/swift-conf';
-import { pyRepr } from '../acl/pystr';
+import { asByteString, bytesOf, type ByteString } from '../compat/bytes';
+import { HttpException } from '../compat/http-exception';
+import { pyJsonDumps } from '../compat/json';
+import { swobParams } from '../compat/query';
+import { quoteBytes, unquoteBytes } from '../compat/quote';
+import { pyRepr } from '../compat/repr';
+import { configTrue } from '../compat/truthy';
 
 /** Reads and discards a response body (Swift's drain_and_close). */
 export async function drain(res: Response): Promise<void> {
   if (res.body) await res.arrayBuffer().catch(() => undefined);
 }
 
-/** A decoded (UTF-8) name as a WSGI string. */
-export function toWsgi(s: string): string {
-  return Buffer.from(s, 'utf8').toString('latin1');
-}
-
 /** The parsed path of a request, or undefined when it is not a valid /v1 path. */
 export function requestPath(c: ProxyContext, state: ProxyState): ParsedPath | undefined {
   const parsed = parseProxyPath(rawPathOf(c), state.constraints.valid_api_versions);
   return parsed instanceof Response ? undefined : parsed;
-}
-
-export function queryParam(rawQuery: string, name: string): string | undefined {
-  for (const p of rawQuery.split('&')) {
-    const eq = p.indexOf('=');
-    if ((eq < 0 ? p : p.slice(0, eq)) !== name) continue;
-    try {
-      return decodeURIComponent((eq < 0 ? '' : p.slice(eq + 1)).replace(/\+/g, ' '));
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }
 
 /** A response with some headers changed (undefined removes), body and status kept. */
@@ -81,15 +68,8 @@ const IGNORE_RANGE = 'x-backend-ignore-range-if-metadata-present';
 const MD5_OF_EMPTY_STRING = 'd41d8cd98f00b204e9800998ecf8427e';
 const PATH_FORM_ERROR = 'X-Symlink-Target header must be of the form <container name>/<object name>';
 
-/** An error answer raised from deep inside the link walk (Swift raises HTTPException). */
-class SymlinkError extends Error {
-  constructor(readonly response: Response) {
-    super('symlink error response');
-  }
-}
-
-const plain = (status: number, body: string, headers: Record<string, string> = {}, method?: string) =>
-  new SymlinkError(swiftResponse(status, { body, contentType: 'text/plain', headers, method }));
+/** An error answer raised from deep inside the link walk, as Swift raises an HTTPException. */
+const plain = (status: number, body: string, headers: Record<string, string> = {}) => new HttpException(status, body, headers, 'text/plain');
 
 function normalizeEtag(tag: string | undefined): string | undefined {
   if (tag && tag.length > 1 && tag.startsWith('"') && tag.endsWith('"')) return tag.slice(1, -1);
@@ -132,9 +112,8 @@ export function symlinkOptions(conf: Section): SymlinkOptions {
   return { symloopMax: Number.isFinite(n) && n >= 1 ? n : 2 };
 }
 
-export function symlink(conf: Section, state: ProxyState, app: Subrequest): MiddlewareHandler<ProxyEnv> {
-  const { symloopMax } = symlinkOptions(conf);
-  state.info['symlink'] = { symloop_max: symloopMax, static_links: true };
+export function symlink(options: SymlinkOptions, state: ProxyState, app: Subrequest): MiddlewareHandler<ProxyEnv> {
+  const { symloopMax } = options;
 
   /**
    * Swift's _recursive_get_head: while the answer is a link (a dynamic one only when
@@ -144,7 +123,7 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
   async function walk(
     c: ProxyContext,
     first: Response,
-    firstAccount: string,
+    firstAccount: ByteString,
     version: string,
     method: string,
     headers: readonly [string, string][],
@@ -152,11 +131,9 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
     targetEtagIn: string | undefined,
     followSoftlinksFirst: boolean,
     lastTargetIn: string | undefined,
-    /** The client's method: error answers to a PUT carry their body. */
-    clientMethod: string,
   ): Promise<{ res: Response; lastTarget: string | undefined }> {
     let res = first;
-    let account = firstAccount; // WSGI string of the current hop's account
+    let account = firstAccount; // the current hop's account
     let loops = 0;
     let lastTarget = lastTargetIn;
     let targetEtag = targetEtagIn;
@@ -169,10 +146,10 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
         const resHeaders = res.headers;
         await drain(res);
         if (targetEtag && targetEtag !== foundEtag) {
-          throw plain(409, 'X-Symlink-Target-Etag headers do not match', lastTarget !== undefined ? { 'content-location': lastTarget } : {}, clientMethod);
+          throw plain(409, 'X-Symlink-Target-Etag headers do not match', lastTarget !== undefined ? { 'content-location': lastTarget } : {});
         }
-        if (loops >= symloopMax) throw plain(409, `Too many levels of symbolic links, maximum allowed is ${symloopMax}`, {}, clientMethod);
-        const acct = resHeaders.get(SYS_ACCT) || quoteWsgi(account);
+        if (loops >= symloopMax) throw plain(409, `Too many levels of symbolic links, maximum allowed is ${symloopMax}`);
+        const acct = resHeaders.get(SYS_ACCT) || quoteBytes(account);
         const targetPath = `/${version}/${acct}/${symTarget.replace(/^\/+/, '')}`;
         lastTarget = targetPath;
         const reserved = !!resHeaders.get(ALLOW_RESERVED_NAMES);
@@ -180,53 +157,53 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
         sub.delete('x-backend-storage-policy-index');
         // A link allowed to point at reserved names was authorized by whoever made it.
         if (reserved) sub.set('x-backend-allow-reserved-names', 'true');
-        if (!configTrue(resHeaders.get(SYMLOOP_EXTEND) ?? '')) loops += 1;
+        if (!configTrue(resHeaders.get(SYMLOOP_EXTEND))) loops += 1;
         targetEtag = respEtag;
         followSoftlinks = true;
-        account = unquoteWsgi(acct);
+        account = unquoteBytes(asByteString(acct));
         res = await app(identity, { method, path: targetPath, headers: sub, preAuthenticated: reserved });
         continue;
       }
       const finalEtag = res.headers.get('etag') ?? undefined;
       if (finalEtag && targetEtag && targetEtag !== finalEtag) {
         discard(res.body);
-        throw plain(409, `Object Etag ${pyRepr(finalEtag)} does not match X-Symlink-Target-Etag header ${pyRepr(targetEtag)}`, lastTarget !== undefined ? { 'content-location': lastTarget } : {}, clientMethod);
+        throw plain(409, `Object Etag ${pyRepr(finalEtag)} does not match X-Symlink-Target-Etag header ${pyRepr(targetEtag)}`, lastTarget !== undefined ? { 'content-location': lastTarget } : {});
       }
       return { res, lastTarget };
     }
   }
 
-  /** Swift's _validate_and_prep_request_headers: returns the target's WSGI path and etag. */
-  function validatePut(c: ProxyContext, path: ParsedPath): { targetPath: string; etag: string | undefined } {
+  /** Swift's _validate_and_prep_request_headers: returns the target's path (a byte string) and etag. */
+  function validatePut(c: ProxyContext, path: ParsedPath): { targetPath: ByteString; etag: string | undefined } {
     const headers = c.get('headers');
     const raw = headers.get(TGT_OBJ)!;
-    if (unquoteWsgi(raw).startsWith('/')) throw plain(412, PATH_FORM_ERROR);
-    let container: string;
-    let obj: string;
+    if (unquoteBytes(raw).startsWith('/')) throw plain(412, PATH_FORM_ERROR);
+    let container: ByteString;
+    let obj: ByteString;
     try {
-      [container, obj] = splitPath('/' + unquoteWsgi(raw), 2, 2, true) as [string, string];
+      [container, obj] = splitPath(asByteString('/' + unquoteBytes(raw)), 2, 2, true) as [ByteString, ByteString];
     } catch (err) {
       if (!(err instanceof InvalidPathError)) throw err;
-      throw new SymlinkError(swiftResponse(412, { body: PATH_FORM_ERROR }));
+      throw new HttpException(412, PATH_FORM_ERROR);
     }
-    headers.set(TGT_OBJ, quoteWsgi(`${container}/${obj}`));
-    const reqAccount = toWsgi(path.account);
+    headers.set(TGT_OBJ, quoteBytes(asByteString(`${container}/${obj}`)));
+    const reqAccount = bytesOf(path.account);
     let account = reqAccount;
     const rawAccount = headers.get(TGT_ACCT);
     if (rawAccount !== undefined) {
-      const a = unquoteWsgi(rawAccount);
-      if (!a) throw new SymlinkError(swiftResponse(412, { body: 'Account name cannot be empty' }));
-      if (a.includes('/')) throw new SymlinkError(swiftResponse(412, { body: 'Account name cannot contain slashes' }));
-      headers.set(TGT_ACCT, quoteWsgi(a));
+      const a = unquoteBytes(rawAccount);
+      if (!a) throw new HttpException(412, 'Account name cannot be empty');
+      if (a.includes('/')) throw new HttpException(412, 'Account name cannot contain slashes');
+      headers.set(TGT_ACCT, quoteBytes(a));
       account = a;
     }
-    if (account === reqAccount && container === toWsgi(path.container!) && obj === toWsgi(path.object!)) {
+    if (account === reqAccount && container === bytesOf(path.container!) && obj === bytesOf(path.object!)) {
       throw plain(400, 'Symlink cannot target itself');
     }
     const etag = normalizeEtag(headers.get(TGT_ETAG));
     if (etag && /[;"\\]/.test(etag)) throw plain(400, 'Bad X-Symlink-Target-Etag format');
     if (!etag && !headers.get('content-type')) headers.set('content-type', 'application/symlink');
-    return { targetPath: `/v1/${account}/${container}/${obj}`, etag };
+    return { targetPath: asByteString(`/v1/${account}/${container}/${obj}`), etag };
   }
 
   /** True when the PUT has no body (Swift reads one byte when the length is not given). */
@@ -271,12 +248,12 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
     const { targetPath, etag } = validatePut(c, path);
     if (etag) {
       // Static link: the target must exist now, with that etag (dynamic links are not followed).
-      const quoted = quoteWsgi(targetPath);
+      const quoted = quoteBytes(targetPath);
       const head = await app(identity, { method: 'HEAD', path: quoted });
-      const { res, lastTarget } = await walk(c, head, splitPath(targetPath, 2, 3, true)[1]!, 'v1', 'HEAD', [], identity, etag, false, targetPath, 'PUT');
+      const { res, lastTarget } = await walk(c, head, splitPath(targetPath, 2, 3, true)[1]!, 'v1', 'HEAD', [], identity, etag, false, targetPath);
       await drain(res);
-      if (res.status === 404) throw plain(409, 'X-Symlink-Target does not exist', { 'content-location': lastTarget ?? targetPath }, 'PUT');
-      if (res.status < 200 || res.status >= 300) throw new SymlinkError(swiftResponse(res.status, { method: 'PUT' }));
+      if (res.status === 404) throw plain(409, 'X-Symlink-Target does not exist', { 'content-location': lastTarget ?? targetPath });
+      if (res.status < 200 || res.status >= 300) throw new HttpException(res.status);
       const override = res.headers.get(OVERRIDE_ETAG);
       if (override !== null && !headers.has(OVERRIDE_ETAG)) {
         const semi = override.indexOf(';');
@@ -315,7 +292,7 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
     if (res.status < 200 || res.status >= 300) return;
     const target = res.headers.get(SYS_OBJ);
     if (!target) return;
-    const acct = res.headers.get(SYS_ACCT) || quoteWsgi(toWsgi(path.account));
+    const acct = res.headers.get(SYS_ACCT) || quoteBytes(bytesOf(path.account));
     const headers: Record<string, string> = { location: `/${path.version}/${acct}/${target.replace(/^\/+/, '')}` };
     const etag = res.headers.get(SYS_ETAG);
     if (etag) headers[TGT_ETAG] = etag;
@@ -340,7 +317,7 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
       replaceResponse(c, new Response(body.length ? body : null, { status: res.status, headers: res.headers }));
       return;
     }
-    const quotedAccount = quoteWsgi(toWsgi(path.account));
+    const quotedAccount = quoteBytes(bytesOf(path.account));
     for (const item of listing as Record<string, unknown>[]) {
       if (item === null || typeof item !== 'object' || typeof item.hash !== 'string') continue;
       const [hash, params] = parseHeader(item.hash);
@@ -358,7 +335,7 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
       // os.path.join('/', version, account, target)
       if (target) item.symlink_path = target.startsWith('/') ? target : `/${path.version}/${account}/${target}`;
     }
-    const out = Buffer.from(pythonJson(listing), 'utf8');
+    const out = Buffer.from(pyJsonDumps(listing), 'utf8');
     const headers = new Headers(res.headers);
     headers.set('content-length', String(out.length));
     replaceResponse(c, new Response(out, { status: res.status, headers }));
@@ -377,7 +354,7 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
         return;
       }
       if (method === 'GET' || method === 'HEAD') {
-        if (queryParam(rawQueryOf(c), 'symlink') === 'get') {
+        if (swobParams(rawQueryOf(c)).get('symlink') === 'get') {
           await next();
           const changes: Record<string, string | undefined> = {};
           for (const [user, sys] of [
@@ -402,7 +379,7 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
         const snapshot = headers.entries().map(([k, v]) => [k, v] as [string, string]);
         await next();
         if (!c.res.headers.get(SYS_OBJ)) return;
-        const { res, lastTarget } = await walk(c, c.res, toWsgi(path.account), path.version, method, snapshot, identity, undefined, true, undefined, method);
+        const { res, lastTarget } = await walk(c, c.res, bytesOf(path.account), path.version, method, snapshot, identity, undefined, true, undefined);
         // Content-Location is the quoted target as stored, so a %2F in it stays as it is.
         replaceResponse(c, lastTarget !== undefined ? withHeaders(res, { 'content-location': lastTarget }) : res);
         return;
@@ -417,8 +394,17 @@ export function symlink(conf: Section, state: ProxyState, app: Subrequest): Midd
       }
       await next();
     } catch (err) {
-      if (!(err instanceof SymlinkError)) throw err;
-      replaceResponse(c, err.response);
+      if (!(err instanceof HttpException)) throw err;
+      // Error answers to a HEAD carry no body; the others (a PUT's too) do.
+      replaceResponse(c, exceptionResponse(err, method));
     }
   };
 }
+
+export const symlinkFilter = defineFilter<SymlinkOptions>({
+  name: 'symlink',
+  options: symlinkOptions,
+  // register_swift_info('symlink', symloop_max=..., static_links=True)
+  info: (options) => ({ symlink: { symloop_max: options.symloopMax, static_links: true } }),
+  create: (options, ctx) => symlink(options, ctx.state, ctx.app),
+});

@@ -11,6 +11,7 @@
  */
 import { createGunzip } from 'node:zlib';
 import { pipeline, type Readable } from 'node:stream';
+import { asByteString, byteStringOf, bytesOf, type ByteString } from '../compat/bytes';
 
 const BLOCK = 512;
 
@@ -18,8 +19,8 @@ const BLOCK = 512;
 export class TarError extends Error {}
 
 export interface TarEntry {
-  /** The member's name as a WSGI string (one latin-1 character per byte, as Swift keeps it). */
-  name: string;
+  /** The member's name as a byte string (its bytes, as Swift keeps it). */
+  name: ByteString;
   /** tarfile's type flag ('0', '5', ...); regular files are '0', '\0' and '7'. */
   type: string;
   size: number;
@@ -114,10 +115,10 @@ function numberField(buf: Buffer): number {
   return parseInt(s, 8);
 }
 
-/** A NUL-terminated string field as a WSGI (latin-1) string. */
-function stringField(buf: Buffer): string {
+/** A NUL-terminated string field as a byte string. */
+function stringField(buf: Buffer): ByteString {
   const end = buf.indexOf(0);
-  return buf.subarray(0, end < 0 ? buf.length : end).toString('latin1');
+  return byteStringOf(buf.subarray(0, end < 0 ? buf.length : end));
 }
 
 function checksumOk(buf: Buffer): boolean {
@@ -191,7 +192,7 @@ export class TarReader {
       this.pending = 0;
     }
     const pax: Record<string, string> = { ...this.globalPax };
-    let longName: string | undefined;
+    let longName: ByteString | undefined;
     let first = true;
     for (;;) {
       const atStart = this.offset === 0;
@@ -238,11 +239,11 @@ export class TarReader {
       let name = stringField(buf.subarray(0, 100));
       if (buf.subarray(257, 263).toString('latin1') === 'ustar\0') {
         const prefix = stringField(buf.subarray(345, 500));
-        if (prefix) name = `${prefix}/${name}`;
+        if (prefix) name = asByteString(`${prefix}/${name}`);
       }
       if (longName !== undefined) name = longName;
-      // pax values are UTF-8; Swift works on their bytes (WSGI strings).
-      if (pax.path !== undefined) name = Buffer.from(pax.path, 'utf8').toString('latin1');
+      // pax values are UTF-8 text; Swift works on their bytes.
+      if (pax.path !== undefined) name = bytesOf(pax.path);
       if (pax.size !== undefined && /^\d+$/.test(pax.size)) size = Number(pax.size);
       if (type === '\0' && name.endsWith('/')) type = '5';
       const dataSize = NO_DATA.has(type) ? 0 : size;

@@ -33,12 +33,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
-import type { FilterFactory } from '../proxy/app';
+import { defineFilter, type FilterContext } from '../proxy/filter';
 import { ConfigError, type Section } from '../proxy/config';
 import type { Authorize, ProxyContext, ProxyEnv } from '../proxy/context';
 import { replaceResponse, swiftResponse } from '../proxy/response';
-import { rawPathOf, rawQueryOf } from '../proxy/proxy-server';
-import { decodePathStrict, pyQuote, splitPath } from '../common/path';
+import { rawPathOf, rawQueryOf } from '../proxy/request-target';
+import { splitPath } from '../common/path';
+import { parseQs } from '../compat/query';
+import { quote, quotePlus, unquoteUtf8 } from '../compat/quote';
 import { fetchAccountInfo, fetchContainerInfo } from './tempauth/account-info';
 
 export const DEFAULT_METHODS = 'GET HEAD PUT POST DELETE';
@@ -60,40 +62,6 @@ type Scope = 'account' | 'container';
 // ------------------------------------------------------------------ parsing helpers
 
 const words = (s: string): string[] => s.split(/\s+/).filter(Boolean);
-
-/** urllib's unquote_plus: %XX escapes to UTF-8 (invalid bytes become U+FFFD), `+` to space. */
-function unquotePlus(s: string): string {
-  s = s.replace(/\+/g, ' ');
-  if (!s.includes('%')) return s;
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === '%' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(s[i]!, 'utf8'));
-    }
-  }
-  return new TextDecoder('utf-8').decode(Buffer.from(bytes));
-}
-
-/** parse_qs(qs, keep_blank_values=True), keeping the first value of each name. */
-export function parseQs(query: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of query.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const name = unquotePlus(eq < 0 ? part : part.slice(0, eq));
-    const value = unquotePlus(eq < 0 ? '' : part.slice(eq + 1));
-    if (!out.has(name)) out.set(name, value);
-  }
-  return out;
-}
-
-/** urlencode's quote_plus. */
-function quotePlus(s: string): string {
-  return pyQuote(s, ' ').replace(/ /g, '+');
-}
 
 const ISO8601 = /^(\d{4})-(1[0-2]|0[1-9]|[1-9])-(3[01]|[12]\d|0[1-9]|[1-9])T(2[0-3]|[01]\d|\d):([0-5]\d|\d):(6[01]|[0-5]\d|\d)Z$/;
 
@@ -252,7 +220,7 @@ class HeaderFilter {
 
 /** disposition_format: RFC 6266 with the RFC 5987 `filename*` form. */
 function dispositionFormat(type: string, filename: string): string {
-  return `${type}; filename="${pyQuote(filename, ' /')}"; filename*=UTF-8''${pyQuote(filename)}`;
+  return `${type}; filename="${quote(filename, ' /')}"; filename*=UTF-8''${quote(filename)}`;
 }
 
 // ------------------------------------------------------------------ the filter
@@ -268,7 +236,7 @@ function invalid(method: string): Response {
 function authorizeScope(account: string, container: string | undefined): Authorize {
   return async (_c, req) => {
     if (req.account === account && (container === undefined || req.container === container)) return undefined;
-    const headers = { 'www-authenticate': `Swift realm="${pyQuote(req.account)}"` };
+    const headers = { 'www-authenticate': `Swift realm="${quote(req.account)}"` };
     return swiftResponse(401, { headers, method: req.method });
   };
 }
@@ -281,6 +249,8 @@ export interface TempUrlConfig {
   outgoingAllow: string[];
   allowedDigests: string[];
   deprecatedDigests: string[];
+  /** Configured digests sluice does not support (warned about at start-up, as Swift does). */
+  unsupportedDigests: string[];
 }
 
 /** filter_factory's options, with get_allowed_digests' rules. */
@@ -298,27 +268,14 @@ export function parseTempUrlConfig(conf: Section): TempUrlConfig {
     outgoingAllow: words(conf['outgoing_allow_headers'] ?? DEFAULT_OUTGOING_ALLOW_HEADERS),
     allowedDigests,
     deprecatedDigests: allowedDigests.filter((d) => DEPRECATED_DIGESTS.includes(d)),
+    unsupportedDigests: configured.filter((d) => !SUPPORTED_DIGESTS.includes(d)),
   };
 }
 
-export const tempurlFilter: FilterFactory = (conf, ctx): MiddlewareHandler<ProxyEnv> => {
-  const cfg = parseTempUrlConfig(conf);
+export function tempurl(cfg: TempUrlConfig, ctx: FilterContext): MiddlewareHandler<ProxyEnv> {
   const logger = ctx.logger.child({ log_route: 'tempurl' });
-  const unsupported = words(conf['allowed_digests'] ?? '').filter((d) => !SUPPORTED_DIGESTS.includes(d.toLowerCase()));
-  if (unsupported.length) logger.warn(`The following digest algorithms are configured but not supported: ${unsupported.join(', ')}`);
+  if (cfg.unsupportedDigests.length) logger.warn(`The following digest algorithms are configured but not supported: ${cfg.unsupportedDigests.join(', ')}`);
   if (cfg.deprecatedDigests.length) logger.warn(`The following digest algorithms are allowed but deprecated: ${cfg.deprecatedDigests.join(', ')}`);
-  // register_swift_info('tempurl', ...), in Swift's key order.
-  const info: Record<string, unknown> = {
-    methods: cfg.methods,
-    incoming_remove_headers: cfg.incomingRemove,
-    incoming_allow_headers: cfg.incomingAllow,
-    outgoing_remove_headers: cfg.outgoingRemove,
-    outgoing_allow_headers: cfg.outgoingAllow,
-    allowed_digests: cfg.allowedDigests,
-  };
-  if (cfg.deprecatedDigests.length) info['deprecated_digests'] = cfg.deprecatedDigests;
-  ctx.state.info['tempurl'] = info;
-
   const incoming = new HeaderFilter(cfg.incomingRemove, cfg.incomingAllow, environKey);
   const outgoing = new HeaderFilter(cfg.outgoingRemove, cfg.outgoingAllow, (h) => h.toLowerCase());
   const disallowed = new Set(DISALLOWED_INCOMING_HEADERS.map(environKey));
@@ -328,7 +285,7 @@ export const tempurlFilter: FilterFactory = (conf, ctx): MiddlewareHandler<Proxy
     if (!cfg.methods.includes(method)) return undefined;
     let path: string;
     try {
-      path = decodePathStrict(rawPathOf(c));
+      path = unquoteUtf8(rawPathOf(c));
       const [ver, acc, cont, obj] = splitPath(path, 4, 4, true) as [string, string, string, string];
       if (ver !== 'v1' || !obj.replace(/^\/+|\/+$/g, '')) return undefined;
       return [acc, cont, obj, path];
@@ -350,7 +307,8 @@ export const tempurlFilter: FilterFactory = (conf, ctx): MiddlewareHandler<Proxy
   return async (c, next) => {
     const method = c.req.method;
     if (method === 'OPTIONS') return next();
-    const qs = parseQs(rawQueryOf(c));
+    // parse_qs(QUERY_STRING, keep_blank_values=True); tempurl reads the first value of each.
+    const qs = new Map([...parseQs(rawQueryOf(c), true)].map(([k, v]) => [k, v[0]!]));
     const sigParam = qs.get('temp_url_sig');
     const expiresParam = qs.get('temp_url_expires');
     if (sigParam === undefined && expiresParam === undefined) return next();
@@ -435,4 +393,22 @@ export const tempurlFilter: FilterFactory = (conf, ctx): MiddlewareHandler<Proxy
     }
     replaceResponse(c, new Response(res.body, { status: res.status, statusText: res.statusText, headers: out }));
   };
-};
+}
+
+export const tempurlFilter = defineFilter<TempUrlConfig>({
+  name: 'tempurl',
+  options: parseTempUrlConfig,
+  // register_swift_info('tempurl', ...), in Swift's key order.
+  info: (cfg) => ({
+    tempurl: {
+      methods: cfg.methods,
+      incoming_remove_headers: cfg.incomingRemove,
+      incoming_allow_headers: cfg.incomingAllow,
+      outgoing_remove_headers: cfg.outgoingRemove,
+      outgoing_allow_headers: cfg.outgoingAllow,
+      allowed_digests: cfg.allowedDigests,
+      ...(cfg.deprecatedDigests.length ? { deprecated_digests: cfg.deprecatedDigests } : {}),
+    },
+  }),
+  create: (cfg, ctx) => tempurl(cfg, ctx),
+});

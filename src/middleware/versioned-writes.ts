@@ -20,15 +20,18 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { ParsedPath, ProxyContext, ProxyEnv } from '../proxy/context';
-import type { Section } from '../proxy/config';
+import { defineFilter, type InfoSections } from '../proxy/filter';
 import type { ProxyState } from '../proxy/state';
-import { replaceResponse, swiftResponse } from '../proxy/response';
-import { captureIdentity, discard, quoteWsgi, relay, unquoteWsgi, type Identity, type Subrequest } from '../proxy/subrequest';
+import { exceptionResponse, replaceResponse, ResponseException } from '../proxy/response';
+import { captureIdentity, discard, relay, type Identity, type Subrequest } from '../proxy/subrequest';
 import { ObjectController } from '../proxy/controllers/object';
 import type { ContainerInfo } from '../proxy/info-cache';
 import { Timestamp } from '../common/timestamp';
-import { configTrue } from '../common/swift-conf';
-import { drain, requestPath, toWsgi, withHeaders } from './symlink';
+import { asByteString, bytesOf, type ByteString } from '../compat/bytes';
+import { HttpException } from '../compat/http-exception';
+import { quote, quoteBytes, unquoteBytes } from '../compat/quote';
+import { configTrue } from '../compat/truthy';
+import { drain, requestPath, withHeaders } from './symlink';
 
 export const DELETE_MARKER_CONTENT_TYPE = 'application/x-deleted;swift_versions_deleted=1';
 const CLIENT_VERSIONS_LOC = 'x-versions-location';
@@ -38,44 +41,42 @@ const SYSMETA_VERSIONS_MODE = 'x-container-sysmeta-versions-mode';
 const REMOVE_VERSIONS = 'x-remove-versions-location';
 const REMOVE_HISTORY = 'x-remove-history-location';
 
-/** An answer raised from inside the versioning work (Swift raises HTTPException). */
-class VersioningError extends Error {
-  constructor(readonly response: Response) {
-    super('versioned_writes error response');
-  }
-}
-
 interface ListingItem {
   name: string;
   content_type?: string;
 }
 
 /** `%03x%s/`: the archive prefix of an object (the length counts the name's UTF-8 bytes). */
-export function versionsPrefix(objectWsgi: string): string {
-  return `${objectWsgi.length.toString(16).padStart(3, '0')}${objectWsgi}/`;
+export function versionsPrefix(object: ByteString): ByteString {
+  return asByteString(`${object.length.toString(16).padStart(3, '0')}${object}/`);
 }
 
-export function versionedWrites(conf: Section, state: ProxyState, app: Subrequest): MiddlewareHandler<ProxyEnv> {
-  // As in Swift, a configured value (even "false") makes this filter the authority on
-  // container requests; unset leaves them to the container server (allow_versions).
-  const allow = conf.allow_versioned_writes || undefined;
-  // Advertised only when enabled, with the two client headers (register_swift_info).
-  if (configTrue(allow)) state.info['versioned_writes'] = { allowed_flags: [CLIENT_VERSIONS_LOC, CLIENT_HISTORY_LOC] };
+export interface VersionedWritesOptions {
+  /**
+   * Swift's allow_versioned_writes. As in Swift, a configured value (even false) makes this
+   * filter the authority on container requests; undefined leaves them to the container
+   * server's legacy allow_versions.
+   */
+  allowVersionedWrites: boolean | undefined;
+}
+
+export function versionedWrites(options: VersionedWritesOptions, state: ProxyState, app: Subrequest): MiddlewareHandler<ProxyEnv> {
+  const allow = options.allowVersionedWrites;
 
   /** _check_response_error: 4xx (missing archive, permissions) → 412, anything else → 503. */
   async function checkError(res: Response, method: string): Promise<void> {
     if (res.status >= 200 && res.status < 300) return;
     await drain(res);
-    throw new VersioningError(swiftResponse(res.status >= 400 && res.status < 500 ? 412 : 503, { method }));
+    throw new HttpException(res.status >= 400 && res.status < 500 ? 412 : 503);
   }
 
   /** _get_source_object: the object as stored (a symlink as the link itself), newest replica. */
-  async function getSource(identity: Identity, path: string, method: string): Promise<Response> {
+  async function getSource(identity: Identity, path: string): Promise<Response> {
     const res = await app(identity, { method: 'GET', path: `${path}?symlink=get`, headers: { 'x-newest': 'True' }, preAuthenticated: true, agent: 'Swift VW' });
     const length = res.headers.get('content-length');
     if (length === null || Number(length) > state.constraints.max_file_size) {
       discard(res.body);
-      throw new VersioningError(swiftResponse(413, { method }));
+      throw new HttpException(413);
     }
     return res;
   }
@@ -106,56 +107,56 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
       referer: c.get('headers').get('referer'),
       headers: c.get('headers'),
     });
-    if (denial) throw new VersioningError(denial);
+    if (denial) throw new ResponseException(denial);
   }
 
   /** _copy_current: archive the current object (if there is one) under its timestamp. */
-  async function copyCurrent(c: ProxyContext, identity: Identity, path: ParsedPath, info: ContainerInfo, versionsCont: string, method: string): Promise<void> {
+  async function copyCurrent(c: ProxyContext, identity: Identity, path: ParsedPath, info: ContainerInfo, versionsCont: ByteString, method: string): Promise<void> {
     await authorizeWrite(c, identity, path, method, info);
-    const objectPath = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(toWsgi(path.container!))}/${quoteWsgi(toWsgi(path.object!))}`;
-    const source = await getSource(identity, objectPath, method);
+    const objectPath = `/${path.version}/${quote(path.account)}/${quote(path.container!)}/${quote(path.object!)}`;
+    const source = await getSource(identity, objectPath);
     if (source.status === 404) {
       await drain(source);
       return;
     }
     await checkError(source, method);
     const ts = source.headers.get('x-timestamp') ?? String(Date.parse(source.headers.get('last-modified') ?? '') / 1000);
-    const name = versionsPrefix(toWsgi(path.object!)) + Timestamp.parse(ts).internal;
-    const put = await putFrom(identity, `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(versionsCont)}/${quoteWsgi(name)}`, source);
+    const name = asByteString(versionsPrefix(bytesOf(path.object!)) + Timestamp.parse(ts).internal);
+    const put = await putFrom(identity, `/${path.version}/${quote(path.account)}/${quoteBytes(versionsCont)}/${quoteBytes(name)}`, source);
     await checkError(put, method);
     await drain(put);
   }
 
   /** Pages of the archive listing for one object, newest first (reverse=on). */
-  async function* listing(identity: Identity, account: string, versionsCont: string, prefix: string, method: string): AsyncGenerator<ListingItem> {
+  async function* listing(identity: Identity, account: string, versionsCont: ByteString, prefix: ByteString): AsyncGenerator<ListingItem> {
     let marker = '';
     for (;;) {
-      const query = `prefix=${quoteWsgi(prefix)}&marker=${quoteWsgi(marker)}&reverse=on`;
-      const res = await app(identity, { method: 'GET', path: `/v1/${quoteWsgi(toWsgi(account))}/${quoteWsgi(versionsCont)}?${query}`, preAuthenticated: true, agent: 'Swift VW' });
+      const query = `prefix=${quoteBytes(prefix)}&marker=${quote(marker)}&reverse=on`;
+      const res = await app(identity, { method: 'GET', path: `/v1/${quote(account)}/${quoteBytes(versionsCont)}?${query}`, preAuthenticated: true, agent: 'Swift VW' });
       if (res.status < 200 || res.status >= 300) {
         await drain(res);
         if (res.status === 404) return;
-        throw new VersioningError(swiftResponse(res.status >= 400 && res.status < 500 ? 412 : 500, { method }));
+        throw new HttpException(res.status >= 400 && res.status < 500 ? 412 : 500);
       }
       const text = await res.text();
       if (!text) return;
       const page = JSON.parse(text) as ListingItem[];
       if (!Array.isArray(page) || page.length === 0) return;
-      marker = toWsgi(page[page.length - 1]!.name);
+      marker = page[page.length - 1]!.name;
       yield* page;
     }
   }
 
   /** _restore_data: copy an archived version over the object; false when it vanished. */
-  async function restore(identity: Identity, path: ParsedPath, versionsCont: string, versionName: string, method: string): Promise<string | false> {
-    const getPath = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(versionsCont)}/${quoteWsgi(versionName)}`;
-    const source = await getSource(identity, getPath, method);
+  async function restore(identity: Identity, path: ParsedPath, versionsCont: ByteString, versionName: string, method: string): Promise<string | false> {
+    const getPath = `/${path.version}/${quote(path.account)}/${quoteBytes(versionsCont)}/${quote(versionName)}`;
+    const source = await getSource(identity, getPath);
     if (source.status === 404) {
       await drain(source);
       return false;
     }
     await checkError(source, method);
-    const objectPath = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(toWsgi(path.container!))}/${quoteWsgi(toWsgi(path.object!))}`;
+    const objectPath = `/${path.version}/${quote(path.account)}/${quote(path.container!)}/${quote(path.object!)}`;
     const put = await putFrom(identity, objectPath, source);
     await checkError(put, method);
     await drain(put);
@@ -167,12 +168,12 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
    * object and the client's DELETE becomes the DELETE of that archive entry. Delete markers
    * (left by history mode) are honoured as Swift does.
    */
-  async function deletePop(c: ProxyContext, identity: Identity, path: ParsedPath, info: ContainerInfo, versionsCont: string): Promise<Response | undefined> {
+  async function deletePop(c: ProxyContext, identity: Identity, path: ParsedPath, info: ContainerInfo, versionsCont: ByteString): Promise<Response | undefined> {
     const method = 'DELETE';
-    const items = listing(identity, path.account, versionsCont, versionsPrefix(toWsgi(path.object!)), method)[Symbol.asyncIterator]();
+    const items = listing(identity, path.account, versionsCont, versionsPrefix(bytesOf(path.object!)))[Symbol.asyncIterator]();
     const token = c.get('headers').get('x-auth-token');
     const tokenHeader: Record<string, string> = token !== undefined ? { 'x-auth-token': token } : {};
-    const objectPath = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(toWsgi(path.container!))}/${quoteWsgi(toWsgi(path.object!))}`;
+    const objectPath = `/${path.version}/${quote(path.account)}/${quote(path.container!)}/${quote(path.object!)}`;
     let authed = false;
     let redirect: string | undefined;
     for (;;) {
@@ -195,16 +196,16 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
           const older = await items.next();
           if (older.done) break;
           if (older.value.content_type === DELETE_MARKER_CONTENT_TYPE) break;
-          const restored = await restore(identity, path, versionsCont, toWsgi(older.value.name), method);
+          const restored = await restore(identity, path, versionsCont, older.value.name, method);
           if (!restored) continue;
           const del = await app(identity, { method: 'DELETE', path: restored, headers: tokenHeader, preAuthenticated: true, agent: 'Swift VW' });
           await drain(del);
           if (del.status !== 404) await checkError(del, method);
           break;
         }
-        redirect = `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(versionsCont)}/${quoteWsgi(toWsgi(previous.name))}`;
+        redirect = `/${path.version}/${quote(path.account)}/${quoteBytes(versionsCont)}/${quote(previous.name)}`;
       } else {
-        const restored = await restore(identity, path, versionsCont, toWsgi(previous.name), method);
+        const restored = await restore(identity, path, versionsCont, previous.name, method);
         if (!restored) continue;
         redirect = restored;
       }
@@ -215,14 +216,14 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
   }
 
   /** handle_obj_versions_delete_push (history mode): archive the object and a delete marker. */
-  async function deletePush(c: ProxyContext, identity: Identity, path: ParsedPath, info: ContainerInfo, versionsCont: string): Promise<void> {
+  async function deletePush(c: ProxyContext, identity: Identity, path: ParsedPath, info: ContainerInfo, versionsCont: ByteString): Promise<void> {
     const method = 'DELETE';
     await copyCurrent(c, identity, path, info, versionsCont, method);
-    const name = versionsPrefix(toWsgi(path.object!)) + Timestamp.now().internal;
+    const name = asByteString(versionsPrefix(bytesOf(path.object!)) + Timestamp.now().internal);
     const token = c.get('headers').get('x-auth-token');
     const marker = await app(identity, {
       method: 'PUT',
-      path: `/${path.version}/${quoteWsgi(toWsgi(path.account))}/${quoteWsgi(versionsCont)}/${quoteWsgi(name)}`,
+      path: `/${path.version}/${quote(path.account)}/${quoteBytes(versionsCont)}/${quoteBytes(name)}`,
       headers: { 'content-type': DELETE_MARKER_CONTENT_TYPE, 'content-length': '0', ...(token !== undefined ? { 'x-auth-token': token } : {}) },
       preAuthenticated: true,
       agent: 'Swift VW',
@@ -238,9 +239,7 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
     if (headers.has(CLIENT_VERSIONS_LOC) && headers.has(CLIENT_HISTORY_LOC)) {
       if (!headers.get(CLIENT_HISTORY_LOC)) headers.delete(CLIENT_HISTORY_LOC);
       else if (headers.get(CLIENT_VERSIONS_LOC)) {
-        throw new VersioningError(
-          swiftResponse(400, { body: `Only one of ${CLIENT_VERSIONS_LOC} or ${CLIENT_HISTORY_LOC} may be specified`, contentType: 'text/plain', method }),
-        );
+        throw new HttpException(400, `Only one of ${CLIENT_VERSIONS_LOC} or ${CLIENT_HISTORY_LOC} may be specified`, {}, 'text/plain');
       } else headers.delete(CLIENT_VERSIONS_LOC);
     }
     if (headers.has(CLIENT_VERSIONS_LOC) || headers.has(CLIENT_HISTORY_LOC)) {
@@ -248,10 +247,10 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
       const value = headers.get(stack ? CLIENT_VERSIONS_LOC : CLIENT_HISTORY_LOC)!;
       if (!value) {
         headers.set(REMOVE_VERSIONS, 'x');
-      } else if (!configTrue(allow) && (method === 'PUT' || method === 'POST')) {
-        throw new VersioningError(swiftResponse(412, { body: 'Versioned Writes is disabled', contentType: 'text/plain', method }));
+      } else if (allow !== true && (method === 'PUT' || method === 'POST')) {
+        throw new HttpException(412, 'Versioned Writes is disabled', {}, 'text/plain');
       } else {
-        if (value.includes('/')) throw new VersioningError(swiftResponse(412, { body: 'Container name cannot contain slashes', method }));
+        if (value.includes('/')) throw new HttpException(412, 'Container name cannot contain slashes');
         headers.set(SYSMETA_VERSIONS_LOC, value);
         headers.set(SYSMETA_VERSIONS_MODE, stack ? 'stack' : 'history');
         // Only sysmeta says where versions go; the container server gets an empty header.
@@ -280,7 +279,7 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
     if (!path || !path.container) return next();
     const method = c.req.method;
     try {
-      if (allow && !path.object) {
+      if (allow !== undefined && !path.object) {
         await containerRequest(c, next);
         return;
       }
@@ -289,14 +288,14 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
       const info = await new ObjectController(state, path).containerInfo(c);
       let versionsCont = info.sysmeta['versions-location'];
       const mode = info.sysmeta['versions-mode'] ?? 'stack';
-      let enabled = configTrue(allow);
+      let enabled = allow === true;
       if (!versionsCont) {
         // Backwards compatibility: a container-server `versions` enables it unless configured.
         versionsCont = info.versions;
-        if (!allow && versionsCont) enabled = true;
+        if (allow === undefined && versionsCont) enabled = true;
       }
       if (!enabled || !versionsCont) return next();
-      const archive = unquoteWsgi(toWsgi(versionsCont)).split('/')[0]!;
+      const archive = asByteString(unquoteBytes(bytesOf(versionsCont)).split('/')[0]!);
       if (method === 'PUT') {
         await copyCurrent(c, identity, path, info, archive, method);
         return next();
@@ -309,8 +308,16 @@ export function versionedWrites(conf: Section, state: ProxyState, app: Subreques
       if (!res) return next();
       replaceResponse(c, res);
     } catch (err) {
-      if (!(err instanceof VersioningError)) throw err;
-      replaceResponse(c, err.response);
+      if (!(err instanceof HttpException)) throw err;
+      replaceResponse(c, exceptionResponse(err, method));
     }
   };
 }
+
+export const versionedWritesFilter = defineFilter<VersionedWritesOptions>({
+  name: 'versioned_writes',
+  options: (conf) => ({ allowVersionedWrites: conf.allow_versioned_writes ? configTrue(conf.allow_versioned_writes) : undefined }),
+  // Advertised only when enabled, with the two client headers (register_swift_info).
+  info: (options): InfoSections => (options.allowVersionedWrites ? { versioned_writes: { allowed_flags: [CLIENT_VERSIONS_LOC, CLIENT_HISTORY_LOC] } } : {}),
+  create: (options, ctx) => versionedWrites(options, ctx.state, ctx.app),
+});

@@ -7,17 +7,7 @@
 import type { Constraints } from '../common/constraints';
 import { titleCase } from '../common/headers';
 import { swiftResponse } from './response';
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function validUtf8Bytes(latin1: string): boolean {
-  try {
-    const s = strictUtf8.decode(Buffer.from(latin1, 'latin1'));
-    return !s.includes('\0');
-  } catch {
-    return false;
-  }
-}
+import { asByteString, checkUtf8 } from '../compat/bytes';
 
 /** Request headers as [name, value] pairs in the order the client sent them. */
 export function headerPairs(rawHeaders: readonly string[]): [string, string][] {
@@ -38,7 +28,7 @@ export function checkMetadata(pairs: readonly [string, string][], kind: 'account
     if (!name.toLowerCase().startsWith(prefix)) continue;
     const key = title.slice(prefix.length);
     if (!key) return bad('Metadata name cannot be empty');
-    if (kind !== 'object' && (!validUtf8Bytes(key) || (value && !validUtf8Bytes(value)))) return bad('Metadata must be valid UTF-8');
+    if (kind !== 'object' && (!checkUtf8(asByteString(key)) || (value && !checkUtf8(asByteString(value))))) return bad('Metadata must be valid UTF-8');
     count += 1;
     size += key.length + value.length;
     if (key.length > c.max_meta_name_length) return bad(`Metadata name too long: ${prefix}${key}`);

@@ -5,6 +5,7 @@
  * 404/410; other errors are not cached), and cleared by the writes that change it.
  */
 import { LRUCache } from 'lru-cache';
+import { asByteString, textIfUtf8 } from '../compat/bytes';
 
 export interface AccountInfo {
   status: number;
@@ -88,14 +89,9 @@ function intHeader(v: string | undefined): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** Decodes a header value received as latin-1 bytes into Unicode text when it is UTF-8. */
+/** A header value (its bytes as received) as text when it is UTF-8. */
 function utf8(v: string): string {
-  if (!/[^\x00-\x7f]/.test(v)) return v;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(v, 'latin1'));
-  } catch {
-    return v;
-  }
+  return textIfUtf8(asByteString(v));
 }
 
 function metaOf(headers: Record<string, string>, kind: 'account' | 'container'): { meta: Record<string, string>; sysmeta: Record<string, string> } {

@@ -6,61 +6,16 @@
  * the container ACLs.
  */
 import type { MiddlewareHandler } from 'hono';
-import { decodePathStrict, InvalidPathError, InvalidUtf8Error, splitPath } from '../common/path';
-import type { ProxyContext, ProxyEnv, ParsedPath } from './context';
+import type { ProxyEnv } from './context';
 import type { ProxyState } from './state';
 import { swiftResponse } from './response';
 import { AccountController } from './controllers/account';
 import { ContainerController } from './controllers/container';
 import { ObjectController } from './controllers/object';
 import { handleInfo } from './controllers/info';
+import { parseProxyPath, rawPathOf } from './request-target';
+import type { Controller } from './controllers/base';
 
-export interface Controller {
-  readonly allowedMethods: readonly string[];
-  /** Handlers that re-run authorize once the container ACL is known (Swift's @delay_denial). */
-  delaysDenial(method: string): boolean;
-  handle(c: ProxyContext, method: string): Promise<Response>;
-}
-
-/** Raw path of the request as the client sent it (never normalised by a URL parser). */
-export function rawPathOf(c: ProxyContext): string {
-  const url = c.get('rawTarget') ?? c.env?.incoming?.url ?? new URL(c.req.url).pathname;
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
-}
-
-export function rawQueryOf(c: ProxyContext): string {
-  const url = c.get('rawTarget') ?? c.env?.incoming?.url ?? c.req.url;
-  const q = url.indexOf('?');
-  return q < 0 ? '' : url.slice(q + 1);
-}
-
-/**
- * Splits `/v1/<account>[/<container>[/<object>]]`. Returns a Response for the errors Swift
- * answers here: 412 for bad UTF-8 or NUL, 404 for an unsplittable path, 400 for an unknown
- * API version, 412 "Bad URL" when no controller matches.
- */
-export function parseProxyPath(rawPath: string, validVersions: readonly string[]): ParsedPath | Response {
-  let path: string;
-  try {
-    path = decodePathStrict(rawPath);
-  } catch (err) {
-    if (err instanceof InvalidUtf8Error) return swiftResponse(412, { body: 'Invalid UTF8 or contains NULL' });
-    throw err;
-  }
-  let segs: (string | undefined)[];
-  try {
-    segs = splitPath(path, 1, 4, true);
-  } catch (err) {
-    if (err instanceof InvalidPathError) return swiftResponse(404);
-    throw err;
-  }
-  const [version, account, container, object] = segs as [string, string | undefined, string | undefined, string | undefined];
-  if (account && !validVersions.includes(version)) return swiftResponse(400);
-  if (!account || (object && !container)) return swiftResponse(412, { body: 'Bad URL' });
-  if (container === '' && object !== undefined) return swiftResponse(412, { body: 'Bad URL' });
-  return { version, account, container: container || undefined, object: object || undefined };
-}
 
 export function proxyServer(state: ProxyState): MiddlewareHandler<ProxyEnv> {
   return async (c) => {

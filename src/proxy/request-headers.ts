@@ -1,14 +1,17 @@
 /**
  * The client's request headers as the pipeline sees them: ordered (Swift's checks report the
- * first offending header in the order sent), names lower-case, values as latin-1 strings of
- * the raw bytes. Middleware edits this object (the gatekeeper removes headers, auth renames
- * the ACL header) and controllers read only from it, never from the raw request.
+ * first offending header in the order sent), names lower-case, values as byte strings (Node's
+ * latin-1 view of the raw bytes). Middleware edits this object (the gatekeeper removes headers,
+ * auth renames the ACL header) and controllers read only from it, never from the raw request.
  */
-export class RequestHeaders {
-  private pairs: [string, string][];
+import { asByteString, type ByteString } from '../compat/bytes';
 
+export class RequestHeaders {
+  private pairs: [string, ByteString][];
+
+  /** Values as Node hands them over (latin-1), or byte strings made by bytesOf. */
   constructor(pairs: [string, string][]) {
-    this.pairs = pairs.map(([k, v]) => [k.toLowerCase(), v]);
+    this.pairs = pairs.map(([k, v]) => [k.toLowerCase(), asByteString(v)]);
   }
 
   static fromRaw(rawHeaders: readonly string[]): RequestHeaders {
@@ -22,10 +25,10 @@ export class RequestHeaders {
   }
 
   /** The value of a header; repeated headers are joined with ", " as WSGI does. */
-  get(name: string): string | undefined {
+  get(name: string): ByteString | undefined {
     const n = name.toLowerCase();
-    let out: string | undefined;
-    for (const [k, v] of this.pairs) if (k === n) out = out === undefined ? v : `${out}, ${v}`;
+    let out: ByteString | undefined;
+    for (const [k, v] of this.pairs) if (k === n) out = out === undefined ? v : asByteString(`${out}, ${v}`);
     return out;
   }
 
@@ -34,9 +37,10 @@ export class RequestHeaders {
     return this.pairs.some(([k]) => k === n);
   }
 
+  /** Sets a value: a byte string, or ASCII text (which is its own bytes). */
   set(name: string, value: string): void {
     this.delete(name);
-    this.pairs.push([name.toLowerCase(), value]);
+    this.pairs.push([name.toLowerCase(), asByteString(value)]);
   }
 
   delete(name: string): void {
@@ -49,7 +53,7 @@ export class RequestHeaders {
     this.pairs = this.pairs.filter(([k]) => !match(k));
   }
 
-  entries(): readonly [string, string][] {
+  entries(): readonly [string, ByteString][] {
     return this.pairs;
   }
 }

@@ -4,10 +4,10 @@
  * (Content-Length included) and drops the body, and 204/304 never carry one.
  */
 import { defaultBody, HTML_CONTENT_TYPE } from '../common/http-status';
+import { isHopByHop } from '../compat/hop-by-hop';
+import { HttpException } from '../compat/http-exception';
 
 export type HeaderInit = Record<string, string>;
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection']);
 
 export interface SwiftResponseOptions {
   headers?: HeaderInit;
@@ -38,8 +38,24 @@ export function swiftResponse(status: number, opts: SwiftResponseOptions = {}): 
 /** Copies backend response headers for the client, dropping hop-by-hop ones. */
 export function clientHeaders(backend: Record<string, string>): HeaderInit {
   const out: HeaderInit = {};
-  for (const [k, v] of Object.entries(backend)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(backend)) if (!isHopByHop(k)) out[k] = v;
   return out;
+}
+
+/**
+ * An answer already made (an authorization denial, a subrequest's failure) raised as swob
+ * raises a Response that is an HTTPException: it ends the request as it is.
+ */
+export class ResponseException extends HttpException {
+  constructor(readonly response: Response) {
+    super(response.status);
+  }
+}
+
+/** The client response for an HttpException a middleware caught (HEAD answers carry no body). */
+export function exceptionResponse(err: HttpException, method?: string): Response {
+  if (err instanceof ResponseException) return err.response;
+  return swiftResponse(err.status, { body: err.body, headers: err.headers, contentType: err.contentType, method });
 }
 
 /**

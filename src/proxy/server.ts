@@ -6,7 +6,8 @@ import { createAdaptorServer } from '@hono/node-server';
 import { createServer, ServerResponse, type IncomingMessage, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { buildProxyApp } from './app';
+import { buildProxyApp, type ProxyPipeline } from './pipeline';
+import type { FilterRegistry } from './filter';
 import { stdoutProxyLog } from './logger';
 import { loadProxyConfig, intOption, type ProxyConfig } from './config';
 import { createProxyState, type ProxyState, type Rings } from './state';
@@ -74,6 +75,8 @@ export interface ProxyServerOptions {
   cache?: SharedCache;
   logger?: Logger;
   accessLogger?: Logger;
+  /** Where the pipeline's filters are found (default: the registry src/middleware/index.ts fills). */
+  registry?: FilterRegistry;
 }
 
 export interface RunningProxy {
@@ -89,21 +92,38 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
   const config = typeof opts.config === 'object' ? opts.config : loadProxyConfig(opts.config);
   const state = createProxyState({ app: config.app, swiftDir: opts.swiftDir, swiftConf: opts.swiftConf, rings: opts.rings, cache: opts.cache });
   const ownLog = opts.logger ? undefined : stdoutProxyLog();
-  const app = buildProxyApp(config, state, { logger: opts.logger ?? ownLog!.logger, accessLogger: opts.accessLogger });
+  let pipeline: ProxyPipeline;
+  try {
+    pipeline = buildProxyApp(config, state, { logger: opts.logger ?? ownLog!.logger, accessLogger: opts.accessLogger, registry: opts.registry });
+  } catch (err) {
+    await state.close();
+    await ownLog?.flush();
+    throw err;
+  }
+  const app = pipeline.app;
   const server = createAdaptorServer({
     fetch: app.fetch,
     serverOptions: { maxHeaderSize: 256 * 1024, keepAliveTimeout: 30_000, requestTimeout: 0, ServerResponse: Latin1HeaderResponse as typeof ServerResponse },
     createServer: ((options: ServerOptions, listener: RequestListener) => createServer(options, frontDoor(state.constraints.max_request_line, listener))) as typeof createServer,
   }) as Server;
-  const host = opts.host ?? config.defaults.bind_ip ?? '127.0.0.1';
-  const port = opts.port ?? intOption(config.defaults, 'bind_port', 8080);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+  // Swift's run_wsgi reads these from the app's conf ([DEFAULT] included).
+  const host = opts.host ?? config.app.bind_ip ?? '127.0.0.1';
+  const port = opts.port ?? intOption(config.app, 'bind_port', 8080);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // A busy port: release what the pipeline opened before the caller reports it.
+    await pipeline.close();
+    await state.close();
+    await ownLog?.flush();
+    throw err;
+  }
   const actual = (server.address() as AddressInfo).port;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`,
@@ -116,6 +136,7 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await pipeline.close();
       await state.close();
       await ownLog?.flush();
     },

@@ -63,7 +63,17 @@ export interface ProxyState {
   constraints: Constraints;
   rings: Rings;
   backend: BackendClient;
-  cache: SharedCache;
+  /**
+   * Where the cache filter keeps shared state: the in-process cache, or the one the proxy
+   * workers share (src/proxy/cluster-cache.ts).
+   */
+  cacheBackend: SharedCache;
+  /**
+   * The shared cache requests use (Swift's env['swift.cache']): installed by the cache filter
+   * (egg:swift#memcache); without it in the pipeline, account and container info are kept for
+   * one request only, as in Swift.
+   */
+  cache: SharedCache | undefined;
   /** The /info document: `swift` from the proxy, one section per filter that registers one. */
   info: Record<string, Record<string, unknown>>;
   close(): Promise<void>;
@@ -150,7 +160,8 @@ export function createProxyState(init: ProxyStateInit): ProxyState {
     constraints: swiftConf.constraints,
     rings,
     backend,
-    cache: init.cache ?? new LruInfoCache(),
+    cacheBackend: init.cache ?? new LruInfoCache(),
+    cache: undefined,
     info: { swift: swiftInfo(options, swiftConf) },
     close: () => backend.close(),
   };

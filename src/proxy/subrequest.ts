@@ -64,7 +64,7 @@ export interface SubrequestOptions {
   method: string;
   /**
    * The request target as a client would send it: the percent-encoded path (build it with
-   * quoteWsgi) and, optionally, `?query`. It reaches the proxy verbatim, never normalised.
+   * compat's quoteBytes) and, optionally, `?query`. It reaches the proxy verbatim, never normalised.
    */
   path: string;
   /** Request headers; they replace inherited ones of the same name. Never modified. */
@@ -164,23 +164,6 @@ export function pipelineSubrequest(chain: () => MiddlewareHandler<ProxyEnv>[]): 
     pending.set(request, { identity, headers, target: opts.path, preAuthenticated: opts.preAuthenticated ?? false });
     return app.fetch(request, {} as ProxyEnv['Bindings']);
   };
-}
-
-/** Python's urllib quote over the bytes of a WSGI string (one latin-1 character per byte). */
-export function quoteWsgi(wsgi: string, safe = '/'): string {
-  let out = '';
-  for (let i = 0; i < wsgi.length; i++) {
-    const byte = wsgi.charCodeAt(i) & 0xff;
-    const ch = String.fromCharCode(byte);
-    if (/[A-Za-z0-9_.\-~]/.test(ch) || (byte < 0x80 && safe.includes(ch))) out += ch;
-    else out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
-}
-
-/** Python's unquote to a WSGI string: `%XX` escapes become bytes (latin-1 characters), malformed ones stay. */
-export function unquoteWsgi(s: string): string {
-  return s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
 /**

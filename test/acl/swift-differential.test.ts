@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanAcl, parseAclV1 } from '../../src/acl/v1';
 import { referrerAllowed } from '../../src/acl/referrer';
-import { pyRepr } from '../../src/acl/pystr';
+import { pyRepr } from '../../src/compat/repr';
 import { accountAclError } from '../../src/acl/account-acls';
 import { formatAclV2, parseAclV2 } from '../../src/acl/v2';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { formatAclV2, ownerAclHeader, parseAclV2, parseAclV2Ordered } from '../../src/acl/v2';
-import { pyJsonDumps, pyJsonLoads, pyFloatRepr, pyStrCompare, MAX_JSON_DEPTH } from '../../src/acl/pyjson';
+import { MAX_JSON_DEPTH } from '../../src/compat/json';
+import { asByteString, bytesOf } from '../../src/compat/bytes';
 
 describe('parseAclV2 (Python json.loads semantics)', () => {
   it('None, empty string, objects, non-objects', () => {
@@ -23,12 +24,6 @@ describe('parseAclV2 (Python json.loads semantics)', () => {
 
   it('keeps document key order even for integer-like keys', () => {
     expect([...parseAclV2Ordered('{"bogus":1,"5":2}')!.keys()]).toEqual(['bogus', '5']);
-  });
-
-  it('accepts NaN, Infinity, -Infinity and keeps int/float apart', () => {
-    expect(pyJsonDumps(pyJsonLoads('[NaN,Infinity,-Infinity,1,1.0,1e5,-0,-0.0,12345678901234567890123]'))).toBe(
-      '[NaN,Infinity,-Infinity,1,1.0,100000.0,0,-0.0,12345678901234567890123]',
-    );
   });
 
   it('deep nesting is a parse failure, never a throw', () => {
@@ -62,20 +57,15 @@ describe('formatAclV2 (json.dumps ensure_ascii, sort_keys, compact)', () => {
   });
 
   it('sorts keys by code point, like Python', () => {
-    expect(pyStrCompare('\uffff', '😀')).toBeLessThan(0);
     expect(formatAclV2({ '😀': [], '\uffff': [] })).toBe('{"\\uffff":[],"\\ud83d\\ude00":[]}');
   });
 
-  it('float repr', () => {
-    expect([1e16, 1e-5, 0.0001, 123.456, 1e22, 100].map(pyFloatRepr)).toEqual(['1e+16', '1e-05', '0.0001', '123.456', '1e+22', '100.0']);
-  });
-
   it('ownerAclHeader decodes stored raw UTF-8 to proper code points', () => {
-    const raw = Buffer.from('{"read-only":["élève"],"admin":["naïve"]}', 'utf8').toString('latin1');
+    const raw = bytesOf('{"read-only":["élève"],"admin":["naïve"]}');
     expect(ownerAclHeader(raw)).toBe('{"admin":["na\\u00efve"],"read-only":["\\u00e9l\\u00e8ve"]}');
-    expect(ownerAclHeader('{}')).toBeUndefined();
-    expect(ownerAclHeader('garbage')).toBeUndefined();
-    expect(ownerAclHeader('{"admin":[],"read-only":[]}')).toBe('{"admin":[],"read-only":[]}');
+    expect(ownerAclHeader(asByteString('{}'))).toBeUndefined();
+    expect(ownerAclHeader(asByteString('garbage'))).toBeUndefined();
+    expect(ownerAclHeader(asByteString('{"admin":[],"read-only":[]}'))).toBe('{"admin":[],"read-only":[]}');
   });
 });
 

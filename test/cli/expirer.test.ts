@@ -40,7 +40,6 @@ describe('sluice object-expirer usage', () => {
 
   it.each([
     [[], /--swift-dir is required/],
-    [['--swift-dir', '/nonexistent/dir'], /is not a directory/],
     [['--swift-dir', ROOT, '--interval', 'soon'], /--interval must be a number/],
     [['--swift-dir', ROOT, '--interval', '0'], /--interval must be more than 0/],
     [['--swift-dir', ROOT, '--processes', '2', '--process', '2'], /--process must be less than --processes/],
@@ -56,7 +55,13 @@ describe('sluice object-expirer usage', () => {
   it('exits 1 with a message when the rings are missing', async () => {
     const r = await sluice('object-expirer', '--swift-dir', ROOT, '--once');
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/sluice: error: .*account\.ring\.gz/);
+    expect(r.stderr).toMatch(/sluice: error: ring file .*account\.ring\.gz not found/);
+  }, 30_000);
+
+  it('exits 1 with a message when --swift-dir does not exist', async () => {
+    const r = await sluice('object-expirer', '--swift-dir', '/nonexistent/dir');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('sluice: error: --swift-dir /nonexistent/dir does not exist\n');
   }, 30_000);
 });
 

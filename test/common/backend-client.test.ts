@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendClient, BackendError, backendPath, headersFromRaw } from '../../src/common/backend-client';
-import { pyQuote } from '../../src/common/path';
+import { quote } from '../../src/compat/quote';
 import type { RingNode } from '../../src/common/ring';
 
 interface TestServer {
@@ -151,8 +151,8 @@ describe('backend paths and headers', () => {
     const node = { device: 'sda' };
     expect(backendPath(node, 3, '/AUTH_test/c/o-1.txt')).toBe('/sda/3/AUTH_test/c/o-1.txt');
     const odd = '/AUTH_t\u00e9st/c c/o?#%';
-    expect(backendPath(node, 3, odd, 'a=1')).toBe(`/sda/3${pyQuote(odd)}?a=1`);
-    expect(backendPath({ device: 'd\u00e9v' }, 0, '/a')).toBe(`/${pyQuote('d\u00e9v')}/0/a`);
+    expect(backendPath(node, 3, odd, 'a=1')).toBe(`/sda/3${quote(odd)}?a=1`);
+    expect(backendPath({ device: 'd\u00e9v' }, 0, '/a')).toBe(`/${quote('d\u00e9v')}/0/a`);
   });
 
   it('builds one record from raw header bytes, keeping __proto__ a plain header', () => {

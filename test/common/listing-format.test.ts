@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadAcceptError, listingContentType, NotAcceptableError, pythonJson, renderListing } from '../../src/common/listing-format';
+import { BadAcceptError, forceJsonFormat, listingContentType, NotAcceptableError, renderListing } from '../../src/common/listing-format';
 
 describe('listingContentType', () => {
   it('prefers format= over Accept', () => {
@@ -25,8 +25,8 @@ describe('renderListing', () => {
     { subdir: 'd/' },
   ];
   it('renders JSON as Python json.dumps (ensure_ascii, spaced separators)', () => {
-    expect(pythonJson([{ name: 'é😀', n: 1 }])).toBe('[{"name": "\\u00e9\\ud83d\\ude00", "n": 1}]');
-    expect(pythonJson([{ name: 'a, b: c' }])).toBe('[{"name": "a, b: c"}]');
+    expect(renderListing([{ subdir: 'é😀' }], 'application/json', 'account', 'a')).toBe('[{"subdir": "\\u00e9\\ud83d\\ude00"}]');
+    expect(renderListing([{ subdir: 'a, b: c' }], 'application/json', 'account', 'a')).toBe('[{"subdir": "a, b: c"}]');
   });
   it('renders plain text, one name per line', () => {
     expect(renderListing(entries, 'text/plain', 'account', 'AUTH_a')).toBe('a<&>"\nd/\n');
@@ -43,5 +43,14 @@ describe('renderListing', () => {
       '<?xml version="1.0" encoding="UTF-8"?>\n<container name="c"><object><name>o</name><hash>h</hash><bytes>1</bytes><content_type>t/p</content_type><last_modified>x</last_modified></object><subdir name="d/"><name>d/</name></subdir></container>',
     );
     expect(renderListing([], 'application/xml', 'container', 'c')).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<container name="c" />');
+  });
+});
+
+describe('forceJsonFormat (listing_formats setting req.params)', () => {
+  it('replaces any format, keeps the last of a repeated name, re-encodes as urlencode', () => {
+    expect(forceJsonFormat('')).toBe('format=json');
+    expect(forceJsonFormat('format=xml&limit=2')).toBe('format=json&limit=2');
+    expect(forceJsonFormat('form%61t=xml&prefix=a&prefix=b')).toBe('format=json&prefix=b');
+    expect(forceJsonFormat('prefix=%c3%a9+x&marker')).toBe('prefix=%C3%A9+x&marker=&format=json');
   });
 });

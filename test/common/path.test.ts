@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodePathStrict, InvalidPathError, InvalidUtf8Error, pyQuote, splitPath } from '../../src/common/path';
+import { InvalidPathError, splitPath } from '../../src/common/path';
 
 describe('splitPath (swift.common.utils.split_path)', () => {
   it('splits into the requested number of segments', () => {
@@ -18,25 +18,5 @@ describe('splitPath (swift.common.utils.split_path)', () => {
     expect(() => splitPath('//c', 1, 2)).toThrow('Invalid path: //c');
     expect(() => splitPath('/a/c/o', 1, 2)).toThrow(InvalidPathError);
     expect(() => splitPath('/d/p/é', 4)).toThrow('Invalid path: /d/p/%C3%A9');
-  });
-});
-
-describe('decodePathStrict', () => {
-  it('decodes UTF-8 and keeps malformed escapes', () => {
-    expect(decodePathStrict('/a/caf%C3%A9')).toBe('/a/café');
-    expect(decodePathStrict('/a/%zz')).toBe('/a/%zz');
-    expect(decodePathStrict('/a/%2F')).toBe('/a//');
-  });
-  it('rejects invalid UTF-8 and NUL', () => {
-    expect(() => decodePathStrict('/a/%FF')).toThrow(InvalidUtf8Error);
-    expect(() => decodePathStrict('/a/%00')).toThrow(InvalidUtf8Error);
-    expect(() => decodePathStrict('/a/%ED%A0%80')).toThrow(InvalidUtf8Error); // encoded surrogate
-  });
-});
-
-describe('pyQuote', () => {
-  it('matches urllib.parse.quote', () => {
-    expect(pyQuote('/a b/é~_.-')).toBe('/a%20b/%C3%A9~_.-');
-    expect(pyQuote('a/b', '')).toBe('a%2Fb');
   });
 });

@@ -11,17 +11,26 @@ bind_ip = 127.0.0.1
 pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl tempauth copy container-quotas account-quotas versioned_writes symlink proxy-logging proxy-server
 
 [app:proxy-server]
+use = egg:swift#proxy
 account_autocreate = true
 allow_account_management = true
 
 [filter:catch_errors]
+use = egg:swift#catch_errors
 [filter:gatekeeper]
+use = egg:swift#gatekeeper
 [filter:healthcheck]
+use = egg:swift#healthcheck
 [filter:proxy-logging]
+use = egg:swift#proxy_logging
 [filter:cache]
+use = egg:swift#memcache
 [filter:listing_formats]
+use = egg:swift#listing_formats
 [filter:copy]
+use = egg:swift#copy
 [filter:versioned_writes]
+use = egg:swift#versioned_writes
 allow_versioned_writes = true
 [filter:bulk]
 use = egg:swift#bulk
@@ -36,6 +45,7 @@ use = egg:swift#container_quotas
 use = egg:swift#account_quotas
 
 [filter:symlink]
+use = egg:swift#symlink
 
 [filter:tempauth]
 use = egg:swift#tempauth

@@ -1,12 +1,13 @@
 /**
- * Replays the recorded Swift conformance scenarios (../shared/conformance, format in its
- * README) against an endpoint: placeholders substituted, requests sent byte for byte on a new
+ * Replays the recorded Swift conformance scenarios (test/conformance/recorded, a copy of
+ * ../shared/conformance that recorded-copy.test.ts keeps identical; format in its README)
+ * against an endpoint: placeholders substituted, requests sent byte for byte on a new
  * connection each, responses compared on status, listed headers, body and normalised JSON.
  */
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Expect {
@@ -51,13 +52,10 @@ export const USERS: Record<string, string> = {
 
 export const INVALID_TOKEN = 'AUTH_tk00000000000000000000000000000000';
 
-export function sharedDir(): string {
-  const candidates = [process.env.SLUICE_SHARED_DIR, resolve(process.cwd(), '../shared'), resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared')].filter(Boolean) as string[];
-  for (const c of candidates) if (existsSync(join(c, 'conformance', 'scenarios'))) return c;
-  throw new Error(`conformance scenarios not found (looked in ${candidates.join(', ')}); set SLUICE_SHARED_DIR`);
-}
+/** The repository's copy of the recorded scenarios (README.md and scenarios/*.json). */
+export const RECORDED_DIR = join(dirname(fileURLToPath(import.meta.url)), 'recorded');
 
-export function loadScenarioFiles(dir = join(sharedDir(), 'conformance', 'scenarios')): ScenarioFile[] {
+export function loadScenarioFiles(dir = join(RECORDED_DIR, 'scenarios')): ScenarioFile[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()

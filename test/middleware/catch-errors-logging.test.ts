@@ -9,30 +9,42 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { registerFilter } from '../../src/proxy/app';
+import { defineFilter, registerFilter } from '../../src/proxy/filter';
 import { startCluster, type TestCluster } from '../../src/testing/index';
 import { call, uniq } from '../proxy/helpers';
 
-registerFilter('test_throw', () => async (c, next) => {
-  if (c.get('headers').get('x-test-throw') === 'yes') throw new Error('boom: internal detail');
-  await next();
-});
+registerFilter(
+  defineFilter({
+    name: 'test_throw',
+    options: () => ({}),
+    create: () => async (c, next) => {
+      if (c.get('headers').get('x-test-throw') === 'yes') throw new Error('boom: internal detail');
+      await next();
+    },
+  }),
+);
 // A response of unknown length, streamed in three chunks (as listings and bulk results are).
-registerFilter('test_stream', () => async (c, next) => {
-  if (c.get('headers').get('x-test-stream') !== 'yes') return next();
-  const chunks = ['abc', 'defgh', 'ij'];
-  return new Response(
-    new ReadableStream<Uint8Array>({
-      async pull(ctl) {
-        const next = chunks.shift();
-        if (next === undefined) return ctl.close();
-        await new Promise((r) => setTimeout(r, 50));
-        ctl.enqueue(new TextEncoder().encode(next));
-      },
-    }),
-    { status: 200, headers: { 'content-type': 'text/plain' } },
-  );
-});
+registerFilter(
+  defineFilter({
+    name: 'test_stream',
+    options: () => ({}),
+    create: () => async (c, next) => {
+      if (c.get('headers').get('x-test-stream') !== 'yes') return next();
+      const chunks = ['abc', 'defgh', 'ij'];
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(ctl) {
+            const next = chunks.shift();
+            if (next === undefined) return ctl.close();
+            await new Promise((r) => setTimeout(r, 50));
+            ctl.enqueue(new TextEncoder().encode(next));
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'text/plain' } },
+      );
+    },
+  }),
+);
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-hc-'));
 const disableFile = join(tmp, 'disabled');
@@ -49,6 +61,7 @@ bind_ip = 127.0.0.1
 pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats test_throw test_stream proxy-logging proxy-server
 
 [app:proxy-server]
+use = egg:swift#proxy
 account_autocreate = true
 allow_account_management = true
 

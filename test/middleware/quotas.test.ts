@@ -12,15 +12,9 @@ import { call, uniq, type Resp } from '../proxy/helpers';
 
 
 const PIPELINE = 'catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth copy container-quotas account-quotas versioned_writes symlink proxy-logging proxy-server';
-const CONF =
-  DEV_PROXY_CONF.replace(/^pipeline = .*$/m, `pipeline = ${PIPELINE}`) +
-  `
-[filter:container-quotas]
-use = egg:swift#container_quotas
-
-[filter:account-quotas]
-use = egg:swift#account_quotas
-`;
+// DEV_PROXY_CONF has [filter:container-quotas] and [filter:account-quotas] already (a second
+// copy of a section is an error, as in Python's configparser).
+const CONF = DEV_PROXY_CONF.replace(/^pipeline = .*$/m, `pipeline = ${PIPELINE}`);
 
 const TOO_LARGE = 'Upload exceeds quota.';
 

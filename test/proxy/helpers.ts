@@ -8,7 +8,7 @@ import { connect as netConnect } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
 import { startCluster, type TestCluster } from '../../src/testing/index';
-import { registerFilter } from '../../src/proxy/app';
+import { defineFilter, registerFilter } from '../../src/proxy/filter';
 import type { ProxyEnv } from '../../src/proxy/context';
 import type { Ring } from '../../src/common/ring';
 import { backendPath } from '../../src/common/backend-client';
@@ -61,7 +61,7 @@ export const ownerFilter: MiddlewareHandler<ProxyEnv> = async (c, next) => {
   c.get('headers').delete('x-test-owner');
   await next();
 };
-registerFilter('test_owner', () => ownerFilter);
+registerFilter(defineFilter({ name: 'test_owner', options: () => ({}), create: () => ownerFilter }));
 
 /**
  * Test-only authorizer: with `X-Test-Deny: yes`, every request is denied (403) unless the ACL
@@ -74,7 +74,7 @@ export const denyFilter: MiddlewareHandler<ProxyEnv> = async (c, next) => {
   c.get('headers').delete('x-test-deny');
   await next();
 };
-registerFilter('test_deny', () => denyFilter);
+registerFilter(defineFilter({ name: 'test_deny', options: () => ({}), create: () => denyFilter }));
 
 export function proxyConf(app: Record<string, string> = {}, extra = ''): string {
   const appLines = Object.entries({ account_autocreate: 'true', allow_account_management: 'true', ...app })

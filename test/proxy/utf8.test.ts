@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../src/testing/index';
 import { DEV_PROXY_CONF } from '../../src/cluster/dev-cluster';
 import { DEVELOPMENT_USERS } from '../../src/middleware/tempauth/config';
-import { pyQuote } from '../../src/common/path';
+import { quote } from '../../src/compat/quote';
 import { request as httpRequest } from 'node:http';
 import { direct, rawRequest, type Resp } from './helpers';
 
@@ -46,8 +46,8 @@ function objectNames(name: string): string[] {
 }
 
 /** What a client puts in a URL (swiftclient: urllib quote, `/` kept in object names only). */
-const qc = (s: string) => pyQuote(s, '');
-const qo = (s: string) => pyQuote(s, '/');
+const qc = (s: string) => quote(s, '');
+const qo = (s: string) => quote(s, '/');
 
 /** Python's b64encode without padding, for `user64_` keys. */
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64').replace(/=+$/, '');
@@ -788,7 +788,7 @@ describe('middleware with UTF-8 object names', () => {
     const get = await req('GET', `${url}?temp_url_sig=${sig}&temp_url_expires=${expires}&filename=${qc(filename)}`);
     expect(get.status, get.text).toBe(200);
     expect(get.text).toBe('temp');
-    expect(get.header('content-disposition')).toBe(`attachment; filename="${pyQuote(filename, ' /')}"; filename*=UTF-8''${pyQuote(filename)}`);
+    expect(get.header('content-disposition')).toBe(`attachment; filename="${quote(filename, ' /')}"; filename*=UTF-8''${quote(filename)}`);
     // Signed over the quoted path instead: not valid.
     const wrong = await req('GET', `${url}?temp_url_sig=${sign('GET', url)}&temp_url_expires=${expires}`);
     expect(wrong.status).toBe(401);

@@ -3,8 +3,9 @@
  * config_read_reseller_options do (see spec §1b). Parsing never logs keys.
  */
 import { ConfigError, type Section } from '../../proxy/config';
-import { configTrue } from '../../common/swift-conf';
-import { pyQuote } from '../../common/path';
+import { configTrue } from '../../compat/truthy';
+import { byteStringOf, textOf } from '../../compat/bytes';
+import { quote } from '../../compat/quote';
 import { resolve } from 'node:path';
 
 export const DEFAULT_TOKEN_LIFE = 86400;
@@ -95,7 +96,7 @@ function b64Name(text: string, confKey: string): string {
   if (s.length % 4 === 1) throw new ConfigError(`[filter:tempauth] ${confKey}: invalid base64 name`);
   s += '='.repeat((4 - (s.length % 4)) % 4);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(s, 'base64'));
+    return textOf(byteStringOf(Buffer.from(s, 'base64')), 'strict');
   } catch {
     throw new ConfigError(`[filter:tempauth] ${confKey}: base64 name is not UTF-8`);
   }
@@ -119,7 +120,7 @@ function parseUsers(conf: Section, resellerPrefix: string): Map<string, TempAuth
     let url: string;
     const last = values[values.length - 1];
     if (last !== undefined && (last.includes('://') || last.includes('$HOST'))) url = values.pop()!;
-    else url = `$HOST/v1/${resellerPrefix}${pyQuote(account)}`;
+    else url = `$HOST/v1/${resellerPrefix}${quote(account)}`;
     const id = `${account}:${user}`;
     users.set(id, { id, account, user, key, url, groups: values });
   }

@@ -1,12 +1,13 @@
 /**
- * The `tempauth` pipeline filter (listed in src/proxy/app.ts FILTERS).
+ * The `tempauth` pipeline filter (egg:swift#tempauth): the options of `[filter:tempauth]`, the
+ * middleware made from them, its /info section, and the user store it closes on shutdown.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { ProxyEnv } from '../../proxy/context';
-import type { FilterFactory } from '../../proxy/app';
-import { rawPathOf } from '../../proxy/proxy-server';
-import { parseTempAuthConfig } from './config';
+import { defineFilter, type FilterContext, type FilterInstance } from '../../proxy/filter';
+import { rawPathOf } from '../../proxy/request-target';
+import { parseTempAuthConfig, type TempAuthConfig } from './config';
 import { TempAuth } from './tempauth';
 import { wsgiPath } from './paths';
 import { UserStore } from './user-store';
@@ -16,13 +17,12 @@ export { TempAuth, cleanAclHeader, hostUrl, MAX_ACCOUNT_ACL_BYTES } from './temp
 export { TokenStore } from './tokens';
 export { UserStore, UserStoreError, type StoredUser } from './user-store';
 
-export const tempauthFilter: FilterFactory = (conf, ctx): MiddlewareHandler<ProxyEnv> => {
-  const config = parseTempAuthConfig(conf);
+export function tempauth(config: TempAuthConfig, ctx: FilterContext): FilterInstance {
   const logger = ctx.logger.child({ log_route: 'tempauth' });
   for (const w of config.warnings) logger.warn(w);
-  const auth = new TempAuth(config, ctx.state, logger, openUserStore(config.userStore, config.users, logger));
-  ctx.state.info.tempauth = { account_acls: true };
-  return async (c, next) => {
+  const userStore = openUserStore(config.userStore, config.users, logger);
+  const auth = new TempAuth(config, ctx.state, logger, userStore);
+  const handler: MiddlewareHandler<ProxyEnv> = async (c, next) => {
     if (config.allowOverrides && c.get('authorizeOverride')) return next();
     const path = wsgiPath(rawPathOf(c));
     if (path.startsWith(config.authPrefix)) return auth.handleAuth(c, path);
@@ -30,7 +30,16 @@ export const tempauthFilter: FilterFactory = (conf, ctx): MiddlewareHandler<Prox
     if (denial) return denial;
     return next();
   };
-};
+
+  return { handler, close: () => userStore?.close() };
+}
+
+export const tempauthFilter = defineFilter<TempAuthConfig>({
+  name: 'tempauth',
+  options: parseTempAuthConfig,
+  info: () => ({ tempauth: { account_acls: true } }),
+  create: tempauth,
+});
 
 
 /**

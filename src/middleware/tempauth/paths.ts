@@ -1,19 +1,19 @@
 /**
- * The request path as Swift's WSGI PATH_INFO: percent-decoded, one latin-1 character per
- * byte (never rejected here; the proxy answers bad UTF-8 with 412 later), plus helpers to
- * put names into header values safely.
+ * The request path as Swift's WSGI PATH_INFO: percent-decoded to a byte string (never rejected
+ * here; the proxy answers bad UTF-8 with 412 later), plus helpers to put names into header
+ * values safely.
  */
 import { splitPath } from '../../common/path';
-import { headerToText } from '../../acl/pystr';
+import { asByteString, type ByteString } from '../../compat/bytes';
+import { unquoteBytes } from '../../compat/quote';
 
-/** Percent-decodes a raw request path into WSGI form (bytes as latin-1 characters). */
-export function wsgiPath(raw: string): string {
-  if (!raw.includes('%')) return raw;
-  return raw.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+/** PATH_INFO of a raw request path: its percent escapes decoded to bytes (Swift's wsgi_unquote). */
+export function wsgiPath(raw: string): ByteString {
+  return unquoteBytes(asByteString(raw));
 }
 
 /** split_path that answers undefined instead of throwing. */
-export function trySplit(path: string, min: number, max: number, rest: boolean): (string | undefined)[] | undefined {
+export function trySplit<S extends string>(path: S, min: number, max: number, rest: boolean): (S | undefined)[] | undefined {
   try {
     return splitPath(path, min, max, rest);
   } catch {
@@ -21,18 +21,11 @@ export function trySplit(path: string, min: number, max: number, rest: boolean):
   }
 }
 
-/** The account segment of a WSGI path (`/v1/<account>/...`), decoded to text, if any. */
-export function pathAccount(path: string): string | undefined {
-  const segs = trySplit(path, 1, 3, true);
-  const acct = segs?.[1];
-  return acct ? headerToText(acct) : undefined;
-}
-
 /**
- * A WSGI string as a header value: bytes stay bytes (latin-1 characters), control characters
- * (which no header may carry) are percent-encoded instead of making the response fail.
+ * A byte string as a header value: bytes stay bytes, control characters (which no header may
+ * carry) are percent-encoded instead of making the response fail.
  */
-export function headerSafe(wsgi: string): string {
+export function headerSafe(bytes: ByteString): ByteString {
   // eslint-disable-next-line no-control-regex
-  return wsgi.replace(/[\x00-\x1f\x7f]/g, (ch) => '%' + ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+  return asByteString(bytes.replace(/[\x00-\x1f\x7f]/g, (ch) => '%' + ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')));
 }

@@ -15,13 +15,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Authorize, AuthorizeRequest, CleanAcl, ProxyContext } from '../../proxy/context';
 import type { ProxyState } from '../../proxy/state';
+import { ConfigError } from '../../proxy/config';
 import { swiftResponse } from '../../proxy/response';
-import { pyQuote } from '../../common/path';
 import { cleanAcl } from '../../acl/v1';
 import { referrerAllowed } from '../../acl/referrer';
 import { accountAclError } from '../../acl/account-acls';
 import { accountAclsCached, parseAclV1Cached } from '../../acl/cache';
-import { headerToText, textToHeader } from '../../acl/pystr';
+import { asByteString, bytesOf, textOf, type ByteString } from '../../compat/bytes';
+import { quote } from '../../compat/quote';
 import type { TempAuthConfig, TempAuthUser } from './config';
 import { TokenStore } from './tokens';
 import { fetchAccountInfo, fetchContainerInfo } from './account-info';
@@ -38,9 +39,16 @@ export const ACL_SYSMETA_HEADER = 'x-account-sysmeta-core-access-control';
 export const MAX_ACCOUNT_ACL_BYTES = 8150;
 
 const PLAIN_UTF8 = 'text/plain; charset=UTF-8';
+/** swob's realm when no account can be named. */
+const UNKNOWN_REALM = asByteString('unknown');
 
 /** The container-ACL clean-up installed for the proxy: header bytes decoded as UTF-8, cleaned, re-encoded. */
-export const cleanAclHeader: CleanAcl = (name, value) => textToHeader(cleanAcl(name, headerToText(value)));
+export const cleanAclHeader: CleanAcl = (name, value) => bytesOf(cleanAcl(name, headerText(asByteString(value))));
+
+/** A header value (or path segment) as text, as swob's wsgi_to_str decodes it. */
+function headerText(bytes: ByteString): string {
+  return textOf(bytes, 'surrogateescape');
+}
 
 /** A swob-style error response: default HTML body, none (and Content-Length 0) for HEAD. */
 function errorResponse(status: number, method: string, headers: Record<string, string> = {}): Response {
@@ -51,7 +59,7 @@ function errorResponse(status: number, method: string, headers: Record<string, s
 /** Swift's realm for a swob 401: the quoted account of `/<v>/<account>...`, else "unknown". */
 function swobRealm(account: string | undefined): string {
   if (!account || account === 'v1.0' || account === 'auth') return 'unknown';
-  return pyQuote(account);
+  return quote(account);
 }
 
 function keysEqual(a: string, b: string): boolean {
@@ -70,6 +78,9 @@ export class TempAuth {
     /** sluice: the SQLite user store, for users the user_ lines do not define. */
     private readonly userStore?: UserStore,
   ) {
+    // Swift's TempAuth keeps tokens in memcache and fails every request without it; sluice
+    // refuses such a pipeline at start-up instead.
+    if (!state.cache) throw new ConfigError('tempauth needs the cache filter (egg:swift#memcache) before it in the pipeline: tokens live there');
     this.tokens = new TokenStore(state.cache, conf.resellerPrefix, conf.tokenLife);
   }
 
@@ -89,11 +100,11 @@ export class TempAuth {
   }
 
   /** _is_definitive_auth: the path's account starts with one of our non-empty prefixes. */
-  isDefinitive(path: string): boolean {
+  isDefinitive(path: ByteString): boolean {
     const segs = trySplit(path, 1, 3, true);
     const account = segs?.[1];
     if (!account) return false;
-    return !!this.accountPrefix(headerToText(account));
+    return !!this.accountPrefix(headerText(account));
   }
 
   // ---------------------------------------------------------------- groups
@@ -161,7 +172,7 @@ export class TempAuth {
     if (method === 'OPTIONS') return undefined;
 
     const acl = parseAclV1Cached(req.acl);
-    if (referrerAllowed(req.referer === undefined ? undefined : headerToText(req.referer), acl.referrers)) {
+    if (referrerAllowed(req.referer === undefined ? undefined : headerText(asByteString(req.referer)), acl.referrers)) {
       if (object || acl.groupSet.has('.rlistings')) return undefined;
     }
     // sluice: '' (the anonymous group list is ['']) never matches an ACL entry.
@@ -183,7 +194,7 @@ export class TempAuth {
   };
 
   /** 400 for an X-Account-Access-Control value that is too long or not a valid tempauth ACL. */
-  private validateAccountAcl(raw: string, method: string): Response | undefined {
+  private validateAccountAcl(raw: ByteString, method: string): Response | undefined {
     if (raw.length > MAX_ACCOUNT_ACL_BYTES) {
       return swiftResponse(400, {
         body: `X-Account-Access-Control invalid: value is ${raw.length} bytes long; the limit is ${MAX_ACCOUNT_ACL_BYTES} bytes\n`,
@@ -191,7 +202,7 @@ export class TempAuth {
         method,
       });
     }
-    const text = headerToText(raw);
+    const text = headerText(raw);
     const error = accountAclError(text);
     if (!error) return undefined;
     return swiftResponse(400, { body: `X-Account-Access-Control invalid: ${error}\n\nInput: ${text}\n`, contentType: PLAIN_UTF8, method });
@@ -206,7 +217,7 @@ export class TempAuth {
     const key = req.headers.get('x-container-sync-key');
     if (key === undefined || !req.headers.has('x-timestamp')) return false;
     const info = await fetchContainerInfo(this.state, c, req.account, req.container);
-    return !!info.syncKey && info.syncKey === headerToText(key);
+    return !!info.syncKey && info.syncKey === headerText(key);
   }
 
   // ---------------------------------------------------------------- token validation
@@ -215,7 +226,7 @@ export class TempAuth {
    * __call__ for a non-auth path: validates the token and installs authorize (or a plain
    * denial) for the proxy. Returns a Response only for an invalid token with our prefix.
    */
-  async identify(c: ProxyContext, path: string): Promise<Response | undefined> {
+  async identify(c: ProxyContext, path: ByteString): Promise<Response | undefined> {
     const headers = c.get('headers');
     const token = headers.get('x-auth-token') ?? headers.get('x-storage-token');
     const serviceToken = headers.get('x-service-token');
@@ -234,7 +245,7 @@ export class TempAuth {
       }
       if (this.conf.resellerPrefix) {
         const segs = trySplit(path, 2, 3, true);
-        const realm = segs?.[1] ?? 'unknown';
+        const realm = segs?.[1] ?? UNKNOWN_REALM;
         return errorResponse(401, c.req.method, { 'www-authenticate': `Swift realm="${headerSafe(realm)}"` });
       }
       if (!c.get('authorize')) c.set('authorize', this.deniedResponse);
@@ -261,17 +272,17 @@ export class TempAuth {
     return {
       id: `${u.account}:${u.user}`,
       account: u.account,
-      url: u.storageUrl ?? `$HOST/v1/${this.conf.resellerPrefix}${pyQuote(u.account)}`,
+      url: u.storageUrl ?? `$HOST/v1/${this.conf.resellerPrefix}${quote(u.account)}`,
       groups: u.groups,
     };
   }
 
   /** handle + handle_request + handle_get_token for a path under auth_prefix. */
-  async handleAuth(c: ProxyContext, path: string): Promise<Response> {
+  async handleAuth(c: ProxyContext, path: ByteString): Promise<Response> {
     const method = c.req.method;
     // path_info_pop: Swift drops exactly one leading segment, whatever the prefix's length.
     const slash = path.indexOf('/', 1);
-    const pathInfo = slash < 0 ? '' : path.slice(slash);
+    const pathInfo = asByteString(slash < 0 ? '' : path.slice(slash));
     if (method !== 'GET') return errorResponse(405, method);
     const outer = trySplit(pathInfo, 1, 4, true);
     if (!outer) return errorResponse(404, method);
@@ -279,11 +290,11 @@ export class TempAuth {
     const segs = trySplit(pathInfo, 1, 3, true);
     if (!segs) return errorResponse(404, method);
     const headers = c.get('headers');
-    const unauthorized = (realm: string) => errorResponse(401, method, { 'www-authenticate': `Swift realm="${headerSafe(realm)}"` });
-    // Names are WSGI strings (bytes as latin-1) in realms, decoded text for lookups.
-    let account: string;
-    let user: string | undefined;
-    let key: string | undefined;
+    const unauthorized = (realm: ByteString) => errorResponse(401, method, { 'www-authenticate': `Swift realm="${headerSafe(realm)}"` });
+    // Names are byte strings in realms, decoded text for lookups.
+    let account: ByteString;
+    let user: ByteString | undefined;
+    let key: ByteString | undefined;
     if (segs[0] === 'v1' && segs[2] === 'auth') {
       account = segs[1]!;
       user = headers.get('x-storage-user');
@@ -291,37 +302,37 @@ export class TempAuth {
         const authUser = headers.get('x-auth-user');
         if (!authUser || !authUser.includes(':')) return unauthorized(account);
         const colon = authUser.indexOf(':');
-        if (headerToText(account) !== headerToText(authUser.slice(0, colon))) return unauthorized(account);
-        user = authUser.slice(colon + 1);
+        if (headerText(account) !== headerText(asByteString(authUser.slice(0, colon)))) return unauthorized(account);
+        user = asByteString(authUser.slice(colon + 1));
       }
       key = headers.get('x-storage-pass') || headers.get('x-auth-key');
     } else if (segs[0] === 'auth' || segs[0] === 'v1.0') {
       const authUser = headers.get('x-auth-user') || headers.get('x-storage-user');
-      if (!authUser || !authUser.includes(':')) return unauthorized('unknown');
+      if (!authUser || !authUser.includes(':')) return unauthorized(UNKNOWN_REALM);
       const colon = authUser.indexOf(':');
-      account = authUser.slice(0, colon);
-      user = authUser.slice(colon + 1);
+      account = asByteString(authUser.slice(0, colon));
+      user = asByteString(authUser.slice(colon + 1));
       key = headers.get('x-auth-key') || headers.get('x-storage-pass');
     } else {
       return errorResponse(400, method);
     }
-    if (!account || !user || !key) return unauthorized(account || 'unknown');
-    const accountUser = `${headerToText(account)}:${headerToText(user)}`;
+    if (!account || !user || !key) return unauthorized(account || UNKNOWN_REALM);
+    const accountUser = `${headerText(account)}:${headerText(user)}`;
     const configUser = this.conf.users.get(accountUser);
     let entry: Pick<TempAuthUser, 'id' | 'account' | 'url' | 'groups'>;
     if (configUser) {
-      if (!keysEqual(configUser.key, headerToText(key))) return unauthorized('unknown');
+      if (!keysEqual(configUser.key, headerText(key))) return unauthorized(UNKNOWN_REALM);
       entry = configUser;
     } else if (this.userStore) {
       // sluice: config users win; the store is read on every /auth, so add/remove need no restart.
       let result;
       try {
-        result = await this.userStore.verify(headerToText(account), headerToText(user), headerToText(key));
+        result = await this.userStore.verify(headerText(account), headerText(user), headerText(key));
       } catch (err) {
         this.logger.error({ err: (err as Error).message }, 'tempauth: cannot read the user store');
         return errorResponse(503, method);
       }
-      if (!result.ok) return unauthorized(result.reason === 'unknown-user' ? account : 'unknown');
+      if (!result.ok) return unauthorized(result.reason === 'unknown-user' ? account : UNKNOWN_REALM);
       entry = this.storedUserEntry(result.user);
     } else {
       return unauthorized(account);
@@ -344,7 +355,7 @@ export class TempAuth {
         'x-auth-token': issued.token,
         'x-storage-token': issued.token,
         'x-auth-token-expires': String(Math.trunc(issued.expires - Date.now() / 1000)),
-        'x-storage-url': textToHeader(url),
+        'x-storage-url': bytesOf(url),
       },
       body: '',
       method,
@@ -356,7 +367,7 @@ export class TempAuth {
 export function hostUrl(c: ProxyContext): string {
   const incoming = c.env?.incoming as { socket?: { encrypted?: boolean; localAddress?: string; localPort?: number } } | undefined;
   const scheme = incoming?.socket?.encrypted ? 'https' : 'http';
-  let host = c.get('headers').get('host');
+  let host: string | undefined = c.get('headers').get('host');
   if (!host) {
     const addr = incoming?.socket?.localAddress ?? '127.0.0.1';
     host = `${addr.includes(':') ? `[${addr}]` : addr}:${incoming?.socket?.localPort ?? 80}`;

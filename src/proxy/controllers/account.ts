@@ -1,24 +1,26 @@
 /**
  * Account requests (swift.proxy.controllers.account.AccountController).
  */
-import type { Controller } from '../proxy-server';
-import { rawQueryOf } from '../proxy-server';
+import { rawQueryOf } from '../request-target';
 import type { ProxyContext } from '../context';
-import { BaseController, VerbController, requestPairs } from './base';
+import { BaseController, VerbController, requestPairs, type Controller } from './base';
 import { checkMetadata, checkNameLength } from '../check';
-import { swiftResponse } from '../response';
+import { clientHeaders, swiftResponse } from '../response';
 import { readFromNodes } from '../replicas';
 import { ownerAclHeader } from '../../acl/v2';
-import { forceJsonFormat, FAKE_LISTING_HEADER } from '../../middleware/listing-formats';
+import { asByteString } from '../../compat/bytes';
+import { isHopByHop } from '../../compat/hop-by-hop';
+import { forceJsonFormat, FAKE_LISTING_HEADER } from '../../common/listing-format';
 
 const ACL_SYSMETA = 'x-account-sysmeta-core-access-control';
 
-/** Client headers forwarded on GET/HEAD (Swift passes the request's headers along). */
-const NOT_FORWARDED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'expect', 'te', 'upgrade']);
+/** Request headers that describe the client's request, not the one to the backend. */
+const NOT_FORWARDED = new Set(['host', 'content-length', 'expect']);
 
+/** Client headers forwarded on GET/HEAD (Swift passes the request's headers along), hop-by-hop ones excepted. */
 export function forwardedHeaders(c: ProxyContext): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of requestPairs(c)) if (!NOT_FORWARDED.has(k)) out[k] = v;
+  for (const [k, v] of requestPairs(c)) if (!NOT_FORWARDED.has(k) && !isHopByHop(k)) out[k] = v;
   return out;
 }
 
@@ -43,7 +45,7 @@ export class AccountController extends VerbController implements Controller {
     const isOwner = c.get('swiftOwner');
     if (isOwner) {
       // Stored names are UTF-8: owners see proper code points, not Swift's byte-wise escapes.
-      const acl = ownerAclHeader(raw);
+      const acl = ownerAclHeader(raw === undefined ? undefined : asByteString(raw));
       if (acl !== undefined) headers['x-account-access-control'] = acl;
     } else {
       for (const h of this.state.options.swiftOwnerHeaders) delete headers[h];
@@ -89,7 +91,7 @@ export class AccountController extends VerbController implements Controller {
       // Swift's proxy advertises ranges on every answer from a good source (get_working_response);
       // not on the fake listing above, which no backend answered.
       if (res.status >= 200 && res.status < 400) headers['accept-ranges'] = 'bytes';
-      response = swiftResponse(res.status, { headers: stripHopByHop(headers), body: res.body, method });
+      response = swiftResponse(res.status, { headers: clientHeaders(headers), body: res.body, method });
     }
     return response;
   }
@@ -137,12 +139,4 @@ export class AccountController extends VerbController implements Controller {
   private writeResponse(c: ProxyContext, method: string, res: Awaited<ReturnType<BaseController['fanOut']>>): Response {
     return this.respond(method, res, (h) => this.ownerView(c, h));
   }
-}
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
-
-function stripHopByHop(h: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(h)) if (!HOP_BY_HOP.has(k)) out[k] = h[k]!;
-  return out;
 }

@@ -23,6 +23,14 @@ import { clientHeaders, swiftResponse } from '../response';
 
 const UPDATE_HEADERS_SKIP = new Set(['date', 'content-length', 'content-type', 'connection', 'x-put-timestamp', 'x-delete-after']);
 
+/** What the proxy application dispatches to (one per account, container or object request). */
+export interface Controller {
+  readonly allowedMethods: readonly string[];
+  /** Handlers that re-run authorize once the container ACL is known (Swift's @delay_denial). */
+  delaysDenial(method: string): boolean;
+  handle(c: ProxyContext, method: string): Promise<Response>;
+}
+
 export type ServerType = 'account' | 'container' | 'object';
 
 /** Client request headers (after the pipeline's edits) as ordered [lower-case name, raw value] pairs. */
@@ -159,7 +167,7 @@ export abstract class BaseController {
   async accountInfo(c: ProxyContext, account = this.account): Promise<AccountInfo> {
     const key = accountCacheKey(account);
     const local = c.get('infoCache');
-    const hit = (local.get(key) as AccountInfo | undefined) ?? (await this.state.cache.get<AccountInfo>(key));
+    const hit = (local.get(key) as AccountInfo | undefined) ?? (await this.state.cache?.get<AccountInfo>(key));
     if (hit) {
       local.set(key, hit);
       return hit;
@@ -183,7 +191,7 @@ export abstract class BaseController {
     const key = accountCacheKey(account);
     c.get('infoCache').set(key, info);
     const ttl = infoTtl(status, this.state.options.recheckAccountExistence);
-    if (ttl > 0) void this.state.cache.set(key, info, ttl);
+    if (ttl > 0) void this.state.cache?.set(key, info, ttl);
     return info;
   }
 
@@ -191,7 +199,7 @@ export abstract class BaseController {
   async containerInfo(c: ProxyContext, account = this.account, container = this.container!): Promise<ContainerInfo> {
     const key = containerCacheKey(account, container);
     const local = c.get('infoCache');
-    const hit = (local.get(key) as ContainerInfo | undefined) ?? (await this.state.cache.get<ContainerInfo>(key));
+    const hit = (local.get(key) as ContainerInfo | undefined) ?? (await this.state.cache?.get<ContainerInfo>(key));
     if (hit) {
       local.set(key, hit);
       return hit;
@@ -218,20 +226,20 @@ export abstract class BaseController {
     const key = containerCacheKey(account, container);
     c.get('infoCache').set(key, info);
     const ttl = infoTtl(status, this.state.options.recheckContainerExistence);
-    if (ttl > 0) void this.state.cache.set(key, info, ttl);
+    if (ttl > 0) void this.state.cache?.set(key, info, ttl);
     return info;
   }
 
   protected async clearAccountInfo(c: ProxyContext, account = this.account): Promise<void> {
     const key = accountCacheKey(account);
     c.get('infoCache').delete(key);
-    await this.state.cache.delete(key);
+    await this.state.cache?.delete(key);
   }
 
   protected async clearContainerInfo(c: ProxyContext, account = this.account, container = this.container!): Promise<void> {
     const key = containerCacheKey(account, container);
     c.get('infoCache').delete(key);
-    await this.state.cache.delete(key);
+    await this.state.cache?.delete(key);
   }
 
   /**

@@ -3,17 +3,17 @@
  * denial: authorize runs again with the container's read ACL. PUT/POST/DELETE are never
  * delayed, so container ACLs never grant creating, changing or deleting a container.
  */
-import type { Controller } from '../proxy-server';
-import { rawQueryOf } from '../proxy-server';
+import { rawQueryOf } from '../request-target';
 import type { ProxyContext } from '../context';
-import { BaseController, VerbController, requestPairs } from './base';
+import { BaseController, VerbController, requestPairs, type Controller } from './base';
 import { forwardedHeaders } from './account';
 import { checkMetadata, checkNameLength } from '../check';
-import { swiftResponse } from '../response';
+import { clientHeaders, swiftResponse } from '../response';
 import { readFromNodes } from '../replicas';
-import { forceJsonFormat } from '../../middleware/listing-formats';
+import { forceJsonFormat } from '../../common/listing-format';
 import { defaultPolicy, policyByName } from '../../common/swift-conf';
 import { Timestamp } from '../../common/timestamp';
+import { configTrue } from '../../compat/truthy';
 
 export const CONTAINER_PASS_THROUGH = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to', 'x-versions-location'];
 export const CONTAINER_REMOVABLE = [
@@ -68,13 +68,12 @@ export class ContainerController extends VerbController implements Controller {
     const denial = await this.authorizeWithAcl(c, method, info.readAcl);
     if (denial) return denial;
     if (!res) return swiftResponse(503, { method });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (!['connection', 'keep-alive', 'transfer-encoding'].includes(k)) headers[k] = v;
+    const headers = clientHeaders(res.headers);
     if (!c.get('swiftOwner')) for (const h of this.state.options.swiftOwnerHeaders) delete headers[h];
     // Swift's proxy advertises ranges on every answer from a good source (get_working_response).
     if (res.status >= 200 && res.status < 400) headers['accept-ranges'] = 'bytes';
     if (c.get('resellerRequest')) {
-      headers['x-container-sharding'] = /^(true|1|yes|on|t|y)$/i.test(headers['x-container-sysmeta-sharding'] ?? '') ? 'True' : 'False';
+      headers['x-container-sharding'] = configTrue(headers['x-container-sysmeta-sharding']) ? 'True' : 'False';
     }
     if (res.status >= 200 && res.status < 300 && headers['x-backend-storage-policy-index'] !== undefined) {
       const policy = this.state.swiftConf.policies.find((p) => String(p.index) === headers['x-backend-storage-policy-index']);

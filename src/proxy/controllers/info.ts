@@ -8,22 +8,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ProxyContext } from '../context';
 import type { ProxyState } from '../state';
 import { swiftResponse } from '../response';
-import { rawQueryOf } from '../proxy-server';
+import { rawQueryOf } from '../request-target';
+import { pyJsonDumps } from '../../compat/json';
+import { swobParams } from '../../compat/query';
 
 const ALLOWED_HMAC_METHODS: Record<string, string[]> = { HEAD: ['HEAD', 'GET'], GET: ['GET'] };
-
-function queryValue(rawQuery: string, name: string): string {
-  for (const part of rawQuery.split('&')) {
-    const eq = part.indexOf('=');
-    if ((eq < 0 ? part : part.slice(0, eq)) !== name) continue;
-    try {
-      return decodeURIComponent((eq < 0 ? '' : part.slice(eq + 1)).replace(/\+/g, ' '));
-    } catch {
-      return '';
-    }
-  }
-  return '';
-}
 
 function constantTimeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -50,9 +39,9 @@ export async function handleInfo(c: ProxyContext, state: ProxyState): Promise<Re
   if (method !== 'GET' && method !== 'HEAD') return swiftResponse(405, { headers: { Allow: 'HEAD, GET, OPTIONS' }, method });
   const { exposeInfo, adminKey, disallowedSections } = state.options;
   if (!exposeInfo) return swiftResponse(403, { method });
-  const rawQuery = rawQueryOf(c);
-  const sig = queryValue(rawQuery, 'swiftinfo_sig');
-  const expiresRaw = queryValue(rawQuery, 'swiftinfo_expires');
+  const params = swobParams(rawQueryOf(c));
+  const sig = params.get('swiftinfo_sig') ?? '';
+  const expiresRaw = params.get('swiftinfo_expires') ?? '';
   let admin = false;
   if (sig !== '' || expiresRaw !== '') {
     if (!adminKey) return swiftResponse(403, { method });
@@ -71,9 +60,7 @@ export async function handleInfo(c: ProxyContext, state: ProxyState): Promise<Re
     headers['access-control-allow-origin'] = origin;
     headers['access-control-expose-headers'] = 'x-trans-id';
   }
-  const body = JSON.stringify(visibleInfo(state.info, disallowedSections, admin)).replace(
-    /[\u007f-\uffff]/g,
-    (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'),
-  );
+  // json.dumps with ensure_ascii; sluice keeps the compact separators it has always sent.
+  const body = pyJsonDumps(visibleInfo(state.info, disallowedSections, admin), { separators: [',', ':'] });
   return swiftResponse(200, { headers, body, contentType: 'application/json; charset=UTF-8', method });
 }

@@ -7,13 +7,12 @@
 import { PassThrough, Readable } from 'node:stream';
 import { lookup as mimeLookup } from 'mime-types';
 import { extname } from 'node:path/posix';
-import type { Controller } from '../proxy-server';
-import { rawQueryOf } from '../proxy-server';
+import { rawQueryOf } from '../request-target';
 import type { ProxyContext } from '../context';
-import { VerbController, requestPairs } from './base';
+import { VerbController, requestPairs, type Controller } from './base';
 import { forwardedHeaders } from './account';
 import { checkMetadata } from '../check';
-import { relayBody, swiftResponse } from '../response';
+import { clientHeaders, relayBody, swiftResponse } from '../response';
 import { ClientDisconnectedError, readSmallBody } from '../request-body';
 import { iterNodes } from '../replicas';
 import { BackendError, bestResponse, quorumSize, type BackendResponse } from '../../common/backend-client';
@@ -23,10 +22,9 @@ import type { Ring } from '../../common/ring';
 import type { ContainerInfo } from '../info-cache';
 import { expirerContainer, expiringObjectsAccount } from '../../common/expiring-objects';
 import { spreadUpdateTargets, type DeleteAtTarget } from '../../common/update-targets';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+import { checkUtf8 } from '../../compat/bytes';
+import { isHopByHop } from '../../compat/hop-by-hop';
+import { configTrue } from '../../compat/truthy';
 
 export class ObjectController extends VerbController implements Controller {
   /** In the order real Swift 2.30.1 lists them in Allow (its set's iteration order). */
@@ -85,8 +83,7 @@ export class ObjectController extends VerbController implements Controller {
         seen.push({ node: res.node, status: res.status, headers: res.headers, body: Buffer.concat(chunks) });
         continue;
       }
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+      const out = clientHeaders(res.headers);
       // Swift's proxy unquotes the object server's ETag (update_headers).
       if (out.etag) out.etag = out.etag.replace(/"/g, '');
       // Swift's proxy advertises ranges on every answer from a good source (get_working_response).
@@ -182,8 +179,8 @@ export class ObjectController extends VerbController implements Controller {
     const { info, ring } = pro;
     if (!(info.status >= 200 && info.status < 300)) return swiftResponse(404, { method });
 
-    // Content type: guessed from the name when absent or asked for (X-Detect-Content-Type).
-    if (!headers.has('content-type') || /^(true|1|yes|on|t|y)$/i.test(headers.get('x-detect-content-type') ?? '')) {
+    // Content type: guessed from the name when absent or empty, or asked for (X-Detect-Content-Type).
+    if (!headers.get('content-type') || configTrue(headers.get('x-detect-content-type'))) {
       // Python's guess_type looks at the extension only: "c" or "dir/c" guess nothing (mime-types
       // would take a bare name for an extension and answer text/x-c).
       const ext = extname(this.object!);
@@ -218,12 +215,7 @@ export class ObjectController extends VerbController implements Controller {
     if (nameLen > max) return bad(400, `Object name length of ${nameLen} longer than ${max}`);
     const del = this.checkDeleteHeaders(c, ts);
     if (del) return del;
-    try {
-      strictUtf8.decode(Buffer.from(headers.get('content-type')!, 'latin1'));
-    } catch {
-      return bad(400, 'Invalid Content-Type');
-    }
-    if (headers.get('content-type')!.includes('\0')) return bad(400, 'Invalid Content-Type');
+    if (!checkUtf8(headers.get('content-type')!)) return bad(400, 'Invalid Content-Type');
     return checkMetadata(requestPairs(c), 'object', this.state.constraints);
   }
 
@@ -330,6 +322,6 @@ export class ObjectController extends VerbController implements Controller {
 
 function pickBackendHeaders(h: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (!HOP_BY_HOP.has(k) && k !== 'content-length' && k !== 'content-type') out[k] = v;
+  for (const [k, v] of Object.entries(h)) if (!isHopByHop(k) && k !== 'content-length' && k !== 'content-type') out[k] = v;
   return out;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { compareNames, parseListingParams, rangeSql, walkListing, type RangeQuery } from '../../../servers/common/listing';
-import { HttpError } from '../../../servers/common/http';
+import { asByteString } from '../../../src/compat/bytes';
+import { HttpException } from '../../../src/compat/http-exception';
 
 /** An in-memory name index that answers range queries like the brokers' SQL does. */
 function memoryIndex(names: string[]) {
@@ -75,19 +76,19 @@ describe('rangeSql', () => {
 
 describe('parseListingParams', () => {
   it('parses and validates', () => {
-    const p = parseListingParams('limit=5&marker=m&end_marker=n&prefix=p&delimiter=%2F&reverse=on&format=json', undefined, 10_000, false);
+    const p = parseListingParams(asByteString('limit=5&marker=m&end_marker=n&prefix=p&delimiter=%2F&reverse=on&format=json'), undefined, 10_000, false);
     expect(p).toMatchObject({ limit: 5, marker: 'm', endMarker: 'n', prefix: 'p', delimiter: '/', reverse: true, contentType: 'application/json' });
-    expect(parseListingParams('limit=abc', undefined, 100, false).limit).toBe(100);
-    expect(parseListingParams('path=x', undefined, 100, true).path).toBe('x');
-    expect(parseListingParams('path=x', undefined, 100, false).path).toBeUndefined();
+    expect(parseListingParams(asByteString('limit=abc'), undefined, 100, false).limit).toBe(100);
+    expect(parseListingParams(asByteString('path=x'), undefined, 100, true).path).toBe('x');
+    expect(parseListingParams(asByteString('path=x'), undefined, 100, false).path).toBeUndefined();
   });
 
   const status = (q: string, accept?: string) => {
     try {
-      parseListingParams(q, accept, 10_000, true);
+      parseListingParams(asByteString(q), accept, 10_000, true);
       return 0;
     } catch (e) {
-      return e instanceof HttpError ? `${e.status} ${e.body ?? ''}` : 'other';
+      return e instanceof HttpException ? `${e.status} ${e.body ?? ''}` : 'other';
     }
   };
   it('answers bad parameters as Swift does', () => {
@@ -96,5 +97,11 @@ describe('parseListingParams', () => {
     expect(status('prefix=%00')).toBe(0);
     expect(status('marker=%FF')).toBe('400 "marker" parameter not valid UTF-8');
     expect(status('', 'image/png')).toBe('406 ');
+  });
+});
+
+describe('parseListingParams reads the query as swob does', () => {
+  it('keeps the last of a repeated parameter (dict(parse_qsl(...)))', () => {
+    expect(parseListingParams(asByteString('prefix=a&prefix=b&marker=x+y'), undefined, 100, false)).toMatchObject({ prefix: 'b', marker: 'x y' });
   });
 });

@@ -1,10 +1,12 @@
 /**
- * Python-compatible JSON, as Swift's ACL code sees it through `json.loads` / `json.dumps`.
+ * JSON as Python's `json` module reads and writes it, for what Swift serialises: ACLs, listings,
+ * bulk results, ring headers.
  *
  * Why not JSON.parse/JSON.stringify: Python accepts `NaN`, `Infinity` and `-Infinity`, keeps
  * ints and floats apart (`1` vs `1.0`), keeps object keys in document order (JS moves
  * integer-like keys first, which changes which unknown key is reported first), and
- * `json.dumps(ensure_ascii=True)` escapes everything outside ` `..`~` as lower-case `\uXXXX`.
+ * `json.dumps(ensure_ascii=True)` escapes everything outside ` `..`~` as lower-case `\uXXXX`
+ * and separates items with `, ` and `: ` unless told otherwise.
  * The parser below is iterative with a nesting limit, so no input can overflow the stack:
  * too-deep input is a syntax error (Swift answers 500 there, see spec §6).
  */
@@ -292,29 +294,43 @@ export function pyJsonString(s: string): string {
   return out + '"';
 }
 
+export interface PyJsonDumpsOptions {
+  /** sort_keys (default false: insertion order, as Python's dicts keep it). */
+  sortKeys?: boolean;
+  /** separators (default Python's `(', ', ': ')`). */
+  separators?: readonly [item: string, key: string];
+}
+
 /**
- * json.dumps(value, ensure_ascii=True, separators=(',', ':'), sort_keys=True). Accepts the
- * parser's values and plain JS data (objects, arrays, strings, numbers, booleans, null).
- * Throws TypeError for what Python could not serialise either (functions, undefined, ...).
+ * json.dumps(value, ensure_ascii=True, ...options). Accepts the parser's values and plain JS
+ * data (objects, Maps, arrays, strings, numbers, bigints, booleans, null); an object property
+ * whose value is undefined is left out, as an absent key. Throws TypeError for what Python could
+ * not serialise either (functions, undefined in a list, ...).
  */
-export function pyJsonDumps(value: unknown, depth = 0): string {
-  if (depth > MAX_JSON_DEPTH) throw new TypeError('value nested too deeply');
-  if (value === null) return 'null';
-  if (value === true) return 'true';
-  if (value === false) return 'false';
-  if (typeof value === 'string') return pyJsonString(value);
-  if (value instanceof PyNumber) return value.repr;
-  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 1e21 ? BigInt(value).toString() : pyFloatRepr(value);
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return '[' + value.map((v) => pyJsonDumps(v, depth + 1)).join(',') + ']';
-  if (value instanceof Map) {
-    const keys = [...value.keys()].map(String).sort(pyStrCompare);
-    return '{' + keys.map((k) => pyJsonString(k) + ':' + pyJsonDumps(value.get(k), depth + 1)).join(',') + '}';
-  }
-  if (typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj).sort(pyStrCompare);
-    return '{' + keys.map((k) => pyJsonString(k) + ':' + pyJsonDumps(obj[k], depth + 1)).join(',') + '}';
-  }
-  throw new TypeError(`Object of type ${typeof value} is not JSON serializable`);
+export function pyJsonDumps(value: unknown, options: PyJsonDumpsOptions = {}): string {
+  const sortKeys = options.sortKeys ?? false;
+  const [itemSep, keySep] = options.separators ?? [', ', ': '];
+  const orderKeys = (keys: string[]) => (sortKeys ? keys.sort(pyStrCompare) : keys);
+  const dumps = (v: unknown, depth: number): string => {
+    if (depth > MAX_JSON_DEPTH) throw new TypeError('value nested too deeply');
+    if (v === null) return 'null';
+    if (v === true) return 'true';
+    if (v === false) return 'false';
+    if (typeof v === 'string') return pyJsonString(v);
+    if (v instanceof PyNumber) return v.repr;
+    if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e21 ? BigInt(v).toString() : pyFloatRepr(v);
+    if (typeof v === 'bigint') return v.toString();
+    if (Array.isArray(v)) return '[' + v.map((x) => dumps(x, depth + 1)).join(itemSep) + ']';
+    if (v instanceof Map) {
+      const keys = orderKeys([...v.keys()].map(String));
+      return '{' + keys.map((k) => pyJsonString(k) + keySep + dumps(v.get(k), depth + 1)).join(itemSep) + '}';
+    }
+    if (typeof v === 'object') {
+      const obj = v as Record<string, unknown>;
+      const keys = orderKeys(Object.keys(obj).filter((k) => obj[k] !== undefined));
+      return '{' + keys.map((k) => pyJsonString(k) + keySep + dumps(obj[k], depth + 1)).join(itemSep) + '}';
+    }
+    throw new TypeError(`Object of type ${typeof v} is not JSON serializable`);
+  };
+  return dumps(value, 0);
 }

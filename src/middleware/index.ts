@@ -1,0 +1,56 @@
+/**
+ * sluice's built-in filters, registered under Swift's egg names (`use = egg:swift#<name>`).
+ * Importing this module fills the registry the proxy builds its pipeline from; an operator's
+ * package adds its own filters with registerFilter (src/proxy/filter.ts) the same way.
+ */
+import { filterRegistry } from '../proxy/filter';
+import { accountQuotasFilter } from './account-quotas';
+import { bulkFilter } from './bulk';
+import { cacheFilter } from './cache';
+import { catchErrorsFilter } from './catch-errors';
+import { containerQuotasFilter } from './container-quotas';
+import { copyFilter } from './copy';
+import { corsFilter } from './cors';
+import { gatekeeperFilter } from './gatekeeper';
+import { healthcheckFilter } from './healthcheck';
+import { listingFormatsFilter } from './listing-formats';
+import { proxyLoggingFilter } from './proxy-logging';
+import { symlinkFilter } from './symlink';
+import { tempauthFilter } from './tempauth/index';
+import { tempurlFilter } from './tempurl';
+import { versionedWritesFilter } from './versioned-writes';
+
+// One call each: every definition keeps its own options type, which the registry erases.
+filterRegistry.register(catchErrorsFilter);
+filterRegistry.register(gatekeeperFilter);
+filterRegistry.register(healthcheckFilter);
+filterRegistry.register(proxyLoggingFilter);
+filterRegistry.register(cacheFilter);
+filterRegistry.register(listingFormatsFilter);
+filterRegistry.register(tempauthFilter);
+filterRegistry.register(copyFilter);
+filterRegistry.register(versionedWritesFilter);
+filterRegistry.register(symlinkFilter);
+filterRegistry.register(containerQuotasFilter);
+filterRegistry.register(accountQuotasFilter);
+filterRegistry.register(corsFilter);
+filterRegistry.register(bulkFilter);
+filterRegistry.register(tempurlFilter);
+
+export {
+  accountQuotasFilter,
+  bulkFilter,
+  cacheFilter,
+  catchErrorsFilter,
+  containerQuotasFilter,
+  copyFilter,
+  corsFilter,
+  gatekeeperFilter,
+  healthcheckFilter,
+  listingFormatsFilter,
+  proxyLoggingFilter,
+  symlinkFilter,
+  tempauthFilter,
+  tempurlFilter,
+  versionedWritesFilter,
+};
