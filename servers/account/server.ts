@@ -14,12 +14,15 @@ import { join } from 'node:path';
 import { AccountBroker, DatabaseAlreadyExistsError, MetadataValidationError, type AccountInfo } from './broker';
 import {
   checkDevice,
+  checkReservedName,
   header,
   listen,
   requestPathText,
   requireTimestamp,
   send,
+  splitBackendPath,
   splitTarget,
+  type BackendPath,
   type PathCheck,
   type ResponseHeaders,
   type RunningServer,
@@ -32,7 +35,6 @@ import { loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/s
 import { titleCase, isUserMeta, isSysMeta } from '../../src/common/headers';
 import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
 import { renderListing, type AccountListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
-import { InvalidPathError, splitPath } from '../../src/common/path';
 import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
 import { asByteString, bytesOf, textOf, type ByteString } from '../../src/compat/bytes';
 import { HttpException } from '../../src/compat/http-exception';
@@ -49,12 +51,7 @@ const HTML_UTF8 = 'text/html; charset=utf-8';
 const ALLOWED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 const SERVER_HEADER = 'account-server/sluice';
 
-interface AccountPath {
-  device: string;
-  partition: string;
-  account: string;
-  container?: string;
-}
+type AccountPath = Omit<BackendPath, 'object'>;
 
 /**
  * Swift's account server checks the path with check_utf8(internal=True): NUL is allowed (names
@@ -65,28 +62,10 @@ const PATH_CHECK: PathCheck = { internal: true, body: 'Invalid UTF8', contentTyp
 
 /** split_and_validate_path plus validate_internal_account/container. */
 function parseAccountPath(path: string, maxSegs: 3 | 4): AccountPath {
-  let segs: (string | undefined)[];
-  try {
-    segs = splitPath(path, 3, maxSegs);
-  } catch (err) {
-    if (err instanceof InvalidPathError) throw new HttpException(400, err.message, {}, 'text/plain');
-    throw err;
-  }
-  const [device, partition, account, container] = segs as [string, string, string, string | undefined];
-  if (device.includes('/') || device === '.' || device === '..') {
-    throw new HttpException(400, `Invalid device: ${quote(device)}`, {}, 'text/plain');
-  }
-  if (partition.includes('/') || partition === '.' || partition === '..') {
-    throw new HttpException(400, `Invalid partition: ${quote(partition)}`, {}, 'text/plain');
-  }
-  // A reserved-namespace name must start with the reserved byte, not merely contain it.
-  if (account.includes('\0') && !account.startsWith('\0')) {
-    throw new HttpException(400, 'Invalid reserved-namespace account', {}, HTML_CONTENT_TYPE);
-  }
-  if (container && container.includes('\0') && !container.startsWith('\0')) {
-    throw new HttpException(400, 'Invalid reserved-namespace container', {}, HTML_CONTENT_TYPE);
-  }
-  return { device, partition, account, container: container || undefined };
+  const { device, partition, account, container } = splitBackendPath(path, 3, maxSegs);
+  checkReservedName(account, 'account');
+  checkReservedName(container, 'container');
+  return { device, partition, account, container };
 }
 
 function integerHeader(req: IncomingMessage, name: string, title: string, fallback?: number): number {

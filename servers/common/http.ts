@@ -96,12 +96,11 @@ export function requestPathText(rawPath: ByteString, check: PathCheck): string {
 }
 
 /**
- * Parses `/<device>/<partition>/<account>[/<container>[/<object>]]` as Swift's
- * split_and_validate_path does: 400 for a bad path, device or partition, 412 for invalid UTF-8
- * or NUL anywhere in the path.
+ * Splits a decoded `/<device>/<partition>/<account>[/<container>[/<object>]]` as Swift's
+ * split_and_validate_path does (at least device, partition and account): 400 for a path
+ * split_path refuses, or a bad device or partition.
  */
-export function parseBackendPath(rawPath: ByteString, minSegs: number, maxSegs: number, restWithLast = false): BackendPath {
-  const path = requestPathText(rawPath, OBJECT_PATH_CHECK);
+export function splitBackendPath(path: string, minSegs: number, maxSegs: number, restWithLast = false): BackendPath {
   let segs: (string | undefined)[];
   try {
     segs = splitPath(path, minSegs, maxSegs, restWithLast);
@@ -119,10 +118,11 @@ export function parseBackendPath(rawPath: ByteString, minSegs: number, maxSegs: 
   return { device, partition, account: account!, container: container || undefined, object: object || undefined };
 }
 
-/** Partition as an integer; Swift's servers reject non-numeric partitions on writes with 400. */
-export function partitionNumber(partition: string): number {
-  if (!/^\d+$/.test(partition)) throw new HttpException(400, `Invalid partition: ${quote(partition)}`, {}, 'text/plain');
-  return Number(partition);
+/** Swift's validate_internal_*: a name in the reserved namespace starts with the reserved byte, not merely holds it. */
+export function checkReservedName(name: string | undefined, type: 'account' | 'container' | 'object'): void {
+  if (name && name.includes('\0') && !name.startsWith('\0')) {
+    throw new HttpException(400, `Invalid reserved-namespace ${type}`, {}, HTML_CONTENT_TYPE);
+  }
 }
 
 /**

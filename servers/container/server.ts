@@ -18,7 +18,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { ContainerBroker, extractSwiftBytes, ZERO_TIMESTAMP, type ContainerInfo, type ListedObject, type ReportedStats } from './broker';
 import { ContainerUpdater, reportLanded, sendAccountUpdates, type AccountTarget } from './updater';
-import { checkDevice, header, listen, requestPathText, requireTimestamp, send, splitTarget, type PathCheck, type ResponseHeaders, type RunningServer } from '../common/http';
+import {
+  checkDevice,
+  checkReservedName,
+  header,
+  listen,
+  requestPathText,
+  requireTimestamp,
+  send,
+  splitBackendPath,
+  splitTarget,
+  type BackendPath,
+  type PathCheck,
+  type ResponseHeaders,
+  type RunningServer,
+} from '../common/http';
 import { dbPath, DbCache } from '../common/db';
 import { parseListingParams } from '../common/listing';
 import type { StorageServerOptions } from '../options';
@@ -27,12 +41,10 @@ import { defaultPolicy, loadSwiftConf, policyByIndex, type SwiftConf } from '../
 import { isSysMeta, isUserMeta, titleCase } from '../../src/common/headers';
 import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
 import { BadAcceptError, listingContentType, NotAcceptableError, renderListing, type ContainerListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
-import { InvalidPathError, splitPath } from '../../src/common/path';
 import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
 import { asByteString, bytesOf, checkUtf8, textIfUtf8, textOf, type ByteString } from '../../src/compat/bytes';
 import { HttpException } from '../../src/compat/http-exception';
 import { getParam, swobParams } from '../../src/compat/query';
-import { quote } from '../../src/compat/quote';
 import { pyRepr } from '../../src/compat/repr';
 import { configTrue } from '../../src/compat/truthy';
 
@@ -63,13 +75,7 @@ export interface RunningContainerServer extends RunningServer {
 const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to'];
 const POLICY_HEADER = 'X-Backend-Storage-Policy-Index';
 
-interface ContainerPath {
-  device: string;
-  partition: string;
-  account: string;
-  container: string;
-  object?: string;
-}
+type ContainerPath = BackendPath & { container: string };
 
 /**
  * Swift's container server checks the path with check_utf8(internal=True): NUL is allowed
@@ -79,25 +85,12 @@ const PATH_CHECK: PathCheck = { internal: true, body: 'Invalid UTF8 or contains 
 
 /** split_and_validate_path + validate_internal_container/obj. */
 function parseContainerPath(path: string, maxSegs: 4 | 5): ContainerPath {
-  let segs: (string | undefined)[];
-  try {
-    segs = splitPath(path, 4, maxSegs, maxSegs === 5);
-  } catch (err) {
-    if (err instanceof InvalidPathError) throw new HttpException(400, err.message, {}, 'text/plain');
-    throw err;
-  }
-  const [device, partition, account, container, object] = segs as [string, string, string, string, string | undefined];
-  for (const [what, v] of [['device', device], ['partition', partition]] as const) {
-    if (v.includes('/') || v === '.' || v === '..') throw new HttpException(400, `Invalid ${what}: ${quote(v)}`, {}, 'text/plain');
-  }
-  const reserved = (name: string, type: string) => {
-    if (name.includes('\0') && !name.startsWith('\0')) throw new HttpException(400, `Invalid reserved-namespace ${type}`, {}, HTML_CONTENT_TYPE);
-  };
-  reserved(account, 'account');
-  reserved(container, 'container');
+  const { device, partition, account, container, object } = splitBackendPath(path, 4, maxSegs, maxSegs === 5);
+  checkReservedName(account, 'account');
+  checkReservedName(container, 'container');
   // Swift lets auto-created (internal) accounts hold any object name.
-  if (object && !account.startsWith('.') && account !== '.misplaced_objects') reserved(object, 'object');
-  return { device, partition, account, container, object: object || undefined };
+  if (!account.startsWith('.') && account !== '.misplaced_objects') checkReservedName(object, 'object');
+  return { device, partition, account, container: container!, object };
 }
 
 /**

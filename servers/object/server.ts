@@ -23,10 +23,10 @@ import {
   header,
   listen,
   OBJECT_PATH_CHECK,
-  parseBackendPath,
   requestPathText,
   requireTimestamp,
   send,
+  splitBackendPath,
   splitTarget,
   type ResponseHeaders,
   type RunningServer,
@@ -222,7 +222,7 @@ class ObjectController {
       }
       policy = n;
     }
-    const p = parseBackendPath(rawPath, 5, 5, true);
+    const p = splitBackendPath(requestPathText(rawPath, OBJECT_PATH_CHECK), 5, 5, true);
     const r: ObjectRequest = { req, res, device: p.device, partition: p.partition, account: p.account, container: p.container!, obj: p.object!, policy, rawPath };
     await handler(r);
   }

@@ -4,7 +4,7 @@
  */
 import { pyRepr } from '../compat/repr';
 import { unquote } from '../compat/quote';
-import { pyStrip } from '../compat/strip';
+import { pyStrip } from '../compat/py-whitespace';
 import { formatAclV2, parseAclV2, type AclV2 } from './v2';
 
 const REFERRER_DESIGNATORS = new Set(['.r', '.ref', '.referer', '.referrer']);

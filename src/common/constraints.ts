@@ -39,11 +39,6 @@ export const DEFAULT_CONSTRAINTS: Readonly<Constraints> = Object.freeze({
   auto_create_account_prefix: '.',
 });
 
-/** Swift: MAX_HEADER_COUNT = MAX_META_COUNT + 36 + EXTRA_HEADER_COUNT. */
-export function maxHeaderCount(c: Constraints): number {
-  return c.max_meta_count + 36 + c.extra_header_count;
-}
-
 const INT_KEYS = Object.keys(DEFAULT_CONSTRAINTS).filter(
   (k) => typeof DEFAULT_CONSTRAINTS[k as keyof Constraints] === 'number',
 ) as (keyof Constraints)[];

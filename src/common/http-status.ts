@@ -64,4 +64,3 @@ export function defaultBody(status: number, vars: Record<string, string> = {}): 
 }
 
 export const HTML_CONTENT_TYPE = 'text/html; charset=UTF-8';
-export const PLAIN_CONTENT_TYPE = 'text/plain; charset=utf-8';

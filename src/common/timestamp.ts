@@ -112,7 +112,3 @@ export class Timestamp {
   }
 }
 
-/** Compares internal-form timestamp strings (as stored in databases) without parsing twice. */
-export function compareTimestampStrings(a: string, b: string): number {
-  return Timestamp.parse(a).compare(Timestamp.parse(b));
-}

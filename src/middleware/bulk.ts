@@ -34,7 +34,7 @@ import { HttpException } from '../compat/http-exception';
 import { pyJsonDumps } from '../compat/json';
 import { swobParams } from '../compat/query';
 import { quoteBytes, unquoteBytes } from '../compat/quote';
-import { pyStripBytes } from '../compat/strip';
+import { pyStripBytes } from '../compat/py-whitespace';
 import { escapeXmlText } from '../compat/xml';
 import { splitPath } from '../common/path';
 import { isUserMeta } from '../common/headers';

@@ -9,13 +9,6 @@ import { titleCase } from '../common/headers';
 import { swiftResponse } from './response';
 import { asByteString, checkUtf8 } from '../compat/bytes';
 
-/** Request headers as [name, value] pairs in the order the client sent them. */
-export function headerPairs(rawHeaders: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) out.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
-  return out;
-}
-
 /** check_metadata: returns the 400 Swift would answer, or undefined. */
 export function checkMetadata(pairs: readonly [string, string][], kind: 'account' | 'container' | 'object', c: Constraints): Response | undefined {
   const prefix = `x-${kind}-meta-`;

@@ -45,35 +45,21 @@ export interface ProxyConfig {
 
 export const DEFAULT_PIPELINE = 'catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth proxy-logging proxy-server';
 
-/** The configuration of a proxy started without one. */
-const BUILTIN_CONF = `
-[pipeline:main]
-pipeline = ${DEFAULT_PIPELINE}
-
-[app:proxy-server]
-use = egg:swift#proxy
-
-[filter:catch_errors]
-use = egg:swift#catch_errors
-
-[filter:gatekeeper]
-use = egg:swift#gatekeeper
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-
-[filter:proxy-logging]
-use = egg:swift#proxy_logging
-
-[filter:cache]
-use = egg:swift#memcache
-
-[filter:listing_formats]
-use = egg:swift#listing_formats
-
-[filter:tempauth]
-use = egg:swift#tempauth
-`;
+/** The configuration of a proxy started without one: DEFAULT_PIPELINE, each section naming its egg. */
+const BUILTIN_EGGS: Record<string, string> = {
+  catch_errors: 'catch_errors',
+  gatekeeper: 'gatekeeper',
+  healthcheck: 'healthcheck',
+  'proxy-logging': 'proxy_logging',
+  cache: 'memcache',
+  listing_formats: 'listing_formats',
+  tempauth: 'tempauth',
+};
+const BUILTIN_CONF = [
+  `[pipeline:main]\npipeline = ${DEFAULT_PIPELINE}`,
+  '[app:proxy-server]\nuse = egg:swift#proxy',
+  ...Object.entries(BUILTIN_EGGS).map(([section, egg]) => `[filter:${section}]\nuse = egg:swift#${egg}`),
+].join('\n\n');
 
 function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });

@@ -528,6 +528,14 @@ describe('listings', () => {
     expect((await call(url, 'GET', `/v1/${a}?limit=1&marker=c1`)).text).toBe('c2\n');
   });
 
+  it('reads the query as swob does: the last of a repeated parameter, 400 for a format that is not UTF-8', async () => {
+    expect((await call(url, 'GET', `/v1/${a}/c1?prefix=a&prefix=b/`)).text).toBe('b/x\nb/y\n');
+    expect((await call(url, 'GET', `/v1/${a}/c1?format=xml&format=json`)).headers['content-type']).toBe('application/json; charset=utf-8');
+    const bad = await call(url, 'GET', `/v1/${a}/c1?format=%FF`);
+    expect(bad.status).toBe(400);
+    expect(bad.text).toBe('"format" parameter not valid UTF-8');
+  });
+
   it('answers 204 for an empty listing, and 200 [] for json', async () => {
     const r = await call(url, 'GET', `/v1/${a}/empty`);
     expect(r.status).toBe(204);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asByteString } from '../../src/compat/bytes';
-import { pyStrip, pyStripBytes } from '../../src/compat/strip';
+import { pyStrip, pyStripBytes } from '../../src/compat/py-whitespace';
 
 describe('strip()', () => {
   it('str.strip() removes what str.isspace() calls whitespace', () => {
