@@ -18,8 +18,10 @@ import type { CliIo } from './main';
 
 export const PROXY_USAGE = `Usage: sluice proxy [--config proxy-server.conf] [--bind IP] [--port N] [--workers N|auto]
 
-  --config    Swift-style proxy-server.conf ([DEFAULT], [pipeline:main], [app:proxy-server],
-              [filter:*]); rings and swift.conf come from its swift_dir (default /etc/swift)
+  --config    Swift's proxy-server.conf ([DEFAULT], [pipeline:main], [app:proxy-server], one
+              section per filter, chosen by its "use = egg:swift#<name>"), or a
+              proxy-server.conf.d directory of *.conf files; rings and swift.conf come from its
+              swift_dir (default /etc/swift)
   --bind      address (default: bind_ip from the config, else 127.0.0.1)
   --port      port (default: bind_port from the config, else 8080)
   --workers   proxy processes (default: workers from the config, else auto = one per core;

@@ -103,7 +103,8 @@ export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: Buil
   };
   for (const [name, options] of Object.entries(config.shadowed)) {
     // PasteDeploy gives [DEFAULT] the last word; Swift operators write `set <option> = ...`.
-    logger.warn(`${config.source}: [${name}] ${options.join(', ')} ${options.length > 1 ? 'are' : 'is'} also set in [DEFAULT], whose value wins as in Swift (write "set ${options[0]} = ..." to override it)`);
+    const section = name === appName ? `app:${name}` : `filter:${name}`;
+    logger.warn(`${config.source}: [${section}] ${options.join(', ')} ${options.length > 1 ? 'are' : 'is'} also set in [DEFAULT], whose value wins as in Swift (write "set ${options[0]} = ..." to override it)`);
   }
   // A section used twice (proxy-logging, first and last) is reported once.
   const reported = new Set<string>();

@@ -103,6 +103,18 @@ describe('pipeline filters', () => {
     expect(warnings[0]!.level).toBe(40);
   });
 
+  it('warn about a section option that [DEFAULT] shadows (PasteDeploy gives [DEFAULT] the last word)', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const text = conf('catch_errors cache healthcheck proxy-server', `[filter:catch_errors]\nuse = egg:swift#catch_errors\n\n${CACHE}\n[filter:healthcheck]\nuse = egg:swift#healthcheck\ndisable_path = /from-section\n`).replace(
+      '[DEFAULT]\n',
+      '[DEFAULT]\ndisable_path = /from-default\n',
+    );
+    await cluster(text, capturingLogger(lines));
+    const warnings = lines.filter((l) => /also set in \[DEFAULT\]/.test(l.msg));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toMatch(/\[filter:healthcheck\] disable_path is also set in \[DEFAULT\], whose value wins as in Swift \(write "set disable_path = \.\.\." to override it\)$/);
+  });
+
   it('can be added from outside: typed options, an /info section and a close hook', async () => {
     const events: string[] = [];
     registerFilter(
