@@ -22,9 +22,8 @@ export interface PipelineEntry {
   /** The name as the pipeline spells it (the section name), or the egg name for an inserted filter. */
   name: string;
   egg: string;
+  /** Its section ([DEFAULT] included), or [DEFAULT] alone for a required filter Swift inserts. */
   conf: Section;
-  /** True for a required filter the pipeline did not name (Swift inserts those). */
-  inserted: boolean;
 }
 
 function insertAfter(filters: string[], after: readonly string[], egg: string): void {
@@ -62,9 +61,9 @@ export function pipelineEntries(config: ProxyConfig): PipelineEntry[] {
   const remaining = [...named];
   return eggs.map((egg) => {
     const i = remaining.findIndex((e) => e.egg === egg);
-    if (i < 0) return { name: egg, egg, conf: { ...config.defaults }, inserted: true };
+    if (i < 0) return { name: egg, egg, conf: { ...config.defaults } };
     const [entry] = remaining.splice(i, 1);
-    return { name: entry!.name, egg, conf: config.filters[entry!.name] ?? { ...config.defaults }, inserted: false };
+    return { name: entry!.name, egg, conf: config.filters[entry!.name] ?? { ...config.defaults } };
   });
 }
 
