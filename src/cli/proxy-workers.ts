@@ -86,7 +86,8 @@ async function checkPlan(plan: WorkerPlan): Promise<number> {
 export async function runWorker(plan: WorkerPlan): Promise<void> {
   let proxy;
   try {
-    proxy = await startProxyServer({ ...serverOptions(plan), cache: new ClusterCache() });
+    // The first worker reports the file's unknown and shadowed options for all of them.
+    proxy = await startProxyServer({ ...serverOptions(plan), cache: new ClusterCache(), configWarnings: cluster.worker?.id === 1 });
   } catch (err) {
     // The primary prints the cause (once, whichever worker failed first) and stops the others.
     const cause = namingServer('proxy-server', err);

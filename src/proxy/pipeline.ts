@@ -72,6 +72,11 @@ export interface BuildOptions {
   accessLogger?: Logger;
   /** Where filters are looked up (default: the registry src/middleware/index.ts fills). */
   registry?: FilterRegistry;
+  /**
+   * Log unknown and shadowed options (default true). Proxy workers built from one file leave it
+   * to one of them, so each is logged once, not once per worker.
+   */
+  configWarnings?: boolean;
 }
 
 export interface ProxyPipeline {
@@ -100,7 +105,8 @@ export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: Buil
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close();
   };
-  for (const [name, options] of Object.entries(config.shadowed)) {
+  const configWarnings = opts.configWarnings ?? true;
+  for (const [name, options] of configWarnings ? Object.entries(config.shadowed) : []) {
     // PasteDeploy gives [DEFAULT] the last word; Swift operators write `set <option> = ...`.
     const section = name === appName ? `app:${name}` : `filter:${name}`;
     logger.warn(`${config.source}: [${section}] ${options.join(', ')} ${options.length > 1 ? 'are' : 'is'} also set in [DEFAULT], whose value wins as in Swift (write "set ${options[0]} = ..." to override it)`);
@@ -113,7 +119,7 @@ export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: Buil
       const built = registry.get(entry.egg)!.build(tracked.section, { ...ctx, app: pipelineSubrequest(() => [...handlers.slice(i + 1), proxyApp]) });
       if (built.close) closers.push(built.close);
       Object.assign(state.info, built.info);
-      const unread = reported.has(entry.name) ? [] : tracked.unread();
+      const unread = !configWarnings || reported.has(entry.name) ? [] : tracked.unread();
       reported.add(entry.name);
       if (unread.length) logger.warn(`${config.source}: [filter:${entry.name}] ignores unknown option${unread.length > 1 ? 's' : ''} ${unread.join(', ')}`);
       handlers.push(built.handler);

@@ -77,6 +77,8 @@ export interface ProxyServerOptions {
   accessLogger?: Logger;
   /** Where the pipeline's filters are found (default: the registry src/middleware/index.ts fills). */
   registry?: FilterRegistry;
+  /** Log the configuration's unknown and shadowed options (default true). */
+  configWarnings?: boolean;
 }
 
 export interface RunningProxy {
@@ -94,7 +96,7 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
   const ownLog = opts.logger ? undefined : stdoutProxyLog();
   let pipeline: ProxyPipeline;
   try {
-    pipeline = buildProxyApp(config, state, { logger: opts.logger ?? ownLog!.logger, accessLogger: opts.accessLogger, registry: opts.registry });
+    pipeline = buildProxyApp(config, state, { logger: opts.logger ?? ownLog!.logger, accessLogger: opts.accessLogger, registry: opts.registry, configWarnings: opts.configWarnings });
   } catch (err) {
     await state.close();
     await ownLog?.flush();

@@ -427,6 +427,28 @@ describe.concurrent('proxy workers after start-up', { timeout: TEST_LIMIT_MS }, 
     }
   });
 
+  it('logs an unknown option once, not once per worker', async () => {
+    const swift = swiftDir('swift-unknown-option');
+    const path = conf('unknown-option.conf', swift);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('use = egg:swift#healthcheck\n', 'use = egg:swift#healthcheck\ndisable_pth = /typo\n'));
+    const run = sluice(['proxy', '--config', path, '--port', '0', '--workers', '2']);
+    try {
+      await withLimit(run.printed(/proxy-server listening on http:\/\/\S+\n/), 'proxy start-up');
+      const url = /proxy-server listening on (http:\/\/\S+)\n/.exec(run.stdout())![1]!;
+      // Both workers have built their pipelines once both answer.
+      for (let i = 0; i < 4; i++) expect(await healthcheck(url)).toBe(200);
+      run.child.kill('SIGTERM');
+      const end = await withLimit(run.exited, 'stopping');
+      expect({ code: end.code, signal: end.signal }, run.stderr()).toEqual({ code: 0, signal: null });
+      const warnings = run.stdout().split('\n').filter((l) => l.includes('ignores unknown option'));
+      expect(warnings, run.stdout()).toHaveLength(1);
+      expect(warnings[0]).toContain('[filter:healthcheck] ignores unknown option disable_pth');
+    } finally {
+      killGroup(run.pgid);
+      running.delete(run);
+    }
+  });
+
   it('exits 1 when a replacement worker cannot start, stopping the others', async () => {
     const swift = swiftDir('swift-replacement-fails');
     const run = sluice(['proxy', '--config', conf('replacement-fails.conf', swift), '--port', '0', '--workers', '2']);
