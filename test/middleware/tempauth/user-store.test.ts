@@ -3,7 +3,7 @@
  * a whole cluster reading the store without a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -220,5 +220,35 @@ describe('a proxy whose store does not exist yet', () => {
     } finally {
       await cluster.stop();
     }
+  }, 60_000);
+});
+
+/** The files this process holds open that resolve to `path` (Linux /proc). */
+function openHandles(path: string): string[] {
+  const fds = readdirSync('/proc/self/fd');
+  return fds.filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false; // closed meanwhile
+    }
+  });
+}
+
+describe('the proxy\'s user store handle', () => {
+  it('is open while the proxy runs and closed when it stops (the filter\'s close hook)', async () => {
+    const storePath = join(dir, 'closed', 'users.db');
+    const writer = new UserStore(storePath);
+    await writer.add('shut', 'u', 'k');
+    writer.close();
+    expect(openHandles(storePath)).toEqual([]);
+    const cluster = await startCluster({ proxyConfig: devProxyConfWithUserStore(storePath), logger: pino({ level: 'silent' }) });
+    try {
+      expect((await send(cluster.url, 'GET', '/auth/v1.0', { 'X-Auth-User': 'shut:u', 'X-Auth-Key': 'k' })).status).toBe(200);
+      expect(openHandles(storePath).length).toBeGreaterThan(0);
+    } finally {
+      await cluster.stop();
+    }
+    expect(openHandles(storePath)).toEqual([]);
   }, 60_000);
 });
