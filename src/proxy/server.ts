@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { buildProxyApp, type ProxyPipeline } from './pipeline';
 import type { FilterRegistry } from './filter';
 import { stdoutProxyLog } from './logger';
-import { loadProxyConfig, intOption, type ProxyConfig } from './config';
+import { loadProxyConfig, intOption, trackReads, type ProxyConfig } from './config';
 import { createProxyState, type ProxyState, type Rings } from './state';
 import type { SwiftConf } from '../common/swift-conf';
 import type { SharedCache } from './info-cache';
@@ -92,7 +92,12 @@ export interface RunningProxy {
 
 export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<RunningProxy> {
   const config = typeof opts.config === 'object' ? opts.config : loadProxyConfig(opts.config);
-  const state = createProxyState({ app: config.app, swiftDir: opts.swiftDir, swiftConf: opts.swiftConf, rings: opts.rings, cache: opts.cache });
+  // The app's options as read, to name the ones nothing reads (as the pipeline does for filters).
+  const appConf = trackReads(config.app, config.defaults);
+  const state = createProxyState({ app: appConf.section, swiftDir: opts.swiftDir, swiftConf: opts.swiftConf, rings: opts.rings, cache: opts.cache });
+  // Swift's run_wsgi reads these from the app's conf ([DEFAULT] included).
+  const host = opts.host ?? appConf.section.bind_ip ?? '127.0.0.1';
+  const port = opts.port ?? intOption(appConf.section, 'bind_port', 8080);
   const ownLog = opts.logger ? undefined : stdoutProxyLog();
   let pipeline: ProxyPipeline;
   try {
@@ -103,14 +108,17 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
     throw err;
   }
   const app = pipeline.app;
+  // `workers` is read by `sluice proxy` before any server starts.
+  const unread = opts.configWarnings === false ? [] : appConf.unread().filter((k) => k !== 'workers');
+  if (unread.length) {
+    const appName = config.pipeline[config.pipeline.length - 1];
+    (opts.logger ?? ownLog!.logger).warn(`${config.source}: [app:${appName}] ignores unknown option${unread.length > 1 ? 's' : ''} ${unread.join(', ')}`);
+  }
   const server = createAdaptorServer({
     fetch: app.fetch,
     serverOptions: { maxHeaderSize: 256 * 1024, keepAliveTimeout: 30_000, requestTimeout: 0, ServerResponse: Latin1HeaderResponse as typeof ServerResponse },
     createServer: ((options: ServerOptions, listener: RequestListener) => createServer(options, frontDoor(state.constraints.max_request_line, listener))) as typeof createServer,
   }) as Server;
-  // Swift's run_wsgi reads these from the app's conf ([DEFAULT] included).
-  const host = opts.host ?? config.app.bind_ip ?? '127.0.0.1';
-  const port = opts.port ?? intOption(config.app, 'bind_port', 8080);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -103,6 +103,17 @@ describe('pipeline filters', () => {
     expect(warnings[0]!.level).toBe(40);
   });
 
+  it('log unknown options of the proxy application too, and not the ones it reads', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const text = conf('catch_errors cache healthcheck proxy-server', `[filter:catch_errors]\nuse = egg:swift#catch_errors\n\n${CACHE}\n[filter:healthcheck]\nuse = egg:swift#healthcheck\n`).replace(
+      'account_autocreate = true\n',
+      'account_autocreate = true\nnode_timeout = 5\nnode_timout = 5\nrecheck_account_existence = 30\n',
+    );
+    await cluster(text, capturingLogger(lines));
+    const warnings = lines.filter((l) => /unknown option/.test(l.msg)).map((l) => l.msg);
+    expect(warnings).toEqual([expect.stringMatching(/\[app:proxy-server\] ignores unknown option node_timout$/)]);
+  });
+
   it('warn about a section option that [DEFAULT] shadows (PasteDeploy gives [DEFAULT] the last word)', async () => {
     const lines: { level: number; msg: string }[] = [];
     const text = conf('catch_errors cache healthcheck proxy-server', `[filter:catch_errors]\nuse = egg:swift#catch_errors\n\n${CACHE}\n[filter:healthcheck]\nuse = egg:swift#healthcheck\ndisable_path = /from-section\n`).replace(
