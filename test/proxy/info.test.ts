@@ -26,6 +26,13 @@ describe('/info', () => {
     await tuned?.stop();
   });
 
+  it('is written as Swift\'s json.dumps writes it (default separators, ensure_ascii)', async () => {
+    const res = await call(cl.url, 'GET', '/info');
+    expect(res.headers['content-type']).toBe('application/json; charset=UTF-8');
+    expect(res.text).toMatch(/^\{"swift": \{"version": "2\.30\.1", "strict_cors_mode": true, "policies": \[\{"name": "Policy-0", /);
+    expect(res.text).not.toMatch(/[^\x20-\x7e]/);
+  });
+
   it('lists every middleware of the pipeline with its settings, as Swift registers them', async () => {
     const info = JSON.parse((await call(cl.url, 'GET', '/info')).text);
     expect(Object.keys(info).sort()).toEqual(

@@ -60,7 +60,7 @@ export async function handleInfo(c: ProxyContext, state: ProxyState): Promise<Re
     headers['access-control-allow-origin'] = origin;
     headers['access-control-expose-headers'] = 'x-trans-id';
   }
-  // json.dumps with ensure_ascii; sluice keeps the compact separators it has always sent.
-  const body = pyJsonDumps(visibleInfo(state.info, disallowedSections, admin), { separators: [',', ':'] });
+  // Swift's json.dumps(get_swift_info(...)): ensure_ascii, default separators.
+  const body = pyJsonDumps(visibleInfo(state.info, disallowedSections, admin));
   return swiftResponse(200, { headers, body, contentType: 'application/json; charset=UTF-8', method });
 }
