@@ -7,6 +7,7 @@ import { pyJsonDumps } from '../compat/json';
 import { escapeXmlAttr, escapeXmlText } from '../compat/xml';
 import { asByteString } from '../compat/bytes';
 import { swobParams, urlencode } from '../compat/query';
+import { bestMatch, InvalidAcceptError } from '../compat/accept';
 
 export type ListingContentType = 'text/plain' | 'application/json' | 'application/xml' | 'text/xml';
 
@@ -21,68 +22,23 @@ const OFFERS: ListingContentType[] = ['text/plain', 'application/json', 'applica
 export class NotAcceptableError extends Error {}
 export class BadAcceptError extends Error {}
 
-interface AcceptRange {
-  type: string;
-  subtype: string;
-  q: number;
-}
-
-function parseAccept(header: string): AcceptRange[] {
-  const ranges: AcceptRange[] = [];
-  for (const part of header.split(',')) {
-    const trimmed = part.trim();
-    if (!trimmed) continue;
-    const [media, ...params] = trimmed.split(';').map((s) => s.trim());
-    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\/([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.exec(media!);
-    if (!m) throw new BadAcceptError('Invalid Accept header');
-    let q = 1;
-    for (const p of params) {
-      const pm = /^q\s*=\s*([0-9.]+)$/i.exec(p);
-      if (pm) {
-        q = Number(pm[1]);
-        if (!Number.isFinite(q) || q < 0 || q > 1) throw new BadAcceptError('Invalid Accept header');
-      }
-    }
-    ranges.push({ type: m[1]!.toLowerCase(), subtype: m[2]!.toLowerCase(), q });
-  }
-  return ranges;
-}
-
 /**
- * The listing content type for a request: `format=` (json, xml, plain; anything else means
- * plain) wins over `Accept`; with neither, text/plain. Throws NotAcceptableError when the Accept
- * header matches none of the offers (Swift: 406) and BadAcceptError when it cannot be parsed
- * (Swift: 400 "Invalid Accept header").
+ * The listing content type for a request, as Swift's get_listing_content_type: `format=` (json,
+ * xml, plain; anything else means plain) replaces the Accept header; then swob's best_match over
+ * the four offers. Throws NotAcceptableError when nothing matches (Swift: 406) and
+ * BadAcceptError when the header cannot be parsed (Swift: 400 "Invalid Accept header").
  */
 export function listingContentType(format: string | null | undefined, accept: string | undefined): ListingContentType {
-  if (format) return FORMAT_TO_TYPE[format.toLowerCase()] ?? 'text/plain';
-  if (!accept) return 'text/plain';
-  const ranges = parseAccept(accept);
-  if (ranges.length === 0) return 'text/plain';
-  let best: ListingContentType | undefined;
-  let bestQ = 0;
-  let bestSpecificity = -1;
-  for (const offer of OFFERS) {
-    const [type, subtype] = offer.split('/') as [string, string];
-    let q = -1;
-    let specificity = -1;
-    for (const r of ranges) {
-      const matches = (r.type === '*' || r.type === type) && (r.subtype === '*' || r.subtype === subtype);
-      if (!matches) continue;
-      const spec = (r.type === '*' ? 0 : 1) + (r.subtype === '*' ? 0 : 1);
-      if (spec > specificity) {
-        specificity = spec;
-        q = r.q;
-      }
-    }
-    if (q > bestQ || (q === bestQ && q > 0 && specificity > bestSpecificity)) {
-      best = offer;
-      bestQ = q;
-      bestSpecificity = specificity;
-    }
+  const header = format ? (FORMAT_TO_TYPE[format.toLowerCase()] ?? 'text/plain') : accept;
+  let picked: string | undefined;
+  try {
+    picked = bestMatch(header, OFFERS);
+  } catch (err) {
+    if (err instanceof InvalidAcceptError) throw new BadAcceptError('Invalid Accept header');
+    throw err;
   }
-  if (!best) throw new NotAcceptableError();
-  return best;
+  if (!picked) throw new NotAcceptableError();
+  return picked as ListingContentType;
 }
 
 export interface AccountListingEntry {

@@ -36,6 +36,7 @@ import { swobParams } from '../compat/query';
 import { quoteBytes, unquoteBytes } from '../compat/quote';
 import { pyStripBytes } from '../compat/py-whitespace';
 import { escapeXmlText } from '../compat/xml';
+import { bestMatch } from '../compat/accept';
 import { splitPath } from '../common/path';
 import { isUserMeta } from '../common/headers';
 import { statusLine } from '../common/http-status';
@@ -54,34 +55,6 @@ export interface BulkOptions {
   deleteConcurrency: number;
   retryCount: number;
   retryInterval: number;
-}
-
-/** swob's Accept.best_match: null when nothing matches; throws on a malformed header. */
-export function bestMatch(accept: string | undefined, options: string[]): string | null {
-  if (!accept) return options[0] ?? null;
-  const types: { re: RegExp; q: number; exact: boolean }[] = [];
-  for (const typ of accept.split(',')) {
-    const m = /^\s*([^\s/;,]+)\/([^\s/;,]+)\s*((?:;[^,]*)*)$/.exec(typ);
-    if (!m) throw new Error('Invalid accept header');
-    const [, t, sub, params] = m as unknown as [string, string, string, string];
-    let q = 1;
-    let seenQ = false;
-    for (const p of params.split(';').map((s) => s.trim()).filter(Boolean)) {
-      const parts = p.split('=');
-      if (parts.length !== 2) throw new Error('Invalid accept header');
-      if (parts[0]!.trim() === 'q') {
-        if (seenQ) throw new Error('Multiple "q" params');
-        seenQ = true;
-        q = Number(parts[1]!.trim());
-        if (Number.isNaN(q)) throw new Error('Invalid accept header');
-      }
-    }
-    const esc = (s: string) => (s === '*' ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    types.push({ re: new RegExp(`^${esc(t)}/${esc(sub)}$`), q, exact: t !== '*' && sub !== '*' });
-  }
-  types.sort((a, b) => b.q - a.q || Number(b.exact) - Number(a.exact));
-  for (const { re } of types) for (const o of options) if (re.test(o)) return o;
-  return null;
 }
 
 /** Swift's get_response_body: the result in the chosen format (plain text when none). */
@@ -457,7 +430,7 @@ export function bulk(options: BulkOptions, ctx: FilterContext): MiddlewareHandle
     if (!(extractType !== undefined && method === 'PUT') && !wantsDelete) return next();
     let format: string | null;
     try {
-      format = bestMatch(c.get('headers').get('accept'), ACCEPTABLE_FORMATS);
+      format = bestMatch(c.get('headers').get('accept'), ACCEPTABLE_FORMATS) ?? null;
     } catch {
       format = null; // an invalid Accept is ignored (the result says 406)
     }
