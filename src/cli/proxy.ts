@@ -88,12 +88,16 @@ function serveUntilStopped(proxies: RunningProxies): Promise<Error | undefined> 
   ]);
 }
 
-export async function runProxy(args: string[], io: CliIo): Promise<number | undefined> {
+/** In a process node:cluster forked as a proxy worker, serves as one and answers true. */
+async function servedAsWorker(): Promise<boolean> {
   const forked = workerPlan();
-  if (forked) {
-    await runWorker(forked);
-    return undefined;
-  }
+  if (!forked) return false;
+  await runWorker(forked);
+  return true;
+}
+
+export async function runProxy(args: string[], io: CliIo): Promise<number | undefined> {
+  if (await servedAsWorker()) return undefined;
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -122,11 +126,7 @@ export async function runProxy(args: string[], io: CliIo): Promise<number | unde
 }
 
 export async function runStart(args: string[], io: CliIo): Promise<number | undefined> {
-  const forked = workerPlan();
-  if (forked) {
-    await runWorker(forked);
-    return undefined;
-  }
+  if (await servedAsWorker()) return undefined;
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
