@@ -14,22 +14,13 @@ import {
 } from '../../src/compat/config-parser';
 import { generateCases } from './config-gen';
 import { comparable, havePython, pythonResults, sluiceResult, writeCases, type Result } from './configparser-oracle';
+import { errorOf } from '../helpers/config-error';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-config-parser-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function section(text: string, name: string, opts: ParseOptions = {}): Record<string, string> | undefined {
   return parseConfig(text, opts).sections.get(name);
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('no ConfigError');
 }
 
 describe('what the ini package misread', () => {

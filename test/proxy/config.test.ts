@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEV_PROXY_CONF } from '../../src/cluster/dev-cluster';
 import { ConfigError, loadProxyConfig, parseProxyConfig, trackReads, type ProxyConfig } from '../../src/proxy/config';
 import { PYTHON } from '../compat/configparser-oracle';
+import { errorOf } from '../helpers/config-error';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-proxy-config-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -16,16 +17,6 @@ function confFile(text: string): string {
   const path = join(tmp, `proxy-${n++}.conf`);
   writeFileSync(path, text);
   return path;
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('no ConfigError');
 }
 
 const MINIMAL = `
