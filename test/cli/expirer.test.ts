@@ -93,8 +93,19 @@ describe('sluice object-expirer --once', () => {
     };
     expect(dataFiles()).toHaveLength(1);
     await c.object.settle();
-    // The queue container reaches the account listing once the container server reports it.
-    await new Promise((r) => setTimeout(r, Math.max(deleteAt * 1000 - Date.now() + 50, 1500)));
+    // The expirer finds work through the queue account's listing, which shows the queue container
+    // once the container server has reported it (asynchronously, as in Swift): wait for that,
+    // however loaded the machine, and for the delete-at time to pass.
+    const queued = async () => {
+      const listing = await call(c.url, 'GET', '/v1/.expiring_objects?format=json', { 'X-Test-Owner': 'yes' });
+      return listing.status === 200 && (JSON.parse(listing.text) as unknown[]).length > 0;
+    };
+    const deadline = Date.now() + 20_000;
+    while (!(await queued())) {
+      if (Date.now() > deadline) throw new Error('the queue container never reached the .expiring_objects listing');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, Math.max(deleteAt * 1000 - Date.now() + 50, 0)));
 
     const r = await sluice('object-expirer', '--swift-dir', c.swiftDir, '--once');
     expect(r.stderr).toBe('');
