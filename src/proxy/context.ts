@@ -32,7 +32,49 @@ export interface ParsedPath {
   object: string | undefined;
 }
 
+/**
+ * One identity a validated Keystone token establishes (keystonemiddleware's AccessInfo for a v3
+ * token): what authtoken puts into the X-User-, X-Project- and X-Roles headers, typed.
+ */
+export interface KeystoneIdentity {
+  userId: string;
+  userName: string;
+  userDomainId: string;
+  userDomainName: string;
+  /** Project scope; all four undefined for a domain- or system-scoped or unscoped token. */
+  projectId: string | undefined;
+  projectName: string | undefined;
+  projectDomainId: string | undefined;
+  projectDomainName: string | undefined;
+  /** Domain scope (X-Domain-Id / X-Domain-Name). */
+  domainId: string | undefined;
+  domainName: string | undefined;
+  /** 'all' for a system-scoped token (OpenStack-System-Scope). */
+  systemScope: string | undefined;
+  /** Role names as Keystone lists them (implied roles included), case kept. */
+  roles: readonly string[];
+  /** X-Is-Admin-Project */
+  isAdminProject: boolean;
+  /** The token's expires_at, in epoch milliseconds. */
+  expiresAt: number;
+}
+
+/**
+ * What authtoken decided about a request (keystonemiddleware's X-Identity-Status and
+ * X-Service-Identity-Status plus keystone.token_info): set on every request it sees.
+ */
+export interface KeystoneAuthResult {
+  /** X-Identity-Status: Confirmed only for a valid user token. */
+  userStatus: 'Confirmed' | 'Invalid';
+  user: KeystoneIdentity | undefined;
+  /** X-Service-Identity-Status: undefined when no X-Service-Token was sent. */
+  serviceStatus: 'Confirmed' | 'Invalid' | undefined;
+  service: KeystoneIdentity | undefined;
+}
+
 export interface ProxyVariables {
+  /** Set by authtoken on every request it sees (Swift's keystoneauth reads the same as headers). */
+  keystone: KeystoneAuthResult | undefined;
   /** The client's headers as the pipeline has edited them; controllers read only these. */
   headers: RequestHeaders;
   /** X-Trans-Id of this request, set by catch_errors. */

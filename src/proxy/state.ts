@@ -74,6 +74,11 @@ export interface ProxyState {
    * one request only, as in Swift.
    */
   cache: SharedCache | undefined;
+  /**
+   * Set by the authtoken filter when it is built: keystoneauth, later in the pipeline, refuses
+   * to start without it (it would otherwise trust nothing, or worse, client headers).
+   */
+  keystoneAuthtoken: boolean;
   /** The /info document: `swift` from the proxy, one section per filter that registers one. */
   info: Record<string, Record<string, unknown>>;
   close(): Promise<void>;
@@ -162,6 +167,7 @@ export function createProxyState(init: ProxyStateInit): ProxyState {
     backend,
     cacheBackend: init.cache ?? new LruInfoCache(),
     cache: undefined,
+    keystoneAuthtoken: false,
     info: { swift: swiftInfo(options, swiftConf) },
     close: () => backend.close(),
   };
