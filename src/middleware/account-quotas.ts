@@ -25,7 +25,7 @@ import type { MiddlewareHandler } from 'hono';
 import { defineFilter, type FilterContext } from '../proxy/filter';
 import type { Authorize, ProxyEnv } from '../proxy/context';
 import { swiftResponse } from '../proxy/response';
-import { fetchAccountInfo } from './tempauth/account-info';
+import { fetchAccountInfo } from './account-info';
 import { requestPath } from './symlink';
 import { requestLength } from './container-quotas';
 

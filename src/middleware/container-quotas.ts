@@ -22,7 +22,7 @@ import { defineFilter, type FilterContext } from '../proxy/filter';
 import type { ProxyContext, ProxyEnv } from '../proxy/context';
 import type { ContainerInfo } from '../proxy/info-cache';
 import { swiftResponse } from '../proxy/response';
-import { fetchContainerInfo } from './tempauth/account-info';
+import { fetchContainerInfo } from './account-info';
 import { requestPath } from './symlink';
 
 const DIGITS = /^[0-9]+$/;

@@ -41,7 +41,7 @@ import { rawPathOf, rawQueryOf } from '../proxy/request-target';
 import { splitPath } from '../common/path';
 import { parseQs } from '../compat/query';
 import { quote, quotePlus, unquoteUtf8 } from '../compat/quote';
-import { fetchAccountInfo, fetchContainerInfo } from './tempauth/account-info';
+import { fetchAccountInfo, fetchContainerInfo } from './account-info';
 
 export const DEFAULT_METHODS = 'GET HEAD PUT POST DELETE';
 export const DEFAULT_INCOMING_REMOVE_HEADERS = 'x-timestamp';

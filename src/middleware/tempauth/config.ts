@@ -7,6 +7,7 @@ import { configTrue } from '../../compat/truthy';
 import { byteStringOf, textOf } from '../../compat/bytes';
 import { quote } from '../../compat/quote';
 import { resolve } from 'node:path';
+import { readResellerOptions as readResellerPrefixOptions } from '../reseller-options';
 
 export const DEFAULT_TOKEN_LIFE = 86400;
 
@@ -61,33 +62,10 @@ export const DEVELOPMENT_OPTIONS: Section = {
   SERVICE_require_group: 'service',
 };
 
-function appendUnderscore(prefix: string): string {
-  return prefix && !prefix.endsWith('_') ? `${prefix}_` : prefix;
-}
-
 /** config_read_reseller_options for the single option tempauth reads (`require_group`). */
 export function readResellerOptions(conf: Section): { prefixes: string[]; requireGroup: Map<string, string> } {
-  const prefixes: string[] = [];
-  for (const raw of (conf.reseller_prefix ?? 'AUTH').split(',')) {
-    let p = raw.trim();
-    if (!p) continue;
-    if (p === "''") p = '';
-    p = appendUnderscore(p);
-    if (!prefixes.includes(p)) prefixes.push(p);
-  }
-  if (prefixes.length === 0) prefixes.push('');
-  const requireGroup = new Map<string, string>();
-  const read = (key: string): string | undefined => {
-    const v = conf[key];
-    return v ? v.trim() : undefined;
-  };
-  for (const p of prefixes) {
-    let value = read('require_group') ?? '';
-    const own = read(`${p === '' ? "''" : p}require_group`);
-    if (own !== undefined) value = own;
-    requireGroup.set(p, value);
-  }
-  return { prefixes, requireGroup };
+  const { prefixes, options } = readResellerPrefixOptions(conf, { require_group: '' });
+  return { prefixes, requireGroup: new Map([...options].map(([p, o]) => [p, o.require_group])) };
 }
 
 /** Python's lenient base64: characters outside the alphabet are dropped, padding restored. */

@@ -13,7 +13,8 @@ import { wsgiPath } from './paths';
 import { UserStore } from './user-store';
 
 export { parseTempAuthConfig, DEVELOPMENT_USERS, type TempAuthConfig, type TempAuthUser } from './config';
-export { TempAuth, cleanAclHeader, hostUrl, MAX_ACCOUNT_ACL_BYTES } from './tempauth';
+export { TempAuth, hostUrl } from './tempauth';
+export { cleanAclHeader, MAX_ACCOUNT_ACL_BYTES } from '../auth-common';
 export { TokenStore } from './tokens';
 export { UserStore, UserStoreError, type StoredUser } from './user-store';
 

@@ -13,54 +13,24 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Authorize, AuthorizeRequest, CleanAcl, ProxyContext } from '../../proxy/context';
+import type { Authorize, AuthorizeRequest, ProxyContext } from '../../proxy/context';
 import type { ProxyState } from '../../proxy/state';
 import { ConfigError } from '../../proxy/config';
 import { swiftResponse } from '../../proxy/response';
-import { cleanAcl } from '../../acl/v1';
 import { referrerAllowed } from '../../acl/referrer';
-import { accountAclError } from '../../acl/account-acls';
 import { accountAclsCached, parseAclV1Cached } from '../../acl/cache';
-import { asByteString, bytesOf, textOf, type ByteString } from '../../compat/bytes';
+import { asByteString, bytesOf, type ByteString } from '../../compat/bytes';
 import { quote } from '../../compat/quote';
 import type { TempAuthConfig, TempAuthUser } from './config';
 import { TokenStore } from './tokens';
-import { fetchAccountInfo, fetchContainerInfo } from './account-info';
+import { accountPrefixOf } from '../reseller-options';
+import { fetchAccountInfo } from '../account-info';
+import { ACL_HEADER, ACL_SYSMETA_HEADER, cleanAclHeader, containerSyncAllows, deniedResponse, errorResponse, headerText, validateAccountAcl } from '../auth-common';
 import { headerSafe, trySplit } from './paths';
 import type { StoredUser, UserStore } from './user-store';
 
-export const ACL_HEADER = 'x-account-access-control';
-export const ACL_SYSMETA_HEADER = 'x-account-sysmeta-core-access-control';
-/**
- * sluice: the longest X-Account-Access-Control value accepted, in bytes. Swift's own limit
- * is implicit (8192-byte header lines at the proxy and at the account server, which sees
- * the value under the longer sysmeta name) and fails inconsistently above 8150 bytes.
- */
-export const MAX_ACCOUNT_ACL_BYTES = 8150;
-
-const PLAIN_UTF8 = 'text/plain; charset=UTF-8';
 /** swob's realm when no account can be named. */
 const UNKNOWN_REALM = asByteString('unknown');
-
-/** The container-ACL clean-up installed for the proxy: header bytes decoded as UTF-8, cleaned, re-encoded. */
-export const cleanAclHeader: CleanAcl = (name, value) => bytesOf(cleanAcl(name, headerText(asByteString(value))));
-
-/** A header value (or path segment) as text, as swob's wsgi_to_str decodes it. */
-function headerText(bytes: ByteString): string {
-  return textOf(bytes, 'surrogateescape');
-}
-
-/** A swob-style error response: default HTML body, none (and Content-Length 0) for HEAD. */
-function errorResponse(status: number, method: string, headers: Record<string, string> = {}): Response {
-  if (method === 'HEAD') return swiftResponse(status, { headers, body: '', method });
-  return swiftResponse(status, { headers, method });
-}
-
-/** Swift's realm for a swob 401: the quoted account of `/<v>/<account>...`, else "unknown". */
-function swobRealm(account: string | undefined): string {
-  if (!account || account === 'v1.0' || account === 'auth') return 'unknown';
-  return quote(account);
-}
 
 function keysEqual(a: string, b: string): boolean {
   const da = createHash('sha256').update(a, 'utf8').digest();
@@ -88,9 +58,7 @@ export class TempAuth {
 
   /** _get_account_prefix: the matching non-empty prefix, else '' if '' is configured, else undefined. */
   accountPrefix(account: string | undefined): string | undefined {
-    if (account === undefined) return undefined;
-    for (const p of this.conf.resellerPrefixes) if (p !== '' && account.startsWith(p)) return p;
-    return this.conf.resellerPrefixes.includes('') ? '' : undefined;
+    return account === undefined ? undefined : accountPrefixOf(this.conf.resellerPrefixes, account);
   }
 
   /** _dot_account: the character after the account's prefix is a dot. */
@@ -125,8 +93,7 @@ export class TempAuth {
 
   /** denied_response: 403 for a known user, else 401 with the swob realm. */
   denied(c: ProxyContext, req: Pick<AuthorizeRequest, 'method' | 'account'>): Response {
-    if (c.get('remoteUser')) return errorResponse(403, req.method);
-    return errorResponse(401, req.method, { 'www-authenticate': `Swift realm="${swobRealm(req.account)}"` });
+    return deniedResponse(c, req);
   }
 
   readonly deniedResponse: Authorize = async (c, req) => this.denied(c, req);
@@ -141,8 +108,8 @@ export class TempAuth {
     // The ACL header is validated before any permission check, whoever asks.
     const rawAcl = req.headers.get(ACL_HEADER);
     if (rawAcl !== undefined) {
-      const bad = this.validateAccountAcl(rawAcl, method);
-      if (bad) return bad;
+      const checked = validateAccountAcl(rawAcl, method);
+      if (!checked.ok) return checked.response;
       req.headers.delete(ACL_HEADER);
       req.headers.set(ACL_SYSMETA_HEADER, rawAcl);
     }
@@ -168,7 +135,7 @@ export class TempAuth {
         return undefined;
       }
     }
-    if (await this.syncKeyAllows(c, req)) return undefined;
+    if (await containerSyncAllows(this.state, c, req)) return undefined;
     if (method === 'OPTIONS') return undefined;
 
     const acl = parseAclV1Cached(req.acl);
@@ -192,33 +159,6 @@ export class TempAuth {
     }
     return this.denied(c, req);
   };
-
-  /** 400 for an X-Account-Access-Control value that is too long or not a valid tempauth ACL. */
-  private validateAccountAcl(raw: ByteString, method: string): Response | undefined {
-    if (raw.length > MAX_ACCOUNT_ACL_BYTES) {
-      return swiftResponse(400, {
-        body: `X-Account-Access-Control invalid: value is ${raw.length} bytes long; the limit is ${MAX_ACCOUNT_ACL_BYTES} bytes\n`,
-        contentType: PLAIN_UTF8,
-        method,
-      });
-    }
-    const text = headerText(raw);
-    const error = accountAclError(text);
-    if (!error) return undefined;
-    return swiftResponse(400, { body: `X-Account-Access-Control invalid: ${error}\n\nInput: ${text}\n`, contentType: PLAIN_UTF8, method });
-  }
-
-  /**
-   * Legacy container sync: an object PUT/DELETE carrying the container's sync key and an
-   * X-Timestamp (Swift's env['swift_sync_key'], set by the object controller).
-   */
-  private async syncKeyAllows(c: ProxyContext, req: AuthorizeRequest): Promise<boolean> {
-    if (!req.object || !req.container || (req.method !== 'PUT' && req.method !== 'DELETE')) return false;
-    const key = req.headers.get('x-container-sync-key');
-    if (key === undefined || !req.headers.has('x-timestamp')) return false;
-    const info = await fetchContainerInfo(this.state, c, req.account, req.container);
-    return !!info.syncKey && info.syncKey === headerText(key);
-  }
 
   // ---------------------------------------------------------------- token validation
 

@@ -1,11 +1,11 @@
 /**
  * Account and container info for authorization (Swift's get_account_info(env, app,
- * swift_source='TA')): the proxy's own cached lookup, reached through a minimal controller.
+ * swift_source: TA for tempauth, KS for keystoneauth)): the proxy's own cached lookup, reached through a minimal controller.
  */
-import type { ProxyContext } from '../../proxy/context';
-import type { ProxyState } from '../../proxy/state';
-import type { AccountInfo, ContainerInfo } from '../../proxy/info-cache';
-import { BaseController } from '../../proxy/controllers/base';
+import type { ProxyContext } from '../proxy/context';
+import type { ProxyState } from '../proxy/state';
+import type { AccountInfo, ContainerInfo } from '../proxy/info-cache';
+import { BaseController } from '../proxy/controllers/base';
 
 class InfoLookup extends BaseController {}
 
