@@ -19,6 +19,7 @@ import { ConfigError } from '../../proxy/config';
 import { swiftResponse } from '../../proxy/response';
 import { referrerAllowed } from '../../acl/referrer';
 import { accountAclsCached, parseAclV1Cached } from '../../acl/cache';
+import { accountAclGrant } from '../../acl/account-access';
 import { asByteString, bytesOf, type ByteString } from '../../compat/bytes';
 import { quote } from '../../compat/quote';
 import type { TempAuthConfig, TempAuthUser } from './config';
@@ -148,14 +149,9 @@ export class TempAuth {
     const info = await fetchAccountInfo(this.state, c, account);
     const acls = accountAclsCached(info.sysmeta['core-access-control']);
     if (acls) {
-      const member = (set: ReadonlySet<string>) => userGroups.some((g) => g !== '' && set.has(g));
-      // sluice: an ACL admin gets exactly the owner's powers, so not account PUT/DELETE.
-      if (member(acls.admin) && (!(method === 'DELETE' || method === 'PUT') || container)) {
-        c.set('swiftOwner', true);
-        return undefined;
-      }
-      if (member(acls['read-write']) && (container || method === 'GET' || method === 'HEAD')) return undefined;
-      if (member(acls['read-only']) && (method === 'GET' || method === 'HEAD')) return undefined;
+      const grant = accountAclGrant(acls, (set) => userGroups.some((g) => g !== '' && set.has(g)), method, !!container);
+      if (grant === 'admin') c.set('swiftOwner', true);
+      if (grant) return undefined;
     }
     return this.denied(c, req);
   };
