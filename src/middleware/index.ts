@@ -17,6 +17,7 @@ import { listingFormatsFilter } from './listing-formats';
 import { proxyLoggingFilter } from './proxy-logging';
 import { symlinkFilter } from './symlink';
 import { tempauthFilter } from './tempauth/index';
+import { keystoneauthFilter } from './keystoneauth/index';
 import { tempurlFilter } from './tempurl';
 import { versionedWritesFilter } from './versioned-writes';
 
@@ -28,6 +29,7 @@ filterRegistry.register(proxyLoggingFilter);
 filterRegistry.register(cacheFilter);
 filterRegistry.register(listingFormatsFilter);
 filterRegistry.register(tempauthFilter);
+filterRegistry.register(keystoneauthFilter);
 filterRegistry.register(copyFilter);
 filterRegistry.register(versionedWritesFilter);
 filterRegistry.register(symlinkFilter);
@@ -51,6 +53,7 @@ export {
   proxyLoggingFilter,
   symlinkFilter,
   tempauthFilter,
+  keystoneauthFilter,
   tempurlFilter,
   versionedWritesFilter,
 };
