@@ -24,7 +24,7 @@
 import { ConfigError, where } from './config-error';
 import { getOption, type ConfigDocument } from './config-parser';
 import { pyStrip, pySplit } from './py-whitespace';
-import { OTHER_FILTER_FACTORIES, SWIFT_APPS, SWIFT_FILTERS } from './swift-entry-points';
+import { OTHER_EGG_FILTERS, OTHER_FILTER_FACTORIES, SWIFT_APPS, SWIFT_FILTERS } from './swift-entry-points';
 
 export type PasteType = 'app' | 'filter';
 
@@ -208,7 +208,9 @@ export class PasteLoader {
       // Whether sluice has that entry point is for the pipeline builder to say (it knows what
       // is registered), as PasteDeploy's own lookup would refuse it at start-up.
       if (dist === 'sluice' || dist === 'swift') return { ...base, dist, entryPoint: name };
-      this.fail(`${origin ? `[${origin}] ` : ''}${JSON.stringify(spec)}: sluice loads only egg:swift#<name> and egg:sluice#<name>`, origin);
+      const other = type === 'filter' ? OTHER_EGG_FILTERS[dist]?.[name] : undefined;
+      if (other) return { ...base, dist, entryPoint: other };
+      this.fail(`${origin ? `[${origin}] ` : ''}${JSON.stringify(spec)}: sluice loads only egg:swift#<name>, egg:sluice#<name> and egg:keystonemiddleware#auth_token`, origin);
     }
     if (scheme === 'call') return { ...base, ...this.fromFactory(type, path, origin) };
     return this.fail(`${origin ? `[${origin}] ` : ''}${JSON.stringify(spec)}: sluice does not support ${scheme}: loaders`, origin);

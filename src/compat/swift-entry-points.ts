@@ -61,3 +61,12 @@ export const SWIFT_FILTERS: Readonly<Record<string, string>> = {
 export const OTHER_FILTER_FACTORIES: Readonly<Record<string, string>> = {
   'keystonemiddleware.auth_token:filter_factory': 'authtoken',
 };
+
+/**
+ * Entry points of other distributions that `use = egg:<dist>#<name>` may name
+ * (keystonemiddleware's setup.cfg: `auth_token = keystonemiddleware.auth_token:filter_factory`),
+ * with the name sluice knows them by.
+ */
+export const OTHER_EGG_FILTERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  keystonemiddleware: { auth_token: 'authtoken' },
+};

@@ -5,6 +5,7 @@
  */
 import { filterRegistry } from '../proxy/filter';
 import { accountQuotasFilter } from './account-quotas';
+import { authtokenFilter } from './authtoken/index';
 import { bulkFilter } from './bulk';
 import { cacheFilter } from './cache';
 import { catchErrorsFilter } from './catch-errors';
@@ -29,6 +30,7 @@ filterRegistry.register(proxyLoggingFilter);
 filterRegistry.register(cacheFilter);
 filterRegistry.register(listingFormatsFilter);
 filterRegistry.register(tempauthFilter);
+filterRegistry.register(authtokenFilter);
 filterRegistry.register(keystoneauthFilter);
 filterRegistry.register(copyFilter);
 filterRegistry.register(versionedWritesFilter);
@@ -41,6 +43,7 @@ filterRegistry.register(tempurlFilter);
 
 export {
   accountQuotasFilter,
+  authtokenFilter,
   bulkFilter,
   cacheFilter,
   catchErrorsFilter,

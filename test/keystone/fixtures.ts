@@ -119,3 +119,89 @@ export async function issueToken(v3Url: string, body: unknown): Promise<{ token:
   if (res.status !== 201 || !token) throw new Error(`POST ${v3Url}/auth/tokens answered ${res.status}`);
   return { token, body: json };
 }
+
+/** The `[filter:authtoken]` options for the fixtures' service user, plus `extra` lines. */
+export function authtokenSection(f: KeystoneFixtures, extra = ''): string {
+  const a = f.authtoken;
+  return `[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+www_authenticate_uri = ${a.www_authenticate_uri}
+auth_url = ${a.auth_url}
+auth_type = ${a.auth_type}
+username = ${a.username}
+password = ${a.password}
+user_domain_id = ${a.user_domain_id}
+project_name = ${a.project_name}
+project_domain_id = ${a.project_domain_id}
+service_token_roles = ${a.service_token_roles}
+${extra}
+`;
+}
+
+/**
+ * A proxy-server.conf with `authtoken keystoneauth` (Swift's documented Keystone pipeline),
+ * the given extra authtoken and keystoneauth option lines.
+ */
+export function keystoneProxyConf(f: KeystoneFixtures, opts: { authtoken?: string; keystoneauth?: string; app?: string } = {}): string {
+  return `
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl authtoken keystoneauth copy container-quotas account-quotas versioned_writes symlink proxy-logging proxy-server
+
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+allow_account_management = true
+${opts.app ?? ''}
+
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+[filter:healthcheck]
+use = egg:swift#healthcheck
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+[filter:cache]
+use = egg:swift#memcache
+[filter:listing_formats]
+use = egg:swift#listing_formats
+[filter:bulk]
+use = egg:swift#bulk
+[filter:tempurl]
+use = egg:swift#tempurl
+${authtokenSection(f, opts.authtoken ?? 'delay_auth_decision = true')}
+[filter:keystoneauth]
+use = egg:swift#keystoneauth
+${opts.keystoneauth ?? ''}
+[filter:copy]
+use = egg:swift#copy
+[filter:container-quotas]
+use = egg:swift#container_quotas
+[filter:account-quotas]
+use = egg:swift#account_quotas
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+allow_versioned_writes = true
+[filter:symlink]
+use = egg:swift#symlink
+`;
+}
+
+/** Tokens for fixture users, issued once per test file. */
+export class TokenBox {
+  private readonly tokens = new Map<string, Promise<string>>();
+  constructor(private readonly f: KeystoneFixtures) {}
+
+  /** A project-scoped token of fixture user `name` (its own project unless `projectId`). */
+  get(name: string, projectId?: string): Promise<string> {
+    const key = `${name}@${projectId ?? ''}`;
+    let t = this.tokens.get(key);
+    if (!t) {
+      const user = this.f.users[name];
+      if (!user) throw new Error(`no fixture user ${name}`);
+      t = issueToken(this.f.keystone.v3_url, passwordAuth(user, { project_id: projectId })).then((r) => r.token);
+      this.tokens.set(key, t);
+    }
+    return t;
+  }
+}
