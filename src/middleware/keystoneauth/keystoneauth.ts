@@ -48,6 +48,8 @@ export class KeystoneAuth {
 
   /** _account_matches_tenant: the account is `<one of our prefixes><project id>`. */
   accountMatchesProject(account: string, projectId: string | undefined): boolean {
+    // sluice: a token without a project owns no account (Swift formats the missing id as
+    // "None", making a domain-scoped admin the owner of `AUTH_None`).
     if (projectId === undefined) return false;
     return this.conf.resellerPrefixes.some((p) => `${p}${projectId}` === account);
   }
@@ -175,6 +177,9 @@ export class KeystoneAuth {
 
       await this.setProjectDomainId(c, req, who);
 
+      // sluice: role names are compared whole, as Keystone lists them. Swift sees them through
+      // the comma-joined X-Roles header, so a role named "creator,SwiftOperator" or " Admin"
+      // there counts as SwiftOperator or Admin.
       const roles = who.roles.map((r) => r.toLowerCase());
       if (roles.includes(this.conf.resellerAdminRole)) {
         this.logger.debug('keystoneauth: reseller admin authorizing');
