@@ -13,6 +13,11 @@
  *
  * Target mode (`--target URL`) drives any Swift endpoint instead; a passthrough baseline needs
  * that cluster's rings (`--swift-dir`), and RSS needs the proxy's pid (`--proxy-pid`).
+ *
+ * `--auth keystone` (local mode) also starts a second sluice proxy on the same storage servers,
+ * with `authtoken keystoneauth` in TempAuth's place (devProxyConfWithKeystone), against the real
+ * Keystone of scripts/keystone-dev.sh or a fake one (scripts/lib/bench-keystone.ts), and adds its
+ * rows for the operations marked `keystone` next to TempAuth's, measured in the same run.
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,8 +28,9 @@ import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEV_PROXY_CONF } from '../src/cluster/dev-cluster';
+import { DEV_PROXY_CONF, devProxyConfWithKeystone } from '../src/cluster/dev-cluster';
 import { buildBundle, CLI_BUNDLE } from './build';
+import { benchKeystone, type BenchKeystone } from './lib/bench-keystone';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -42,6 +48,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --json FILE         also write the results as JSON
   --proxy-node-arg A  extra node option for the sluice proxy (repeatable; e.g. --cpu-prof)
   --keep              keep the temp directory (logs, data, profiles)
+  --auth keystone     also measure KEYSTONE_ROWS through a second sluice proxy with
+                      authtoken + keystoneauth (same storage servers), a cached Keystone token:
+                      the real Keystone when KEYSTONE_URL and KEYSTONE_FIXTURES are set
+                      (eval "$(scripts/keystone-dev.sh env)"), else a fake one in the bench
 
   --target URL        benchmark this endpoint instead of a fresh local cluster
   --auth-url URL      TempAuth-style v1.0 auth URL (default TARGET/auth/v1.0)
@@ -56,6 +66,9 @@ sluice and the passthrough run compiled (esbuild bundles, as \`npm install\` lea
 SLUICE_FROM_SOURCE=1 runs both from the TypeScript sources through tsx.
 
 Operations: OPS`;
+
+/** The operations `--auth keystone` measures with a Keystone token too. */
+export const KEYSTONE_OPS = ['account-head', 'object-get-4k'];
 
 /** Where the load goes, and how to find the server's processes for RSS. */
 interface Endpoint {
@@ -145,6 +158,8 @@ export const OPS: OpDef[] = [
 ];
 
 export interface BenchOptions {
+  /** keystone: also the KEYSTONE_OPS rows through authtoken + keystoneauth (local mode). */
+  auth: 'tempauth' | 'keystone';
   connections: number;
   duration: number;
   warmup: number;
@@ -200,6 +215,12 @@ export interface OpResult {
   passthrough: OpStats | null;
   /** sluice req/s over passthrough req/s. */
   ratio: number | null;
+  /** With --auth keystone, for KEYSTONE_OPS: the same operation through the Keystone proxy with a cached token. */
+  keystone?: OpStats;
+  /** Keystone's proxy over TempAuth's (sluice above), same run: req/s and CPU µs/req. */
+  keystoneVsTempauth?: { reqPerSec: number | null; cpuUsPerReq: number | null };
+  /** Token validations Keystone answered during the Keystone row (warm-up and measurement); null when unknown. */
+  keystoneValidations?: number | null;
 }
 
 export interface BenchReport {
@@ -208,11 +229,13 @@ export interface BenchReport {
   mode: 'local' | 'target';
   target: string;
   /** code: compiled (esbuild bundles, as after `npm install`) or source (SLUICE_FROM_SOURCE=1, tsx). */
-  options: { connections: number; duration: number; warmup: number; initialWarmup: number; workers: number; baseline: string; code: 'compiled' | 'source' };
+  options: { connections: number; duration: number; warmup: number; initialWarmup: number; workers: number; baseline: string; code: 'compiled' | 'source'; auth: 'tempauth' | 'keystone' };
+  /** With --auth keystone: which Keystone the Keystone rows used. */
+  keystone: { source: 'real' | 'fake'; url: string } | null;
   results: OpResult[];
   skipped: { op: string; reason: string }[];
   /** Lifetime peak (VmHWM summed over primary + workers), MiB, read at the end. */
-  hwmMiB: { sluice: number | null; passthrough: number | null };
+  hwmMiB: { sluice: number | null; passthrough: number | null; keystone?: number | null };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -574,9 +597,14 @@ async function prepare(storageUrl: string, token: string, log: (l: string) => vo
 
 // ---------------------------------------------------------------------------------------------
 
+/** A development proxy-server.conf reading the storage cluster's rings. */
+function withSwiftDir(conf: string, swiftDir: string): string {
+  return conf.replace('[DEFAULT]\n', `[DEFAULT]\nswift_dir = ${swiftDir}\n`);
+}
+
 function proxyConf(swiftDir: string): string {
-  // The development pipeline as `sluice start` runs it, reading the storage cluster's rings.
-  return DEV_PROXY_CONF.replace('[DEFAULT]\n', `[DEFAULT]\nswift_dir = ${swiftDir}\n`);
+  // The development pipeline as `sluice start` runs it.
+  return withSwiftDir(DEV_PROXY_CONF, swiftDir);
 }
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
@@ -586,9 +614,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const code: 'compiled' | 'source' = process.env.SLUICE_FROM_SOURCE === '1' ? 'source' : 'compiled';
   let passthroughBundle: string | undefined;
   const children: Child[] = [];
+  let keystone: BenchKeystone | undefined;
   const cleanup = async () => {
     for (const c of children.reverse()) await stopChild(c).catch(() => undefined);
     children.length = 0;
+    await keystone?.stop().catch(() => undefined);
+    keystone = undefined;
   };
   const onSignal = () => void cleanup().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -623,6 +654,30 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       children.push(proxy.child);
       sluice = proxy.ep;
       authUrl = new URL(sluice.authPath, sluice.origin).href;
+    }
+
+    // The Keystone proxy: the same pipeline with authtoken keystoneauth, the same rings and workers.
+    let keystoneEp: Endpoint | null = null;
+    const keystoneOps = opts.auth === 'keystone' ? ops.filter((o) => KEYSTONE_OPS.includes(o.name)) : [];
+    if (opts.auth === 'keystone' && swiftDir) {
+      keystone = await benchKeystone();
+      log(`Keystone (${keystone.source}) at ${keystone.url}: starting the Keystone proxy`);
+      const confPath = join(dir, 'proxy-server-keystone.conf');
+      // It holds the service password: this user's alone.
+      writeFileSync(confPath, withSwiftDir(devProxyConfWithKeystone(keystone.service), swiftDir), { mode: 0o600 });
+      const proxy = await startServer(
+        'sluice-keystone',
+        [...opts.proxyNodeArgs, 'bin/sluice.js', 'proxy', '--config', confPath, '--port', String(await freePort()), '--workers', String(opts.workers)],
+        dir,
+        /proxy-server listening on (\S+)/,
+        opts.workers,
+      );
+      children.push(proxy.child);
+      keystoneEp = { ...proxy.ep, authPath: '', accountPath: `/v1/AUTH_${keystone.projectId}` };
+      const accountUrl = new URL(keystoneEp.accountPath, keystoneEp.origin).href;
+      log(`preparing the Keystone account: ${OBJ_CONTAINER}/obj-4k`);
+      await call('PUT', `${accountUrl}/${OBJ_CONTAINER}`, keystone.ownerToken);
+      await call('PUT', `${accountUrl}/${OBJ_CONTAINER}/obj-4k`, keystone.ownerToken, { 'content-type': 'application/octet-stream' }, Buffer.alloc(4096, 0x61));
     }
 
     const owner = await login(authUrl, opts.user, opts.key);
@@ -670,21 +725,38 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     }
 
     const ctx: OpContext = { token: owner.token, aclToken, user: opts.user, key: opts.key, body4k: Buffer.alloc(4096, 0x63) };
+    const keystoneCtx: OpContext = { ...ctx, token: keystone?.ownerToken ?? '' };
     const runnable = ops.filter((o) => !o.needsAcl || aclToken);
     for (const [name, ep] of [['sluice', sluice], ['passthrough', passthrough]] as const) {
       if (ep) await warmUp(name, ep, runnable, ctx, opts, log);
     }
+    if (keystoneEp) await warmUp('sluice (Keystone)', keystoneEp, keystoneOps, keystoneCtx, opts, log);
     const results: OpResult[] = [];
     for (const op of ops) {
       if (op.needsAcl && !aclToken) continue;
       log(`${op.label}: sluice`);
       const s = await measure(sluice, op, ctx, opts, log, storagePid);
-      let p: OpStats | null = null;
+      const result: OpResult = { op: op.name, label: op.label, sluice: s, passthrough: null, ratio: null };
+      if (keystoneEp && keystoneOps.includes(op)) {
+        // Right after TempAuth's row, so both see the same machine.
+        log(`${op.label}: sluice (Keystone)`);
+        const before = keystone!.validations();
+        const k = await measure(keystoneEp, op, keystoneCtx, opts, log, storagePid);
+        const after = keystone!.validations();
+        result.keystone = k;
+        result.keystoneVsTempauth = {
+          reqPerSec: s.reqPerSec > 0 ? k.reqPerSec / s.reqPerSec : null,
+          cpuUsPerReq: k.cpuUsPerReq !== null && s.cpuUsPerReq ? k.cpuUsPerReq / s.cpuUsPerReq : null,
+        };
+        result.keystoneValidations = before === null || after === null ? null : after - before;
+      }
       if (passthrough) {
         log(`${op.label}: passthrough`);
-        p = await measure(passthrough, op, ctx, opts, log, storagePid);
+        const p = await measure(passthrough, op, ctx, opts, log, storagePid);
+        result.passthrough = p;
+        result.ratio = p.reqPerSec > 0 ? s.reqPerSec / p.reqPerSec : null;
       }
-      results.push({ op: op.name, label: op.label, sluice: s, passthrough: p, ratio: p && p.reqPerSec > 0 ? s.reqPerSec / p.reqPerSec : null });
+      results.push(result);
     }
 
     const hwm = (pid: number | undefined) => (pid === undefined ? null : treeMiB(pid, 'VmHWM'));
@@ -701,10 +773,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         workers: opts.workers,
         baseline: passthrough ? 'passthrough' : 'none',
         code,
+        auth: opts.auth,
       },
+      keystone: keystone ? { source: keystone.source, url: keystone.url } : null,
       results,
       skipped,
-      hwmMiB: { sluice: hwm(sluice.pid), passthrough: hwm(passthrough?.pid) },
+      hwmMiB: { sluice: hwm(sluice.pid), passthrough: hwm(passthrough?.pid), ...(keystoneEp ? { keystone: hwm(keystoneEp.pid) } : {}) },
     };
   } finally {
     process.off('SIGINT', onSignal);
@@ -747,6 +821,10 @@ export function formatTable(report: BenchReport): string {
   const rows: string[][] = [];
   for (const r of report.results) {
     rows.push(row(r.label, 'sluice', r.sluice, r.ratio === null ? '-' : r.ratio.toFixed(2)));
+    if (r.keystone) {
+      const ratio = r.passthrough && r.passthrough.reqPerSec > 0 ? (r.keystone.reqPerSec / r.passthrough.reqPerSec).toFixed(2) : '-';
+      rows.push(row('', 'sluice, Keystone', r.keystone, ratio));
+    }
     if (r.passthrough) rows.push(row('', 'passthrough', r.passthrough, ''));
   }
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
@@ -764,6 +842,16 @@ export function formatTable(report: BenchReport): string {
   if (report.hwmMiB.sluice !== null || report.hwmMiB.passthrough !== null) {
     foot.push('', `lifetime peak RSS (VmHWM, primary + workers): sluice ${num(report.hwmMiB.sluice, 0)} MiB, passthrough ${num(report.hwmMiB.passthrough, 0)} MiB`);
   }
+  if (report.keystone) {
+    foot.push('', `Keystone (${report.keystone.source}, ${report.keystone.url}) next to TempAuth, same run: the Keystone proxy over TempAuth's`);
+    for (const r of report.results) {
+      if (!r.keystone || !r.keystoneVsTempauth) continue;
+      const v = r.keystoneVsTempauth;
+      const validations = r.keystoneValidations === null || r.keystoneValidations === undefined ? '' : `; ${r.keystoneValidations} token validation(s) by Keystone during the row`;
+      foot.push(`  ${r.label}: req/s ×${num(v.reqPerSec, 2)}, CPU µs/req ×${num(v.cpuUsPerReq, 2)}${validations}`);
+    }
+  }
+  if (report.hwmMiB.keystone !== undefined) foot.push(`lifetime peak RSS of the Keystone proxy (VmHWM): ${num(report.hwmMiB.keystone, 0)} MiB`);
   for (const s of report.skipped) foot.push(`skipped ${s.op}: ${s.reason}`);
   return [...head, line(COLUMNS), sep, ...rows.map(line), ...foot].join('\n');
 }
@@ -808,6 +896,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { json?: string }
       'acl-key': { type: 'string' },
       'swift-dir': { type: 'string' },
       'proxy-pid': { type: 'string' },
+      auth: { type: 'string' },
     },
   });
   if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
@@ -823,7 +912,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { json?: string }
   if (workers < 1) throw new UsageError('--workers must be at least 1');
   if (!values.target && (values['swift-dir'] || values['proxy-pid'] || values['auth-url'])) throw new UsageError('--swift-dir, --proxy-pid and --auth-url go with --target');
   if (values.target && !/^https?:\/\//.test(values.target)) throw new UsageError(`--target must be an http(s) URL (got ${JSON.stringify(values.target)})`);
+  const auth = values.auth ?? 'tempauth';
+  if (auth !== 'tempauth' && auth !== 'keystone') throw new UsageError(`--auth must be tempauth or keystone (got ${JSON.stringify(auth)})`);
+  if (auth === 'keystone' && values.target) throw new UsageError('--auth keystone starts its own Keystone proxy: not with --target');
+  if (auth === 'keystone' && ops.length && !ops.some((o) => KEYSTONE_OPS.includes(o))) throw new UsageError(`--auth keystone measures ${KEYSTONE_OPS.join(', ')}: --ops has neither`);
   return {
+    auth,
     connections,
     duration,
     warmup: positiveNumber('warmup', values.warmup, 1, false),
@@ -849,7 +943,7 @@ export async function main(argv: string[], io: BenchIo): Promise<number> {
   let opts;
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
-      io.out(USAGE.replace('OPS', OPS.map((o) => o.name).join(', ')));
+      io.out(USAGE.replace('KEYSTONE_ROWS', KEYSTONE_OPS.join(' and ')).replace(/OPS$/, OPS.map((o) => o.name).join(', ')));
       return 0;
     }
     opts = parseBenchArgs(argv);

@@ -3,14 +3,26 @@
 # sluice started the way a newcomer starts it (`npm start`, i.e. `node bin/sluice.js start`), on
 # a temporary data directory and free ports.
 #
-#   bash scripts/swiftclient-smoke.sh        (npm run smoke:swiftclient)
+#   bash scripts/swiftclient-smoke.sh                   (npm run smoke:swiftclient)
+#   bash scripts/swiftclient-smoke.sh --auth keystone   (npm run smoke:swiftclient:keystone)
 #
 # Covers upload of a directory tree (nested dirs, an empty file and directory, 5 MiB of random
 # bytes, names with spaces, é, 日本, an emoji, + % & ? # ; quotes), list, stat, download with a
 # byte-for-byte diff, --changed/--skip-identical, copy (-d, --destination, -m, --fresh-metadata),
 # tempurl (every digest the CLI offers, --iso8601, --prefix-based, container keys, PUT, and the
-# 401s), metadata POSTs, and delete --all. Segmented uploads run only when the proxy offers
-# SLO or DLO (GET /info): without them a manifest downloads as itself, not as the segments.
+# 401s), metadata POSTs, container ACLs used by a second identity, and delete --all. Segmented
+# uploads run only when the proxy offers SLO or DLO (GET /info): without them a manifest
+# downloads as itself, not as the segments.
+#
+# Auth: TempAuth's development users by default (owner test:tester, ACL grantee test2:tester2, a
+# user of the account without a grant test:tester3). With --auth keystone, sluice runs
+# `start --auth keystone` against the real Keystone of scripts/keystone-dev.sh (KEYSTONE_URL and
+# KEYSTONE_FIXTURES from the environment, or from `scripts/keystone-dev.sh env`), and the CLI
+# authenticates with Keystone v3: owner operator-a (swiftoperator on proj-a), grantee operator-b
+# (proj-b), no grant member-a. The CLI takes the storage URL from the Keystone catalog: this run
+# adds a region of its own whose object-store endpoint is its sluice, selected with
+# --os-region-name and removed at exit (scripts/lib/keystone-smoke-region.py), so the shared
+# RegionOne endpoints other users of that Keystone read never change. The checks are the same.
 #
 # Installs python3-swiftclient and curl with apt-get when missing (needs root or sudo).
 # KEEP=1 keeps the work directory. Prints PASS/FAIL per check and "N passed, N failed"; exits
@@ -19,8 +31,25 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(python3-swiftclient curl)
+AUTH=tempauth
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --auth) AUTH=${2:-}; shift 2 || { echo "smoke: --auth needs a value" >&2; exit 2; } ;;
+    --auth=*) AUTH=${1#--auth=}; shift ;;
+    *) echo "smoke: unknown argument '$1' (usage: $0 [--auth tempauth|keystone])" >&2; exit 2 ;;
+  esac
+done
+case "$AUTH" in
+  tempauth) ;;
+  # swift's v3 auth needs keystoneclient
+  keystone) PACKAGES+=(python3-keystoneclient) ;;
+  *) echo "smoke: --auth must be tempauth or keystone, not '$AUTH'" >&2; exit 2 ;;
+esac
 
 SCRIPT_NAME=smoke
+# Keystone's variables survive setup.sh (it clears the OS_* and ST_* of the caller only).
+KS_URL=${KEYSTONE_URL:-}
+KS_FIXTURES=${KEYSTONE_FIXTURES:-}
 # shellcheck source=lib/setup.sh
 source "$ROOT/scripts/lib/setup.sh"
 # The generated names are UTF-8; the CLI must print them as such whatever the caller's locale.
@@ -30,10 +59,29 @@ export LC_ALL=C.UTF-8 PYTHONIOENCODING=utf-8
 # --- packages --------------------------------------------------------------------------------
 install_prerequisites
 
+if [ "$AUTH" = keystone ]; then
+  if [ -z "$KS_URL" ] || [ -z "$KS_FIXTURES" ]; then
+    KS_ENV=$("$ROOT/scripts/keystone-dev.sh" env 2>&1) \
+      || die "--auth keystone needs a running Keystone (scripts/keystone-dev.sh start): $KS_ENV"
+    KS_URL=$(sed -nE "s/^export KEYSTONE_URL=//p" <<<"$KS_ENV")
+    KS_FIXTURES=$(sed -nE "s/^export KEYSTONE_FIXTURES=//p" <<<"$KS_ENV")
+  fi
+  [ -r "$KS_FIXTURES" ] || die "cannot read KEYSTONE_FIXTURES ($KS_FIXTURES)"
+  curl -sf -o /dev/null "$KS_URL" || die "Keystone does not answer at $KS_URL"
+  # One value of the fixtures (for passwords too: they stay in shell variables, never in argv).
+  fx() { python3 -c 'import json, sys; f = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"f": f}))' "$KS_FIXTURES" "$1"; }
+  KS_SERVICE_PASSWORD=$(fx 'f["authtoken"]["password"]')
+  PW_OWNER=$(fx 'f["users"]["operator-a"]["password"]')
+  PW_GRANTEE=$(fx 'f["users"]["operator-b"]["password"]')
+  PW_NOROLE=$(fx 'f["users"]["member-a"]["password"]')
+  PROJECT_ID=$(fx 'f["projects"]["proj-a"]["id"]')
+fi
+
 WORK=$(mktemp -d /tmp/sluice-swiftclient-smoke.XXXXXX)
 LOG=$WORK/sluice.log
 SLUICE_PID=
 SLUICE_PGID=
+REGION=
 FAILED=0
 PASSED=0
 
@@ -47,6 +95,10 @@ cleanup() {
     wait "$SLUICE_PID" 2>/dev/null
   fi
   [ -z "$SLUICE_PGID" ] || kill -KILL -- "-$SLUICE_PGID" 2>/dev/null
+  if [ -n "$REGION" ]; then
+    python3 "$ROOT/scripts/lib/keystone-smoke-region.py" remove "$KS_FIXTURES" "$REGION" \
+      || log "smoke: could not remove Keystone region $REGION (the next --auth keystone run removes it)"
+  fi
   if [ "$rc" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
     log "----- last lines of sluice's log ($LOG) -----"
     tail -n 40 "$LOG" | cut -c1-600 >&2
@@ -65,7 +117,14 @@ trap 'exit 143' TERM
 # setsid: its own process group, so cleanup can reach the proxy workers too.
 mkdir -p "$WORK/data"
 : >"$LOG"
-setsid node "$ROOT/bin/sluice.js" start --data-dir "$WORK/data" --port 0 --storage-ports 0,0,0 >"$LOG" 2>&1 &
+START_ARGS=(--data-dir "$WORK/data" --port 0 --storage-ports 0,0,0)
+if [ "$AUTH" = keystone ]; then
+  # The service password through the environment, as `sluice help start` says: never argv.
+  SLUICE_KEYSTONE_PASSWORD=$KS_SERVICE_PASSWORD setsid node "$ROOT/bin/sluice.js" start "${START_ARGS[@]}" \
+    --auth keystone --keystone-url "$KS_URL" >"$LOG" 2>&1 &
+else
+  setsid node "$ROOT/bin/sluice.js" start "${START_ARGS[@]}" >"$LOG" 2>&1 &
+fi
 SLUICE_PID=$!
 SLUICE_PGID=$SLUICE_PID
 PROXY=
@@ -81,7 +140,12 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 curl -sf "$PROXY/healthcheck" >/dev/null || die "no 200 from $PROXY/healthcheck"
-log "smoke: sluice on $PROXY (pid $SLUICE_PID), work dir $WORK"
+log "smoke: sluice on $PROXY (pid $SLUICE_PID, $AUTH), work dir $WORK"
+if [ "$AUTH" = keystone ]; then
+  REGION=$(python3 "$ROOT/scripts/lib/keystone-smoke-region.py" add "$KS_FIXTURES" "$PROXY/v1/AUTH_%(project_id)s" $$) \
+    || die "could not add this run's region to the Keystone catalog"
+  log "smoke: Keystone $KS_URL, catalog region $REGION -> $PROXY"
+fi
 
 # --- helpers -----------------------------------------------------------------------------------
 pass() { PASSED=$((PASSED + 1)); printf 'PASS %s\n' "$1"; }
@@ -108,8 +172,25 @@ quote_url() {
 http_code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 fetch() { local file=$1; shift; curl -s -o "$file" -w '%{http_code}' "$@"; }
 
-SW=(swift -A "$PROXY/auth/v1.0" -U test:tester -K testing)
-ACCOUNT_PATH=/v1/AUTH_test
+# The account's owner, a user the container ACLs below grant, and a user of the account with
+# neither an owner's role nor a grant. Functions, so that Keystone passwords reach `swift`
+# through its environment (OS_PASSWORD), not its argv.
+if [ "$AUTH" = keystone ]; then
+  KS_ARGS=(--auth-version 3 --os-auth-url "$KS_URL" --os-user-domain-id default --os-project-domain-id default --os-region-name "$REGION")
+  sw_owner() { OS_PASSWORD=$PW_OWNER swift "${KS_ARGS[@]}" --os-username operator-a --os-project-name proj-a "$@"; }
+  sw_grantee() { OS_PASSWORD=$PW_GRANTEE swift "${KS_ARGS[@]}" --os-username operator-b --os-project-name proj-b "$@"; }
+  sw_norole() { OS_PASSWORD=$PW_NOROLE swift "${KS_ARGS[@]}" --os-username member-a --os-project-name proj-a "$@"; }
+  ACCOUNT_PATH=/v1/AUTH_$PROJECT_ID
+  # keystoneauth's <project>:<user> (names: both are in the default domain)
+  GRANTEE_ACL=proj-b:operator-b
+else
+  sw_owner() { swift -A "$PROXY/auth/v1.0" -U test:tester -K testing "$@"; }
+  sw_grantee() { swift -A "$PROXY/auth/v1.0" -U test2:tester2 -K testing2 "$@"; }
+  sw_norole() { swift -A "$PROXY/auth/v1.0" -U test:tester3 -K testing3 "$@"; }
+  ACCOUNT_PATH=/v1/AUTH_test
+  GRANTEE_ACL=test2:tester2
+fi
+SW=(sw_owner)
 
 # --- the tree to upload ------------------------------------------------------------------------
 TREE=$WORK/tree
@@ -340,10 +421,31 @@ check "swift post -m Gone: (removes it)" "${SW[@]}" post -m Gone: smoke
 check "swift stat smoke after removal" "${SW[@]}" stat smoke
 expect "container Meta Gone removed" "" "$(field 'Meta Gone')"
 expect "container Meta Kind kept" "smoke é" "$(field 'Meta Kind')"
-check "swift post -r/-w ACLs on the container" "${SW[@]}" post -r 'test2:tester2' -w 'test2:tester2' smoke
+check "swift post -r/-w ACLs on the container" "${SW[@]}" post -r "$GRANTEE_ACL" -w "$GRANTEE_ACL" smoke
 check "swift stat smoke after ACL post" "${SW[@]}" stat smoke
-expect "container Read ACL" "test2:tester2" "$(field 'Read ACL')"
-expect "container Write ACL" "test2:tester2" "$(field 'Write ACL')"
+expect "container Read ACL" "$GRANTEE_ACL" "$(field 'Read ACL')"
+expect "container Write ACL" "$GRANTEE_ACL" "$(field 'Write ACL')"
+# The grantee, another account's user, reaches this container through the ACLs only.
+GRANTED=(sw_grantee --os-storage-url "$PROXY$ACCOUNT_PATH")
+check "ACL grantee lists the container (read ACL)" "${GRANTED[@]}" list smoke
+expect "ACL grantee's listing holds big.bin" "big.bin" "$(grep -x big.bin <<<"$OUT")"
+check "ACL grantee downloads an object (read ACL)" "${GRANTED[@]}" download smoke "$EMOJI" -o "$WORK/grantee.txt"
+check "ACL grantee's download bytes (cmp)" cmp "$TREE/$EMOJI" "$WORK/grantee.txt"
+printf 'from the grantee\n' >"$WORK/grantee-up.txt"
+check "ACL grantee uploads an object (write ACL)" "${GRANTED[@]}" upload --object-name 'from grantee.txt' smoke "$WORK/grantee-up.txt"
+check "owner downloads the grantee's object" "${SW[@]}" download smoke 'from grantee.txt' -o "$WORK/grantee-up.dl"
+check "grantee's object bytes (cmp)" cmp "$WORK/grantee-up.txt" "$WORK/grantee-up.dl"
+check "ACL grantee deletes its object (write ACL)" "${GRANTED[@]}" delete smoke 'from grantee.txt'
+if OUT=$("${GRANTED[@]}" list 2>&1); then
+  fail "ACL grantee cannot list the account (no account ACL)" "listing succeeded: $OUT"
+else
+  expect "ACL grantee cannot list the account (no account ACL): 403" "yes" "$(grep -q 403 <<<"$OUT" && echo yes || echo "no: $OUT")"
+fi
+if OUT=$(sw_norole --os-storage-url "$PROXY$ACCOUNT_PATH" list smoke 2>&1); then
+  fail "a user of the account without an owner's role or a grant is refused" "listing succeeded: $OUT"
+else
+  expect "a user of the account without an owner's role or a grant is refused: 403" "yes" "$(grep -q 403 <<<"$OUT" && echo yes || echo "no: $OUT")"
+fi
 
 check "swift post -m -H Content-Type on the emoji object" \
   "${SW[@]}" post -m 'Colour:红' -m Y:2 -H 'Content-Type: text/x-smoke' smoke "$EMOJI"

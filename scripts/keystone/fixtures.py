@@ -262,8 +262,10 @@ def apply(data, v3):
         made.append("service object-store")
     endpoints = {}
     for iface in ("public", "internal", "admin"):
-        e = one(ks.get("/endpoints", service_id=svc["id"], interface=iface)["endpoints"],
-                "object-store %s endpoint" % iface)
+        # This region's only: a swiftclient smoke adds a region of its own while it runs
+        # (scripts/lib/keystone-smoke-region.py), which a concurrent start must leave alone.
+        e = one(ks.get("/endpoints", service_id=svc["id"], interface=iface, region_id=region)["endpoints"],
+                "object-store %s endpoint in %s" % (iface, region))
         if e is None:
             e = ks.call("POST", "/endpoints", {"endpoint": {
                 "service_id": svc["id"], "interface": iface, "url": swift_url,

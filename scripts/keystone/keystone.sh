@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A real OpenStack Keystone (Debian bookworm's, 22.x) on loopback for sluice's Keystone tests and CI.
+# The entry point is scripts/keystone-dev.sh, which runs this script; both take the same commands:
 #
-#   scripts/keystone/keystone.sh start    install what is missing, configure, bootstrap, serve, fixtures
-#   scripts/keystone/keystone.sh stop     stop the uWSGI this data dir started (pid + cmdline checked)
-#   scripts/keystone/keystone.sh status   exit 0 running and answering, 3 stopped, 1 broken
-#   scripts/keystone/keystone.sh env      shell exports for tests: eval "$(scripts/keystone/keystone.sh env)"
+#   scripts/keystone-dev.sh start    install what is missing, configure, bootstrap, serve, fixtures
+#   scripts/keystone-dev.sh stop     stop the uWSGI this data dir started (pid + cmdline checked)
+#   scripts/keystone-dev.sh status   exit 0 running and answering, 3 stopped, 1 broken
+#   scripts/keystone-dev.sh env      shell exports for tests: eval "$(scripts/keystone-dev.sh env)"
 #
 # Environment (all optional):
 #   KEYSTONE_DATA               state dir (config, sqlite, keys, logs, fixtures.json); default <repo>/tmp/keystone
@@ -24,6 +25,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 ME=keystone.sh
+# How the user ran it (keystone-dev.sh passes its own path), for the hints in messages.
+SELF=${KEYSTONE_CALLED_AS:-$0}
+unset KEYSTONE_CALLED_AS
 
 # Debian's python and tools only (keystone-manage and the uWSGI plugin are Debian's python 3.11):
 # a pyenv or virtualenv python earlier in PATH must not be picked up.
@@ -312,7 +316,7 @@ cmd_start() {
     elif answers; then
       say "already running (pid $pid)"
     else
-      die "pid $pid is running but $V3_URL does not answer (see $LOG/uwsgi.log; try: $0 stop)"
+      die "pid $pid is running but $V3_URL does not answer (see $LOG/uwsgi.log; try: $SELF stop)"
     fi
   fi
 
@@ -356,8 +360,8 @@ cmd_status() {
 }
 
 cmd_env() {
-  running_pid >/dev/null || die "not running (data $DATA): run $0 start"
-  [ -s "$FIXTURES" ] || die "$FIXTURES is missing: run $0 start"
+  running_pid >/dev/null || die "not running (data $DATA): run $SELF start"
+  [ -s "$FIXTURES" ] || die "$FIXTURES is missing: run $SELF start"
   printf 'export KEYSTONE_URL=%q\n' "$V3_URL"
   printf 'export KEYSTONE_FIXTURES=%q\n' "$FIXTURES"
   printf 'export KEYSTONE_DATA=%q\n' "$DATA"
@@ -368,5 +372,5 @@ case "${1:-}" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) die "usage: $0 start|stop|status|env" ;;
+  *) die "usage: $SELF start|stop|status|env" ;;
 esac

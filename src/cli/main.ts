@@ -15,7 +15,7 @@ export const USAGE = `Usage: sluice <command> [options]
 
 Commands:
   start [--data-dir DIR] [--port N] [--config FILE] [--workers N]
-                                                        the whole development cluster
+        [--auth tempauth|keystone --keystone-url URL]   the whole development cluster
   proxy [--config FILE] [--bind IP] [--port N] [--workers N]
                                                         the proxy, in front of the rings' servers
   ring build <account|container|object|object-N> ...   write a Swift v1 ring file

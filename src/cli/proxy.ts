@@ -8,12 +8,13 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadProxyConfig, type ProxyConfig } from '../proxy/config';
-import { devProxyConfWithUserStore, startDevStorage } from '../cluster/dev-cluster';
+import { devProxyConfWithKeystone, devProxyConfWithUserStore, keystoneBaseUrl, startDevStorage } from '../cluster/dev-cluster';
 import { UserStore } from '../middleware/tempauth/user-store';
 // The built-in filters, registered for the pipelines the proxy builds.
 import '../middleware/index';
 import { UsageError } from './errors';
 import { runProxies, runWorker, workerPlan, type RunningProxies } from './proxy-workers';
+import { AUTH_OPTIONS, AUTH_USAGE, refusePasswordArgument, startAuth, type StartAuth } from './start-auth';
 import type { CliIo } from './main';
 
 export const PROXY_USAGE = `Usage: sluice proxy [--config proxy-server.conf] [--bind IP] [--port N] [--workers N|auto]
@@ -28,6 +29,7 @@ export const PROXY_USAGE = `Usage: sluice proxy [--config proxy-server.conf] [--
               0 runs the proxy in this process)`;
 
 export const START_USAGE = `Usage: sluice start [--data-dir DIR] [--port N] [--config proxy-server.conf] [--workers N|auto]
+                    [--auth keystone --keystone-url URL [--keystone-user NAME] ...]
 
 Starts a development cluster: account, container and object servers on 127.0.0.1:6202/6201/6200,
 rings and swift.conf under DIR/etc (made on first start), data under DIR/node, and the proxy.
@@ -43,7 +45,12 @@ rings and swift.conf under DIR/etc (made on first start), data under DIR/node, a
               free ones and rewrites the rings)
   --expirer-interval SECONDS
               seconds between the object expirer's passes, which remove objects whose
-              X-Delete-At has passed (default 300; 0 turns it off)`;
+              X-Delete-At has passed (default 300; 0 turns it off)
+${AUTH_USAGE}
+
+With Keystone (e.g. scripts/keystone-dev.sh start, then eval "$(scripts/keystone-dev.sh env)"):
+  SLUICE_KEYSTONE_PASSWORD=... sluice start --auth keystone --keystone-url "$KEYSTONE_URL"
+A project's account is AUTH_<project id>; its users with the admin or swiftoperator role own it.`;
 
 function parseWorkers(raw: string | undefined, usage: string): number {
   if (raw === undefined || raw === 'auto') return availableParallelism();
@@ -127,6 +134,7 @@ export async function runProxy(args: string[], io: CliIo): Promise<number | unde
 
 export async function runStart(args: string[], io: CliIo): Promise<number | undefined> {
   if (await servedAsWorker()) return undefined;
+  refusePasswordArgument(args);
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -137,6 +145,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
       workers: { type: 'string' },
       'storage-ports': { type: 'string' },
       'expirer-interval': { type: 'string' },
+      ...AUTH_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -156,6 +165,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
     throw new UsageError(`--expirer-interval must be a number of seconds (got ${JSON.stringify(rawInterval)})`, START_USAGE);
   }
   const expirerInterval = rawInterval === undefined ? 300 : Number(rawInterval);
+  const auth = startAuth(values, process.env, { warn: io.err });
   // A file that cannot be read or parsed fails before anything starts; the rest of the
   // configuration (filters' options, which need the rings) is checked once the rings exist.
   if (configPath) loadProxyConfig(configPath);
@@ -163,7 +173,9 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
   let proxies: RunningProxies;
   try {
     let configText: string | undefined;
-    if (!configPath) {
+    if (auth.kind === 'keystone') {
+      configText = devProxyConfWithKeystone(auth.keystone);
+    } else if (!configPath) {
       // The built-in configuration keeps TempAuth's user store beside the rings; made here, once,
       // so the workers (which open it read-only) find its table.
       const userStore = join(storage.swiftDir, 'users.db');
@@ -180,16 +192,33 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
   io.out(`storage servers: account ${storage.account.url}, container ${storage.container.url}, object ${storage.object.url}`);
   if (expirerInterval > 0) io.out(`object expirer: a pass every ${expirerInterval}s`);
   io.out('');
-  io.out('Try it (development users such as test:tester / testing are for development only):');
-  io.out(`  TOKEN=$(curl -si ${url}/auth/v1.0 -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' | awk -F': ' 'tolower($1)=="x-auth-token" {print $2}' | tr -d '\\r')`);
-  io.out(`  curl -i -X PUT ${url}/v1/AUTH_test/photos -H "X-Auth-Token: $TOKEN"`);
-  io.out(`  curl -i -X PUT ${url}/v1/AUTH_test/photos/hello.txt -H "X-Auth-Token: $TOKEN" --data-binary 'Hello, sluice'`);
-  io.out(`  curl -i ${url}/v1/AUTH_test/photos -H "X-Auth-Token: $TOKEN"`);
-  io.out(`  curl -i ${url}/v1/AUTH_test/photos/hello.txt -H "X-Auth-Token: $TOKEN"`);
+  if (auth.kind === 'keystone') printKeystoneTry(auth, url, io);
+  else printTempauthTry(url, io);
   io.out('Stop with Ctrl-C.');
   const failure = await serveUntilStopped(proxies);
   await proxies.stop();
   await storage.stop();
   if (failure) throw failure;
   return 0;
+}
+
+function printKeystoneTry(auth: Extract<StartAuth, { kind: 'keystone' }>, url: string, io: CliIo): void {
+  const base = keystoneBaseUrl(auth.keystone.url);
+  io.out(`Keystone: ${base} (authtoken validates tokens as ${auth.keystone.username}, project ${auth.keystone.projectName}, domain ${auth.keystone.domainId})`);
+  io.out('Try it as a user with the swiftoperator role on a project (the password from the environment, not argv):');
+  io.out(`  export OS_AUTH_URL=${base}/v3 OS_IDENTITY_API_VERSION=3 OS_USER_DOMAIN_ID=default OS_PROJECT_DOMAIN_ID=default`);
+  io.out('  export OS_USERNAME=<user> OS_PROJECT_NAME=<project>; read -rs OS_PASSWORD; export OS_PASSWORD');
+  io.out(`  TOKEN=$(openstack token issue -f value -c id); PROJECT=$(openstack token issue -f value -c project_id)`);
+  io.out(`  curl -i -X PUT ${url}/v1/AUTH_$PROJECT/photos -H "X-Auth-Token: $TOKEN"`);
+  io.out(`  curl -i ${url}/v1/AUTH_$PROJECT/photos -H "X-Auth-Token: $TOKEN"`);
+  io.out(`  swift --os-storage-url ${url}/v1/AUTH_$PROJECT list   # or the catalog's object-store URL`);
+}
+
+function printTempauthTry(url: string, io: CliIo): void {
+  io.out('Try it (development users such as test:tester / testing are for development only):');
+  io.out(`  TOKEN=$(curl -si ${url}/auth/v1.0 -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' | awk -F': ' 'tolower($1)=="x-auth-token" {print $2}' | tr -d '\\r')`);
+  io.out(`  curl -i -X PUT ${url}/v1/AUTH_test/photos -H "X-Auth-Token: $TOKEN"`);
+  io.out(`  curl -i -X PUT ${url}/v1/AUTH_test/photos/hello.txt -H "X-Auth-Token: $TOKEN" --data-binary 'Hello, sluice'`);
+  io.out(`  curl -i ${url}/v1/AUTH_test/photos -H "X-Auth-Token: $TOKEN"`);
+  io.out(`  curl -i ${url}/v1/AUTH_test/photos/hello.txt -H "X-Auth-Token: $TOKEN"`);
 }

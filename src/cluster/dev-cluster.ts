@@ -128,6 +128,97 @@ export function devProxyConfWithUserStore(userStore: string): string {
   return DEV_PROXY_CONF.replace('[filter:tempauth]\nuse = egg:swift#tempauth\n', `[filter:tempauth]\nuse = egg:swift#tempauth\nusers_db = ${userStore}\n${devUsers}\n`);
 }
 
+/** authtoken's service credentials and where Keystone is, for `devProxyConfWithKeystone`. */
+export interface DevKeystoneAuth {
+  /** Keystone's URL, with or without its version (`http://127.0.0.1:5000/v3` or `.../5000`). */
+  url: string;
+  /** The service user that validates tokens (keystonemiddleware's `username`). */
+  username: string;
+  password: string;
+  /** The project it is scoped to (`project_name`). */
+  projectName: string;
+  /** The domain id of both the user and the project (`user_domain_id`, `project_domain_id`). */
+  domainId: string;
+}
+
+/**
+ * Keystone's unversioned URL from one with or without its version: what keystonemiddleware's
+ * www_authenticate_uri (sent to clients in `WWW-Authenticate: Keystone uri=...`, where they do
+ * version discovery) and auth_url conventionally hold. Throws on a URL no client could reach:
+ * not http(s), no host, user info, a query or a fragment.
+ */
+export function keystoneBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`Keystone URL ${JSON.stringify(raw)} is not a URL (e.g. http://127.0.0.1:5000/v3)`);
+  }
+  const bad =
+    url.protocol !== 'http:' && url.protocol !== 'https:'
+      ? 'is not http(s)'
+      : !url.hostname
+        ? 'has no host'
+        : url.username || url.password
+          ? 'must not hold credentials'
+          : url.search || url.hash || raw.includes('?') || raw.includes('#')
+            ? 'must not have a query or fragment'
+            : undefined;
+  if (bad) throw new Error(`Keystone URL ${JSON.stringify(raw)} ${bad}`);
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/v(3|2\.0)$/, '');
+  return `${url.origin}${path}`;
+}
+
+/**
+ * A value for an option line of proxy-server.conf that reads back as `value`: configparser strips
+ * the ends of a value and has no way to write a line break; Swift's interpolation leaves a value
+ * alone unless it holds `%(`, and then reads `%%` as `%`.
+ */
+function confValue(option: string, value: string): string {
+  if (value === '' || /[\r\n]/.test(value) || value.trim() !== value) {
+    throw new Error(`${option} cannot be written to proxy-server.conf: it is empty, holds a line break, or begins or ends with white space`);
+  }
+  return value.includes('%(') ? value.replaceAll('%', '%%') : value;
+}
+
+/**
+ * The development configuration with Keystone in place of TempAuth (what `sluice start --auth
+ * keystone` runs): `authtoken keystoneauth` where DEV_PROXY_CONF has `tempauth`, as Swift's
+ * sample proxy-server.conf does, the rest of the pipeline unchanged. delay_auth_decision is on,
+ * as Swift's sample says it must be: without it authtoken refuses every request without a valid
+ * token before keystoneauth sees it, so container ACLs (.r:*) and anonymous tempurl could not work.
+ */
+export function devProxyConfWithKeystone(auth: DevKeystoneAuth): string {
+  const base = keystoneBaseUrl(auth.url);
+  const sections = `[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+www_authenticate_uri = ${base}
+auth_url = ${base}
+auth_type = password
+username = ${confValue('the Keystone user', auth.username)}
+password = ${confValue('the Keystone password', auth.password)}
+user_domain_id = ${confValue('the Keystone domain', auth.domainId)}
+project_name = ${confValue('the Keystone project', auth.projectName)}
+project_domain_id = ${confValue('the Keystone domain', auth.domainId)}
+delay_auth_decision = true
+# As Swift's sample config: validated tokens in the proxy's cache, and no catalog asked for
+# (keystoneauth needs none)
+cache = swift.cache
+include_service_catalog = false
+# an X-Service-Token must carry a service role (keystonemiddleware's default, false, is deprecated)
+service_token_roles_required = true
+
+[filter:keystoneauth]
+use = egg:swift#keystoneauth
+operator_roles = admin, swiftoperator
+reseller_admin_role = ResellerAdmin
+`;
+  const tempauthSection = /# Development users[^\n]*\n(#[^\n]*\n)*\[filter:tempauth\]\n([^[\n][^\n]*\n)*/;
+  const pipeline = /^(pipeline = .*) tempauth (.*)$/m;
+  if (!tempauthSection.test(DEV_PROXY_CONF) || !pipeline.test(DEV_PROXY_CONF)) throw new Error('DEV_PROXY_CONF has no tempauth to replace');
+  return DEV_PROXY_CONF.replace(pipeline, '$1 authtoken keystoneauth $2').replace(tempauthSection, sections);
+}
+
 /** Writes swift.conf with a fresh random hash suffix, once: changing it would orphan all data. */
 function ensureSwiftConf(swiftDir: string): void {
   const path = join(swiftDir, 'swift.conf');

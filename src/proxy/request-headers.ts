@@ -43,6 +43,11 @@ export class RequestHeaders {
     this.pairs.push([name.toLowerCase(), asByteString(value)]);
   }
 
+  /** Adds a header without looking for one of the same name (the caller removed them). */
+  append(name: string, value: string): void {
+    this.pairs.push([name.toLowerCase(), asByteString(value)]);
+  }
+
   delete(name: string): void {
     const n = name.toLowerCase();
     this.pairs = this.pairs.filter(([k]) => k !== n);

@@ -114,9 +114,17 @@ interface Run {
 
 const running = new Set<Run>();
 
+/** The test runner's environment without a Keystone service password, or with `password` as it. */
+function keystoneEnv(password?: string): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.SLUICE_KEYSTONE_PASSWORD;
+  if (password !== undefined) env.SLUICE_KEYSTONE_PASSWORD = password;
+  return env;
+}
+
 /** Starts the CLI in a process group of its own, so everything it forks can be found and killed. */
-function sluice(args: string[]): Run {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+function sluice(args: string[], env: NodeJS.ProcessEnv = keystoneEnv()): Run {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   let errorAt: number | undefined;
@@ -170,8 +178,8 @@ function withLimit<T>(p: Promise<T>, what: string, ms = RUN_LIMIT_MS): Promise<T
  * error line, one such line, matching `cause`, its text nowhere else on stderr, no process of
  * its group left, and `ports` (ones it opened) free again.
  */
-async function expectStartupFailure(args: string[], cause: RegExp, ports: number[] = []): Promise<void> {
-  const run = sluice(args);
+async function expectStartupFailure(args: string[], cause: RegExp, ports: number[] = [], env?: NodeJS.ProcessEnv): Promise<void> {
+  const run = sluice(args, env);
   try {
     const end = await withLimit(run.exited, `sluice ${args.join(' ')}`);
     const stderr = run.stderr();
@@ -310,6 +318,57 @@ describe.concurrent('sluice start', { timeout: TEST_LIMIT_MS }, () => {
     const notADir = write('a-file', '');
     await expectStartupFailure(['start', '--data-dir', notADir, '--port', '0', '--storage-ports', '0,0,0', '--workers', '0'], /^sluice: error: data directory .*a-file cannot be used: ENOTDIR/);
   });
+});
+
+describe.concurrent('sluice start --auth (checked before anything starts)', { timeout: TEST_LIMIT_MS }, () => {
+  const KEYSTONE = 'http://127.0.0.1:5000/v3';
+  /** `sluice start` on free ports with `extra` options; the ports must be free again after. */
+  async function failsToStart(name: string, extra: string[], cause: RegExp, env?: NodeJS.ProcessEnv): Promise<void> {
+    const [proxy, a, c, o] = await freePorts(4);
+    const args = ['start', '--data-dir', join(dir, `auth-${name}`), '--port', String(proxy), '--storage-ports', `${a},${c},${o}`, '--workers', '2', ...extra];
+    await expectStartupFailure(args, cause, [proxy!, a!, c!, o!], env);
+    // Nothing started, not even the data directory.
+    expect(() => readdirSync(join(dir, `auth-${name}`))).toThrow(/ENOENT/);
+  }
+  const withPassword = () => keystoneEnv('not-checked-before-start');
+
+  it('exits 1 on an unknown --auth', () => failsToStart('unknown', ['--auth', 'ldap'], /^sluice: error: --auth must be tempauth or keystone \(got "ldap"\)$/));
+
+  it('exits 1 on --keystone-url without --auth keystone', async () => {
+    await failsToStart('url-only', ['--keystone-url', KEYSTONE], /^sluice: error: --keystone-url needs --auth keystone$/, withPassword());
+    await failsToStart('url-tempauth', ['--auth', 'tempauth', '--keystone-user', 'x'], /^sluice: error: --keystone-user needs --auth keystone$/);
+  });
+
+  it('exits 1 on --auth keystone without --keystone-url', () =>
+    failsToStart('no-url', ['--auth', 'keystone'], /^sluice: error: --auth keystone needs --keystone-url/, withPassword()));
+
+  it('exits 1 on --auth keystone without a password (SLUICE_KEYSTONE_PASSWORD unset, no --keystone-password-file)', () =>
+    failsToStart('no-password', ['--auth', 'keystone', '--keystone-url', KEYSTONE], /^sluice: error: --auth keystone needs the service user's password: set SLUICE_KEYSTONE_PASSWORD or give --keystone-password-file FILE$/));
+
+  it('exits 1 on a password given on the command line, naming the safe ways', () =>
+    failsToStart('argv-password', ['--auth', 'keystone', '--keystone-url', KEYSTONE, '--keystone-password', 'hunter2'], /^sluice: error: there is no --keystone-password: .*visible to every local user; set SLUICE_KEYSTONE_PASSWORD or give --keystone-password-file FILE$/));
+
+  it('exits 1 on a password file it cannot read, or an empty one', async () => {
+    await failsToStart('missing-file', ['--auth', 'keystone', '--keystone-url', KEYSTONE, '--keystone-password-file', join(dir, 'no-such-file')], /^sluice: error: --keystone-password-file .*no-such-file cannot be read: ENOENT/);
+    const empty = write('empty-password', '\n');
+    await failsToStart('empty-file', ['--auth', 'keystone', '--keystone-url', KEYSTONE, '--keystone-password-file', empty], /^sluice: error: --keystone-password-file .*empty-password is empty$/);
+  });
+
+  const badUrls: [string, string][] = [
+    ['127.0.0.1:5000/v3', 'is not a URL \\(e\\.g\\. http://127\\.0\\.0\\.1:5000/v3\\)'],
+    ['localhost:5000/v3', 'is not http\\(s\\)'],
+    ['not a url', 'is not a URL \\(e\\.g\\. http://127\\.0\\.0\\.1:5000/v3\\)'],
+    ['ftp://127.0.0.1:5000/v3', 'is not http\\(s\\)'],
+    ['http://admin:pw@127.0.0.1:5000/v3', 'must not hold credentials'],
+    ['http://127.0.0.1:5000/v3?x=1', 'must not have a query or fragment'],
+  ];
+  for (const [url, why] of badUrls) {
+    it(`exits 1 on --keystone-url ${url}`, () =>
+      failsToStart(`url-${url.replace(/\W+/g, '-')}`, ['--auth', 'keystone', '--keystone-url', url], new RegExp(`^sluice: error: --keystone-url: Keystone URL .* ${why}$`), withPassword()));
+  }
+
+  it('exits 1 on --auth keystone with --config (which --auth does not change)', () =>
+    failsToStart('with-config', ['--auth', 'keystone', '--keystone-url', KEYSTONE, '--config', unknownFilterConf], /^sluice: error: --auth keystone changes the built-in configuration; with --config/, withPassword()));
 });
 
 describe.concurrent('sluice proxy', { timeout: TEST_LIMIT_MS }, () => {

@@ -75,7 +75,9 @@ describe('npm run bench', () => {
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
     expect(report.mode).toBe('target');
-    expect(report.options).toEqual({ connections: 4, duration: 1, warmup: 0, initialWarmup: 0, workers: 1, baseline: 'passthrough', code: 'compiled' });
+    expect(report.options).toEqual({ connections: 4, duration: 1, warmup: 0, initialWarmup: 0, workers: 1, baseline: 'passthrough', code: 'compiled', auth: 'tempauth' });
+    expect(report.keystone).toBeNull();
+    for (const r of report.results) expect(r.keystone).toBeUndefined();
     expect(report.machine.nproc).toBeGreaterThan(0);
     expect(report.skipped).toEqual([]);
     expect(report.results.map((r) => r.op)).toEqual(ops);
@@ -136,11 +138,64 @@ describe('npm run bench', () => {
     expect(out.join('\n')).toMatch(/lifetime peak RSS \(VmHWM, primary \+ workers\): sluice \d+ MiB, passthrough \d+ MiB/);
   }, 180_000);
 
+  it('--auth keystone: Keystone rows next to TempAuth, through a second proxy with a cached Keystone token', async () => {
+    // The real Keystone when the environment names one (always under CI), else the fake.
+    const source = process.env.KEYSTONE_URL && process.env.KEYSTONE_FIXTURES ? 'real' : 'fake';
+    const json = join(dir, 'keystone.json');
+    const { io, out, err } = capture();
+    const code = await main(
+      ['--auth', 'keystone', '--workers', '1', '--duration', '1', '--warmup', '0', '--initial-warmup', '1', '--connections', '4', '--ops', 'auth,account-head,object-get-4k', '--json', json],
+      io,
+    );
+    expect(code, err.join('\n')).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
+    expect(report.options.auth).toBe('keystone');
+    expect(report.keystone?.source).toBe(source);
+    expect(report.results.map((r) => [r.op, r.keystone !== undefined])).toEqual([
+      ['auth', false],
+      ['account-head', true],
+      ['object-get-4k', true],
+    ]);
+    // Three servers were warmed up, the Keystone proxy over its two operations.
+    expect(err.filter((l) => /warming up sluice \(Keystone\): 1 s over 2 operation\(s\)/.test(l))).toHaveLength(1);
+    for (const r of report.results.slice(1)) {
+      expectStats(r.keystone!, 'number', 'number');
+      expect(r.keystoneVsTempauth!.reqPerSec).toBeCloseTo(r.keystone!.reqPerSec / r.sluice.reqPerSec, 6);
+      expect(r.keystoneVsTempauth!.cpuUsPerReq).toBeCloseTo(r.keystone!.cpuUsPerReq! / r.sluice.cpuUsPerReq!, 6);
+      // Cached: the token was validated during the warm-up, and not again during the row.
+      if (source === 'fake') expect(r.keystoneValidations).toBe(0);
+      else expect(r.keystoneValidations).toBeNull();
+    }
+    expect(report.hwmMiB.keystone).toBeGreaterThan(0);
+    const rows = tableRows(out.join('\n'));
+    expect(rows.map((c) => [c[0], c[1]])).toEqual([
+      ['GET /auth/v1.0', 'sluice'],
+      ['', 'passthrough'],
+      ['account HEAD', 'sluice'],
+      ['', 'sluice, Keystone'],
+      ['', 'passthrough'],
+      ['object GET 4 KiB', 'sluice'],
+      ['', 'sluice, Keystone'],
+      ['', 'passthrough'],
+    ]);
+    expect(rows[3]![12]).toMatch(/^\d+\.\d\d$/); // the Keystone row's ratio to the passthrough
+    const text = out.join('\n');
+    expect(text).toContain(`Keystone (${source}, ${report.keystone!.url}) next to TempAuth, same run`);
+    expect(text).toMatch(/\n {2}account HEAD: req\/s ×\d+\.\d\d, CPU µs\/req ×\d+\.\d\d/);
+    expect(text).toMatch(/\n {2}object GET 4 KiB: req\/s ×\d+\.\d\d, CPU µs\/req ×\d+\.\d\d/);
+  }, 180_000);
+
   it('rejects bad options with usage status 2', async () => {
     const { io, err } = capture();
     expect(await main(['--baseline', 'nginx'], io)).toBe(2);
     expect(await main(['--ops', 'object-delete'], io)).toBe(2);
     expect(await main(['--swift-dir', dir], io)).toBe(2);
+    expect(await main(['--auth', 'ldap'], io)).toBe(2);
+    expect(await main(['--auth', 'keystone', '--target', 'http://127.0.0.1:8080'], io)).toBe(2);
+    expect(await main(['--auth', 'keystone', '--ops', 'auth,container-get'], io)).toBe(2);
+    expect(err.join('\n')).toContain('--auth must be tempauth or keystone (got "ldap")');
+    expect(err.join('\n')).toContain('--auth keystone starts its own Keystone proxy: not with --target');
+    expect(err.join('\n')).toContain('--auth keystone measures account-head, object-get-4k: --ops has neither');
     expect(err.join('\n')).toContain('--baseline must be passthrough or none');
     const help = capture();
     expect(await main(['--help'], help.io)).toBe(0);

@@ -150,7 +150,9 @@ export class AuthToken {
   }
 
   private setHeaders(headers: RequestHeaders, pairs: readonly (readonly [string, string])[]): void {
-    for (const [name, value] of pairs) headers.set(name, value);
+    // removeAuthHeaders took out every name these can have (the service set replaces the
+    // user's OpenStack-System-Scope, deleted just before), so appending is setting.
+    for (const [name, value] of pairs) headers.append(name, value);
   }
 
   /** A token's contents, from the cache or Keystone. `raw` is the header value as sent. */

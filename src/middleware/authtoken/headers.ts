@@ -7,6 +7,7 @@ import { bytesOf } from '../../compat/bytes';
 import { pyJsonDumps } from '../../compat/json';
 import type { KeystoneIdentity } from '../../proxy/context';
 import type { RequestHeaders } from '../../proxy/request-headers';
+import { DEPRECATED_IDENTITY_HEADERS, IDENTITY_HEADER_SET, IDENTITY_HEADERS } from '../../common/identity-headers';
 
 /** _HEADER_TEMPLATE: X%s-... with '' for the user and '-Service' for the service token. */
 const TEMPLATE: readonly [string, (i: KeystoneIdentity) => string | undefined][] = [
@@ -22,33 +23,11 @@ const TEMPLATE: readonly [string, (i: KeystoneIdentity) => string | undefined][]
   ['User-Domain-Name', (i) => i.userDomainName || undefined],
 ];
 
-/** _DEPRECATED_HEADER_MAP: old name → the header whose value it repeats. */
-const DEPRECATED: readonly [string, string][] = [
-  ['X-Role', 'X-Roles'],
-  ['X-User', 'X-User-Name'],
-  ['X-Tenant-Id', 'X-Project-Id'],
-  ['X-Tenant-Name', 'X-Project-Name'],
-  ['X-Tenant', 'X-Project-Name'],
-];
-
+const DEPRECATED = DEPRECATED_IDENTITY_HEADERS;
 const PREFIXES = ['', '-Service'] as const;
 
-/**
- * _all_auth_headers, lower-case, plus OpenStack-System-Scope, which keystonemiddleware sets but
- * does not remove (sluice removes it too: a client must not claim a system scope either).
- */
-export const AUTH_HEADERS: readonly string[] = [
-  'x-service-catalog',
-  'x-identity-status',
-  'x-service-identity-status',
-  'x-is-admin-project',
-  ...DEPRECATED.map(([old]) => old.toLowerCase()),
-  ...TEMPLATE.flatMap(([name]) => PREFIXES.map((p) => `x${p}-${name}`.toLowerCase())),
-  ...PREFIXES.map((p) => `x${p}-roles`.toLowerCase()),
-  'openstack-system-scope',
-];
-
-const AUTH_HEADER_SET = new Set(AUTH_HEADERS);
+export const AUTH_HEADERS = IDENTITY_HEADERS;
+const AUTH_HEADER_SET = IDENTITY_HEADER_SET;
 
 /**
  * Removes every identity header the client sent. Names spelt with `_` for `-` go too: a WSGI

@@ -12,6 +12,7 @@
  * outlive the entry it was made from.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { KeystoneIdentity } from '../../proxy/context';
 import type { SharedCache } from '../../proxy/info-cache';
 import { catalogHeader, serviceHeaders, userHeaders, type HeaderPairs } from './headers';
@@ -47,8 +48,16 @@ export class ParsedToken {
   }
 }
 
+/** Hashes of recently seen tokens: the cached-token path runs on every request. */
+const recentHashes = new LRUCache<string, string>({ max: 10_000 });
+
 export function tokenHash(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  let hash = recentHashes.get(token);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(token, 'utf8').digest('hex');
+    recentHashes.set(token, hash);
+  }
+  return hash;
 }
 
 /** keystonemiddleware's _CACHE_KEY_TEMPLATE. */

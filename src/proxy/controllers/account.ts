@@ -8,6 +8,7 @@ import { checkMetadata, checkNameLength } from '../check';
 import { clientHeaders, swiftResponse } from '../response';
 import { readFromNodes } from '../replicas';
 import { ownerAclHeader } from '../../acl/v2';
+import { IDENTITY_HEADER_SET } from '../../common/identity-headers';
 import { asByteString } from '../../compat/bytes';
 import { isHopByHop } from '../../compat/hop-by-hop';
 import { forceJsonFormat, FAKE_LISTING_HEADER } from '../../common/listing-format';
@@ -17,10 +18,14 @@ const ACL_SYSMETA = 'x-account-sysmeta-core-access-control';
 /** Request headers that describe the client's request, not the one to the backend. */
 const NOT_FORWARDED = new Set(['host', 'content-length', 'expect']);
 
-/** Client headers forwarded on GET/HEAD (Swift passes the request's headers along), hop-by-hop ones excepted. */
+/**
+ * Client headers forwarded on GET/HEAD (Swift passes the request's headers along), hop-by-hop
+ * ones excepted. sluice: authtoken's identity headers stay in the pipeline; storage servers
+ * ignore them, and Swift sends them, a score per request, only to be parsed and dropped.
+ */
 export function forwardedHeaders(c: ProxyContext): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of requestPairs(c)) if (!NOT_FORWARDED.has(k) && !isHopByHop(k)) out[k] = v;
+  for (const [k, v] of requestPairs(c)) if (!NOT_FORWARDED.has(k) && !IDENTITY_HEADER_SET.has(k) && !isHopByHop(k)) out[k] = v;
   return out;
 }
 
