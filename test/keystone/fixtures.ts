@@ -2,6 +2,7 @@
 // writes (every id, name and secret) and a few v3 calls. Tests find it through the variables
 // `eval "$(scripts/keystone/keystone.sh env)"` exports; see scripts/keystone/README.md.
 import { readFileSync } from 'node:fs';
+import { proxyConf } from '../helpers/proxy-conf';
 
 export interface KeystoneUser {
   id: string;
@@ -120,11 +121,10 @@ export async function issueToken(v3Url: string, body: unknown): Promise<{ token:
   return { token, body: json };
 }
 
-/** The `[filter:authtoken]` options for the fixtures' service user, plus `extra` lines. */
+/** The `[filter:authtoken]` lines for the fixtures' service user, plus `extra` lines. */
 export function authtokenSection(f: KeystoneFixtures, extra = ''): string {
   const a = f.authtoken;
-  return `[filter:authtoken]
-paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+  return `paste.filter_factory = keystonemiddleware.auth_token:filter_factory
 www_authenticate_uri = ${a.www_authenticate_uri}
 auth_url = ${a.auth_url}
 auth_type = ${a.auth_type}
@@ -134,8 +134,7 @@ user_domain_id = ${a.user_domain_id}
 project_name = ${a.project_name}
 project_domain_id = ${a.project_domain_id}
 service_token_roles = ${a.service_token_roles}
-${extra}
-`;
+${extra}`;
 }
 
 /**
@@ -143,48 +142,15 @@ ${extra}
  * the given extra authtoken and keystoneauth option lines.
  */
 export function keystoneProxyConf(f: KeystoneFixtures, opts: { authtoken?: string; keystoneauth?: string; app?: string } = {}): string {
-  return `
-[pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl authtoken keystoneauth copy container-quotas account-quotas versioned_writes symlink proxy-logging proxy-server
-
-[app:proxy-server]
-use = egg:swift#proxy
-account_autocreate = true
-allow_account_management = true
-${opts.app ?? ''}
-
-[filter:catch_errors]
-use = egg:swift#catch_errors
-[filter:gatekeeper]
-use = egg:swift#gatekeeper
-[filter:healthcheck]
-use = egg:swift#healthcheck
-[filter:proxy-logging]
-use = egg:swift#proxy_logging
-[filter:cache]
-use = egg:swift#memcache
-[filter:listing_formats]
-use = egg:swift#listing_formats
-[filter:bulk]
-use = egg:swift#bulk
-[filter:tempurl]
-use = egg:swift#tempurl
-${authtokenSection(f, opts.authtoken ?? 'delay_auth_decision = true')}
-[filter:keystoneauth]
-use = egg:swift#keystoneauth
-${opts.keystoneauth ?? ''}
-[filter:copy]
-use = egg:swift#copy
-[filter:container-quotas]
-use = egg:swift#container_quotas
-[filter:account-quotas]
-use = egg:swift#account_quotas
-[filter:versioned_writes]
-use = egg:swift#versioned_writes
-allow_versioned_writes = true
-[filter:symlink]
-use = egg:swift#symlink
-`;
+  return proxyConf({
+    pipeline: 'catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl authtoken keystoneauth copy container-quotas account-quotas versioned_writes symlink proxy-logging'.split(' '),
+    sections: {
+      authtoken: authtokenSection(f, opts.authtoken ?? 'delay_auth_decision = true'),
+      keystoneauth: opts.keystoneauth ?? '',
+      versioned_writes: 'allow_versioned_writes = true',
+    },
+    app: opts.app,
+  });
 }
 
 /** Tokens for fixture users, issued once per test file. */

@@ -3,6 +3,7 @@
  * headers it sees and the `keystone` variable, as JSON; `X-Echo-Status` picks its status), the
  * proxy config that puts both in a pipeline, and a logger whose lines a test can read.
  */
+import { proxyConf } from '../../helpers/proxy-conf';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { defineFilter, registerFilter } from '../../../src/proxy/filter';
@@ -32,42 +33,13 @@ registerFilter(
 export function authtokenProxyConf(options: Record<string, string | number | boolean>, opts: { use?: string; withCache?: boolean } = {}): string {
   const cache = opts.withCache === false ? '' : 'cache ';
   const lines = Object.entries(options).map(([k, v]) => `${k} = ${String(v)}`);
-  return `
-[DEFAULT]
-bind_ip = 127.0.0.1
-
-[pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging ${cache}listing_formats authtoken echo proxy-logging proxy-server
-
-[app:proxy-server]
-use = egg:swift#proxy
-account_autocreate = true
-
-[filter:catch_errors]
-use = egg:swift#catch_errors
-
-[filter:gatekeeper]
-use = egg:swift#gatekeeper
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-
-[filter:proxy-logging]
-use = egg:swift#proxy_logging
-
-[filter:cache]
-use = egg:swift#memcache
-
-[filter:listing_formats]
-use = egg:swift#listing_formats
-
-[filter:authtoken]
-${opts.use ?? 'paste.filter_factory = keystonemiddleware.auth_token:filter_factory'}
-${lines.join('\n')}
-
-[filter:echo]
-use = egg:swift#authtoken_echo
-`;
+  return proxyConf({
+    pipeline: `catch_errors gatekeeper healthcheck proxy-logging ${cache}listing_formats authtoken echo proxy-logging`.split(' '),
+    sections: {
+      authtoken: `${opts.use ?? 'paste.filter_factory = keystonemiddleware.auth_token:filter_factory'}\n${lines.join('\n')}`,
+      echo: 'use = egg:swift#authtoken_echo',
+    },
+  });
 }
 
 export interface LogLine {

@@ -5,7 +5,8 @@
  * test/keystone/.
  */
 import type { KeystoneAuthResult, KeystoneIdentity } from '../../../src/proxy/context';
-import { defineFilter, registerFilter } from '../../../src/proxy/filter';
+import { registerFilter } from '../../../src/proxy/filter';
+import { proxyConf } from '../../helpers/proxy-conf';
 
 export interface TestIdentity {
   user?: Partial<KeystoneIdentity> & { userId: string; projectId?: string; roles: string[] };
@@ -61,39 +62,8 @@ registerFilter({
 });
 
 export function keystoneauthConf(keystoneauthOptions = ''): string {
-  return `
-[pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempurl ${TEST_IDENTITY_FILTER} keystoneauth copy versioned_writes symlink proxy-logging proxy-server
-
-[app:proxy-server]
-use = egg:swift#proxy
-account_autocreate = true
-allow_account_management = true
-
-[filter:catch_errors]
-use = egg:swift#catch_errors
-[filter:gatekeeper]
-use = egg:swift#gatekeeper
-[filter:healthcheck]
-use = egg:swift#healthcheck
-[filter:proxy-logging]
-use = egg:swift#proxy_logging
-[filter:cache]
-use = egg:swift#memcache
-[filter:listing_formats]
-use = egg:swift#listing_formats
-[filter:tempurl]
-use = egg:swift#tempurl
-[filter:${TEST_IDENTITY_FILTER}]
-use = egg:swift#${TEST_IDENTITY_FILTER}
-[filter:keystoneauth]
-use = egg:swift#keystoneauth
-${keystoneauthOptions}
-[filter:copy]
-use = egg:swift#copy
-[filter:versioned_writes]
-use = egg:swift#versioned_writes
-[filter:symlink]
-use = egg:swift#symlink
-`;
+  return proxyConf({
+    pipeline: `catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempurl ${TEST_IDENTITY_FILTER} keystoneauth copy versioned_writes symlink proxy-logging`.split(' '),
+    sections: { keystoneauth: keystoneauthOptions },
+  });
 }
