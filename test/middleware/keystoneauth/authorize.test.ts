@@ -276,6 +276,14 @@ describe('names outside the default domain', () => {
   });
 });
 
+describe('/info', () => {
+  it('has a keystoneauth section saying account ACLs work', async () => {
+    const r = await send(cluster.url, 'GET', '/info', {});
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body.toString()).keystoneauth).toEqual({ account_acls: true });
+  });
+});
+
 describe('start-up', () => {
   it('keystoneauth without authtoken before it is refused', async () => {
     const conf = keystoneauthConf().replace(/test_keystone_identity /, '');
