@@ -65,6 +65,9 @@ export const USAGE = `Usage: npm run bench -- [options]
 sluice and the passthrough run compiled (esbuild bundles, as \`npm install\` leaves sluice);
 SLUICE_FROM_SOURCE=1 runs both from the TypeScript sources through tsx.
 
+A row with any non-2xx answer is FAILED (in the table and in the JSON's failedRows), and the
+bench then exits 1.
+
 Operations: OPS`;
 
 /** The operations `--auth keystone` measures with a Keystone token too. */
@@ -194,6 +197,8 @@ export interface OpStats {
   timeouts: number;
   non2xx: number;
   statusCodes: Record<string, number>;
+  /** Any non-2xx answer makes the row a failed one (its figures measured errors, not the operation). */
+  failed: boolean;
   /** Highest sampled RSS of the server's process tree during this operation, MiB; null if unknown. */
   peakRssMiB: number | null;
   /**
@@ -223,6 +228,31 @@ export interface OpResult {
   keystoneValidations?: number | null;
 }
 
+export interface FailedRow {
+  op: string;
+  label: string;
+  /** The table's target cell: sluice, "sluice, Keystone" or passthrough. */
+  target: string;
+  requests: number;
+  non2xx: number;
+  /** Only the statuses outside 2xx. */
+  statusCodes: Record<string, number>;
+}
+
+/** Every row (sluice, Keystone, passthrough) that got any answer outside 2xx. */
+export function failedRowsOf(results: readonly OpResult[]): FailedRow[] {
+  const out: FailedRow[] = [];
+  for (const r of results) {
+    const rows: [string, OpStats | null | undefined][] = [['sluice', r.sluice], ['sluice, Keystone', r.keystone], ['passthrough', r.passthrough]];
+    for (const [target, s] of rows) {
+      if (!s?.failed) continue;
+      const statusCodes = Object.fromEntries(Object.entries(s.statusCodes).filter(([code]) => !/^2\d\d$/.test(code)));
+      out.push({ op: r.op, label: r.label, target, requests: s.requests, non2xx: s.non2xx, statusCodes });
+    }
+  }
+  return out;
+}
+
 export interface BenchReport {
   date: string;
   machine: { nproc: number; memTotalGiB: number; node: string; platform: string };
@@ -234,6 +264,8 @@ export interface BenchReport {
   keystone: { source: 'real' | 'fake'; url: string } | null;
   results: OpResult[];
   skipped: { op: string; reason: string }[];
+  /** The rows with non-2xx answers (the bench then exits 1): operation, target and status counts. */
+  failedRows: FailedRow[];
   /** Lifetime peak (VmHWM summed over primary + workers), MiB, read at the end. */
   hwmMiB: { sluice: number | null; passthrough: number | null; keystone?: number | null };
 }
@@ -493,6 +525,7 @@ function statsOf(r: autocannon.Result, server: TreeUsage, storage: TreeUsage, wo
     timeouts: r.timeouts,
     non2xx: r.non2xx,
     statusCodes,
+    failed: r.non2xx > 0,
     peakRssMiB: server.peakRssMiB,
     cpuUsPerReq: perRequest(server.cpuSeconds, r.requests.total),
     storageCpuUsPerReq: perRequest(storage.cpuSeconds, r.requests.total),
@@ -778,6 +811,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       keystone: keystone ? { source: keystone.source, url: keystone.url } : null,
       results,
       skipped,
+      failedRows: failedRowsOf(results),
       hwmMiB: { sluice: hwm(sluice.pid), passthrough: hwm(passthrough?.pid), ...(keystoneEp ? { keystone: hwm(keystoneEp.pid) } : {}) },
     };
   } finally {
@@ -813,7 +847,7 @@ function num(v: number | null, digits: number): string {
 }
 
 function row(label: string, target: string, s: OpStats, ratio: string): string[] {
-  return [label, target, num(s.reqPerSec, 0), num(s.mbPerSec, 1), num(s.p50Ms, 0), num(s.p99Ms, 0), String(s.errors), String(s.non2xx), num(s.peakRssMiB, 0), num(s.cpuUsPerReq, 0), num(s.storageCpuUsPerReq, 0), s.workerExits === null ? '-' : String(s.workerExits), ratio];
+  return [label, target, num(s.reqPerSec, 0), num(s.mbPerSec, 1), num(s.p50Ms, 0), num(s.p99Ms, 0), String(s.errors), s.failed ? `FAILED ${s.non2xx}` : String(s.non2xx), num(s.peakRssMiB, 0), num(s.cpuUsPerReq, 0), num(s.storageCpuUsPerReq, 0), s.workerExits === null ? '-' : String(s.workerExits), ratio];
 }
 
 /** The results as a Markdown table (readable in a terminal, pasteable into docs). */
@@ -853,6 +887,13 @@ export function formatTable(report: BenchReport): string {
   }
   if (report.hwmMiB.keystone !== undefined) foot.push(`lifetime peak RSS of the Keystone proxy (VmHWM): ${num(report.hwmMiB.keystone, 0)} MiB`);
   for (const s of report.skipped) foot.push(`skipped ${s.op}: ${s.reason}`);
+  if (report.failedRows.length) {
+    foot.push('', `FAILED: ${report.failedRows.length} row(s) with non-2xx answers (their figures measure errors, not the operation)`);
+    for (const f of report.failedRows) {
+      const codes = Object.entries(f.statusCodes).map(([code, n]) => `${code} ×${n}`).join(', ');
+      foot.push(`  ${f.label}, ${f.target}: ${f.non2xx} of ${f.requests} answers non-2xx (${codes})`);
+    }
+  }
   return [...head, line(COLUMNS), sep, ...rows.map(line), ...foot].join('\n');
 }
 
@@ -958,6 +999,10 @@ export async function main(argv: string[], io: BenchIo): Promise<number> {
   const report = await runBench({ ...opts, log: (l) => io.err(`bench [${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s]: ${l}`) });
   io.out(formatTable(report));
   if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
+  if (report.failedRows.length) {
+    io.err(`bench: ${report.failedRows.length} row(s) FAILED with non-2xx answers: ${report.failedRows.map((f) => `${f.label} (${f.target})`).join(', ')}`);
+    return 1;
+  }
   return 0;
 }
 

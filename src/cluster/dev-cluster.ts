@@ -88,10 +88,11 @@ use = egg:swift#memcache
 [filter:listing_formats]
 use = egg:swift#listing_formats
 
-# Development users (Swift's own test users); without user_ lines sluice installs the same
-# ones and warns that they are for development only.
+# Development users (Swift's own test users, whose keys are well known): dev_users = true
+# installs them when there are no user_ lines; sluice warns that they are for development only.
 [filter:tempauth]
 use = egg:swift#tempauth
+dev_users = true
 reseller_prefix = AUTH, SERVICE
 SERVICE_require_group = service
 

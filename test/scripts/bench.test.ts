@@ -2,6 +2,7 @@
 // table and JSON shape and that every request was answered. No speed assertions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type TestCluster } from '../../src/testing/index';
@@ -24,6 +25,7 @@ function expectStats(s: OpStats, rss: 'number' | 'null', storageCpu: 'number' | 
   expect(s.requests).toBeGreaterThan(0);
   expect(s.errors).toBe(0);
   expect(s.non2xx).toBe(0);
+  expect(s.failed).toBe(false);
   expect(typeof s.statusCodes).toBe('object');
   if (rss === 'number') {
     expect(s.peakRssMiB).toBeGreaterThan(0);
@@ -42,7 +44,7 @@ function expectStats(s: OpStats, rss: 'number' | 'null', storageCpu: 'number' | 
 function tableRows(table: string): string[][] {
   const lines = table.split('\n').filter((l) => l.startsWith('|'));
   expect(lines[0]).toMatch(
-    /^\| operation +\| target +\| +req\/s \| +MB\/s \| p50 ms \| p99 ms \| errors \| non-2xx \| peak RSS MiB \| CPU µs\/req \| storage CPU µs\/req \| worker exits \| sluice\/passthrough \|$/,
+    /^\| operation +\| target +\| +req\/s \| +MB\/s \| p50 ms \| p99 ms \| errors \| +non-2xx \| peak RSS MiB \| CPU µs\/req \| storage CPU µs\/req \| worker exits \| sluice\/passthrough \|$/,
   );
   expect(lines[1]).toMatch(/^\|[-:|]+\|$/);
   return lines.slice(2).map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
@@ -80,6 +82,8 @@ describe('npm run bench', () => {
     for (const r of report.results) expect(r.keystone).toBeUndefined();
     expect(report.machine.nproc).toBeGreaterThan(0);
     expect(report.skipped).toEqual([]);
+    expect(report.failedRows).toEqual([]);
+    expect(out.join('\n')).not.toContain('FAILED');
     expect(report.results.map((r) => r.op)).toEqual(ops);
     for (const r of report.results) {
       expectStats(r.sluice, 'number', 'null'); // --proxy-pid is this process; target mode knows no storage pid
@@ -184,6 +188,66 @@ describe('npm run bench', () => {
     expect(text).toMatch(/\n {2}account HEAD: req\/s ×\d+\.\d\d, CPU µs\/req ×\d+\.\d\d/);
     expect(text).toMatch(/\n {2}object GET 4 KiB: req\/s ×\d+\.\d\d, CPU µs\/req ×\d+\.\d\d/);
   }, 180_000);
+
+  it('marks a row with any non-2xx answer FAILED in the table and the JSON, and exits 1', async () => {
+    // A Swift-like endpoint that answers every other object PUT 409 (what sluice answered
+    // clients for overwrites that lost a race, issue 17) and everything else as Swift would.
+    let puts = 0;
+    const fake: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const url = req.url ?? '';
+        if (url === '/auth/v1.0') {
+          res.writeHead(200, { 'x-auth-token': 'AUTH_tkfake', 'x-storage-url': `http://127.0.0.1:${(fake.address() as { port: number }).port}/v1/AUTH_test` });
+        } else if (req.method === 'PUT' && url.startsWith('/v1/AUTH_test/sluice-bench/put-')) {
+          res.writeHead(++puts % 2 === 0 ? 409 : 201);
+        } else if (req.method === 'PUT') {
+          res.writeHead(201);
+        } else if (req.method === 'HEAD') {
+          res.writeHead(204, { 'x-container-object-count': '1000' });
+        } else {
+          res.writeHead(200, { 'content-type': 'application/octet-stream' });
+          res.end(Buffer.alloc(4096, 0x61));
+          return;
+        }
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    try {
+      const json = join(dir, 'failed.json');
+      const { io, out, err } = capture();
+      const code = await main(
+        [
+          '--target', `http://127.0.0.1:${(fake.address() as { port: number }).port}`, '--baseline', 'none',
+          '--duration', '1', '--warmup', '0', '--initial-warmup', '0', '--connections', '2', '--ops', 'object-put-4k,object-get-4k', '--json', json,
+        ],
+        io,
+      );
+      expect(code).toBe(1);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
+      const [put, get] = report.results;
+      expect(put!.sluice.failed).toBe(true);
+      expect(put!.sluice.non2xx).toBeGreaterThan(0);
+      expect(put!.sluice.statusCodes['409']).toBe(put!.sluice.non2xx);
+      expect(get!.sluice.failed).toBe(false);
+      expect(get!.sluice.non2xx).toBe(0);
+      expect(report.failedRows).toEqual([
+        { op: 'object-put-4k', label: 'object PUT 4 KiB', target: 'sluice', requests: put!.sluice.requests, non2xx: put!.sluice.non2xx, statusCodes: { 409: put!.sluice.non2xx } },
+      ]);
+      const rows = tableRows(out.join('\n'));
+      expect(rows.map((c) => [c[0], c[7]])).toEqual([
+        ['object PUT 4 KiB', `FAILED ${put!.sluice.non2xx}`],
+        ['object GET 4 KiB', '0'],
+      ]);
+      const text = out.join('\n');
+      expect(text).toContain('FAILED: 1 row(s) with non-2xx answers');
+      expect(text).toContain(`  object PUT 4 KiB, sluice: ${put!.sluice.non2xx} of ${put!.sluice.requests} answers non-2xx (409 ×${put!.sluice.non2xx})`);
+      expect(err.join('\n')).toContain('bench: 1 row(s) FAILED with non-2xx answers: object PUT 4 KiB (sluice)');
+    } finally {
+      await new Promise<void>((r) => fake.close(() => r()));
+    }
+  }, 60_000);
 
   it('rejects bad options with usage status 2', async () => {
     const { io, err } = capture();

@@ -41,7 +41,7 @@ export interface TempAuthConfig {
   userStore?: string;
   /** Warnings to log at start-up (auth prefix rewritten, development users). */
   warnings: string[];
-  /** True when the development users were installed because none were configured. */
+  /** True when the development users were installed (dev_users = true and no users configured). */
   developmentUsers: boolean;
 }
 
@@ -110,11 +110,13 @@ export function parseTempAuthConfig(section: Section): TempAuthConfig {
   const hasUsers = Object.keys(section).some((k) => k.startsWith('user_') || k.startsWith('user64_'));
   const userStoreRaw = section.users_db?.trim();
   const userStore = userStoreRaw ? resolve(userStoreRaw) : undefined;
-  // sluice: a configured user store counts as configured users, so a production configuration
-  // with only a store never gets the development users (admin:admin is a reseller admin).
-  const developmentUsers = !hasUsers && !userStore;
-  // With no users at all, the development cluster's users and prefixes apply (unless the
-  // operator chose prefixes themselves).
+  // sluice: the development users (admin:admin is a reseller admin) exist only where a
+  // configuration asks for them with dev_users = true, as `sluice start` does; Swift installs
+  // none either, but a section without user_ lines used to get them here.
+  const devUsersAsked = configTrue(section.dev_users ?? 'false');
+  const developmentUsers = devUsersAsked && !hasUsers && !userStore;
+  // With the development users come the development cluster's prefixes (unless the operator
+  // chose prefixes themselves).
   const conf: Section = developmentUsers ? { ...DEVELOPMENT_OPTIONS, ...section, ...DEVELOPMENT_USERS } : section;
   if (developmentUsers && section.reseller_prefix !== undefined) conf.reseller_prefix = section.reseller_prefix;
   const { prefixes, requireGroup } = readResellerOptions(conf);
@@ -129,7 +131,9 @@ export function parseTempAuthConfig(section: Section): TempAuthConfig {
   if (!/^[-+]?\d+$/.test(tokenLifeRaw)) throw new ConfigError(`[filter:tempauth] token_life must be an integer, got ${JSON.stringify(conf.token_life)}`);
   const tokenLife = Number(tokenLifeRaw);
   if (developmentUsers) {
-    warnings.push('tempauth: no user_ lines configured, using the development users (admin:admin, test:tester, ...): for development only, never in production');
+    warnings.push('tempauth: dev_users = true and no user_ lines: using the development users (admin:admin, test:tester, ...), whose keys are well known: for development only, never in production');
+  } else if (!hasUsers && !userStore) {
+    warnings.push('tempauth: no users: no user_ lines, no users_db, and dev_users is not set, so every /auth request is refused (401)');
   }
   const users = parseUsers(conf, prefixes[0]!);
   if (hasUsers) {

@@ -259,21 +259,27 @@ export class ObjectController extends VerbController implements Controller {
     } else {
       for (const p of pipes) p.end();
     }
+    // Stop feeding a replica that answered or failed, so it cannot hold the others back (a 409
+    // or 412 comes before the object server reads any of the body).
+    const stopFeeding = (i: number) => {
+      if (!pipes[i]) return;
+      if (source) source.unpipe(pipes[i]);
+      pipes[i].resume();
+    };
     const results = await Promise.all(
       nodes.map(async (node, i) => {
         try {
           return await this.state.backend.send(node, { method, partition: part, path: this.entityPath, headers: perReplica[i]!, body: whole ?? pipes[i]! });
         } catch (err) {
           if (!(err instanceof BackendError)) throw err;
-          // Stop feeding a replica that failed so it cannot hold the others back.
-          if (pipes[i]) {
-            if (source) source.unpipe(pipes[i]);
-            pipes[i].resume();
-          }
           return err;
+        } finally {
+          stopFeeding(i);
         }
       }),
     );
+    const refused = checkFailurePutConnections(results, perReplica[0]?.['if-none-match']);
+    if (refused !== undefined) return swiftResponse(refused, { method });
     const incomplete = clientGone || (incoming !== undefined && !incoming.complete);
     if (incomplete) return swiftResponse(499, { method });
     const best = bestResponse(results, quorumSize(nodes.length));
@@ -318,6 +324,24 @@ export class ObjectController extends VerbController implements Controller {
     const res = await this.fanOut(c, ring, part, 'DELETE', this.entityPath, this.replicaHeaders(c, nodes.length, info, Timestamp.now(), {}, false));
     return this.respond(method, res);
   }
+}
+
+/**
+ * Swift 2.30's _check_failure_put_connections: the answers object servers give before taking
+ * the body decide a PUT ahead of any quorum or count of working replicas. With If-None-Match: *,
+ * one 412 (a replica has the object) is 412. Otherwise one 409 (a replica holds that name at an
+ * equal or newer timestamp, its X-Backend-Timestamp, which Swift only logs) is 202 Accepted:
+ * "Object PUT returning 202 for 409", the write lost a race to a newer one. No timestamp is
+ * compared and no quorum of 409s needed; a lone 409 beside unreachable replicas is 202 too.
+ * sluice sends no Expect: 100-continue, but sluice's and Swift's object servers both answer
+ * 409 and 412 before reading a PUT's body, so every such answer is one Swift's proxy acts on.
+ * Swift's 202 is swob's bare HTTPAccepted: no ETag, no Last-Modified.
+ */
+function checkFailurePutConnections(results: readonly (BackendResponse | BackendError)[], ifNoneMatch: string | undefined): 202 | 412 | undefined {
+  const statuses = results.filter((r): r is BackendResponse => !(r instanceof BackendError)).map((r) => r.status);
+  if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === '*') && statuses.includes(412)) return 412;
+  if (statuses.includes(409)) return 202;
+  return undefined;
 }
 
 function pickBackendHeaders(h: Record<string, string>): Record<string, string> {

@@ -82,3 +82,22 @@ describe('robustness', () => {
     );
   }, 120_000);
 });
+
+describe('no well-known credentials unless asked for', () => {
+  it('a [filter:tempauth] without users or dev_users has no users: admin:admin and test:tester get 401', async () => {
+    const { proxyConf } = await import('../../helpers/proxy-conf');
+    const bare = await startCluster({ proxyConfig: proxyConf({ pipeline: ['catch_errors', 'gatekeeper', 'cache', 'tempauth'], sections: { tempauth: 'reseller_prefix = AUTH' } }) });
+    try {
+      for (const [user, key] of [['admin:admin', 'admin'], ['test:tester', 'testing']]) {
+        const r = await send(bare.url, 'GET', '/auth/v1.0', { 'X-Auth-User': user!, 'X-Auth-Key': key! });
+        expect(r.status, user).toBe(401);
+        expect(r.headers['x-auth-token'], user).toBeUndefined();
+      }
+    } finally {
+      await bare.stop();
+    }
+    // The development configuration asks for them.
+    const dev = await send(cluster.url, 'GET', '/auth/v1.0', { 'X-Auth-User': 'admin:admin', 'X-Auth-Key': 'admin' });
+    expect(dev.status).toBe(200);
+  });
+});

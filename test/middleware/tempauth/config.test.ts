@@ -4,8 +4,18 @@ import { ConfigError } from '../../../src/proxy/config';
 import { makeTempAuth } from './helpers';
 
 describe('tempauth configuration', () => {
-  it('development default matches the recorded cluster', () => {
-    const c = parseTempAuthConfig({});
+  it('without users and without dev_users there are no users, and a warning says every /auth is refused', () => {
+    for (const section of [{}, { dev_users: 'false' }, { dev_users: 'no', reseller_prefix: 'AUTH' }]) {
+      const c = parseTempAuthConfig(section);
+      expect(c.developmentUsers).toBe(false);
+      expect(c.users.size).toBe(0);
+      expect(c.resellerPrefixes).toEqual(['AUTH_']);
+      expect(c.warnings.join('\n')).toContain('tempauth: no users: no user_ lines, no users_db, and dev_users is not set');
+    }
+  });
+
+  it('dev_users = true: the development users and prefixes of the recorded cluster', () => {
+    const c = parseTempAuthConfig({ dev_users: 'true' });
     expect(c.developmentUsers).toBe(true);
     expect(c.resellerPrefixes).toEqual(['AUTH_', 'SERVICE_']);
     expect(c.requireGroup.get('SERVICE_')).toBe('service');

@@ -48,6 +48,7 @@ export const DEV_GROUPS = {
   admin: 'admin,admin:admin,.reseller_admin,AUTH_admin,SERVICE_admin',
 };
 
-export function makeTempAuth(conf: Section = {}): TempAuth {
+/** A TempAuth of the given section; by default the development one (dev_users = true). */
+export function makeTempAuth(conf: Section = { dev_users: 'true' }): TempAuth {
   return new TempAuth(parseTempAuthConfig(conf), fakeState(), pino({ level: 'silent' }));
 }
