@@ -159,6 +159,9 @@ function emptyBody(): Readable {
   });
 }
 
+/** The most header bytes read from a storage server's answer (as the proxy and servers accept). */
+export const BACKEND_MAX_HEADER_BYTES = 256 * 1024;
+
 export class BackendClient {
   private readonly pools = new Map<string, Pool>();
   /** The pool for a node object: rings hand out the same (frozen) node objects every time. */
@@ -179,6 +182,10 @@ export class BackendClient {
         connect: { timeout: this.timeouts.connTimeout * 1000 },
         headersTimeout: this.timeouts.nodeTimeout * 1000,
         bodyTimeout: this.timeouts.nodeTimeout * 1000,
+        // What a client may send the proxy (src/proxy/server.ts) a server may store and send
+        // back: a container with 8 KB read and write ACLs and versions location answers with
+        // ~17 KB of headers, past undici's 16 KiB default (every request on it was then a 503).
+        maxHeaderSize: BACKEND_MAX_HEADER_BYTES,
       });
       this.pools.set(origin, p);
     }

@@ -5,7 +5,8 @@ import { makeTempAuth } from './helpers';
 
 describe('tempauth configuration', () => {
   it('without users and without dev_users there are no users, and a warning says every /auth is refused', () => {
-    for (const section of [{}, { dev_users: 'false' }, { dev_users: 'no', reseller_prefix: 'AUTH' }]) {
+    const sections: Record<string, string>[] = [{}, { dev_users: 'false' }, { dev_users: 'no', reseller_prefix: 'AUTH' }];
+    for (const section of sections) {
       const c = parseTempAuthConfig(section);
       expect(c.developmentUsers).toBe(false);
       expect(c.users.size).toBe(0);
