@@ -18,6 +18,8 @@ export const IDENTITY_HEADER_SUFFIXES = [
   'User-Domain-Name',
 ] as const;
 
+export type IdentityHeaderSuffix = (typeof IDENTITY_HEADER_SUFFIXES)[number];
+
 /** _DEPRECATED_HEADER_MAP: old name → the header whose value it repeats. */
 export const DEPRECATED_IDENTITY_HEADERS: readonly [string, string][] = [
   ['X-Role', 'X-Roles'],

@@ -7,21 +7,22 @@ import { bytesOf } from '../../compat/bytes';
 import { pyJsonDumps } from '../../compat/json';
 import type { KeystoneIdentity } from '../../proxy/context';
 import type { RequestHeaders } from '../../proxy/request-headers';
-import { DEPRECATED_IDENTITY_HEADERS, IDENTITY_HEADER_SET, IDENTITY_HEADERS } from '../../common/identity-headers';
+import { DEPRECATED_IDENTITY_HEADERS, IDENTITY_HEADER_SET, IDENTITY_HEADER_SUFFIXES, IDENTITY_HEADERS, type IdentityHeaderSuffix } from '../../common/identity-headers';
 
-/** _HEADER_TEMPLATE: X%s-... with '' for the user and '-Service' for the service token. */
-const TEMPLATE: readonly [string, (i: KeystoneIdentity) => string | undefined][] = [
-  ['Domain-Id', (i) => i.domainId],
-  ['Domain-Name', (i) => i.domainName],
-  ['Project-Id', (i) => i.projectId],
-  ['Project-Name', (i) => i.projectName],
-  ['Project-Domain-Id', (i) => i.projectDomainId],
-  ['Project-Domain-Name', (i) => i.projectDomainName],
-  ['User-Id', (i) => i.userId || undefined],
-  ['User-Name', (i) => i.userName || undefined],
-  ['User-Domain-Id', (i) => i.userDomainId || undefined],
-  ['User-Domain-Name', (i) => i.userDomainName || undefined],
-];
+/** _HEADER_TEMPLATE's value for each name (X%s-<name>, '' for the user, '-Service' for the service token). */
+const VALUE_OF: Record<IdentityHeaderSuffix, (i: KeystoneIdentity) => string | undefined> = {
+  'Domain-Id': (i) => i.domainId,
+  'Domain-Name': (i) => i.domainName,
+  'Project-Id': (i) => i.projectId,
+  'Project-Name': (i) => i.projectName,
+  'Project-Domain-Id': (i) => i.projectDomainId,
+  'Project-Domain-Name': (i) => i.projectDomainName,
+  'User-Id': (i) => i.userId || undefined,
+  'User-Name': (i) => i.userName || undefined,
+  'User-Domain-Id': (i) => i.userDomainId || undefined,
+  'User-Domain-Name': (i) => i.userDomainName || undefined,
+};
+const TEMPLATE = IDENTITY_HEADER_SUFFIXES.map((name) => [name, VALUE_OF[name]] as const);
 
 const DEPRECATED = DEPRECATED_IDENTITY_HEADERS;
 const PREFIXES = ['', '-Service'] as const;
