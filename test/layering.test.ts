@@ -1,4 +1,4 @@
-// Dependencies point one way: compat → common (and acl) → proxy and servers → middleware →
+// Dependencies point one way: compat → common (and acl, policy) → proxy and servers → middleware →
 // cli, cluster and the public entry points. This reads every import of src/ and servers/
 // (static, type-only, re-exports and dynamic) and fails on one against that direction.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -16,7 +16,7 @@ interface Layer {
 
 const LAYERS: Layer[] = [
   { name: 'compat', rank: 0, roots: ['src/compat'] },
-  { name: 'common', rank: 1, roots: ['src/common', 'src/acl'] },
+  { name: 'common', rank: 1, roots: ['src/common', 'src/acl', 'src/policy'] },
   { name: 'proxy', rank: 2, roots: ['src/proxy'] },
   // The storage servers sit beside the proxy: neither may import the other.
   { name: 'servers', rank: 2, roots: ['servers'] },
