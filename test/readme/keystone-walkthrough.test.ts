@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findKeystone } from '../keystone/fixtures';
 import { extractSteps, matchesExpected, outputLines, type Step } from './extract';
+import { accessEntries, ROOT, runWalkthrough, startSluice, type AccessEntry, type SluiceChild, type WalkthroughRun } from './runner';
 
 /**
  * Runs the README's Keystone walkthrough (the `readme-test: keystone` block under "Trying it with
@@ -20,7 +19,6 @@ import { extractSteps, matchesExpected, outputLines, type Step } from './extract
  * under CI both are failures instead (findKeystone throws, and so does this file).
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECTION = 'keystone';
 const README_PROXY = 'http://127.0.0.1:8080';
 const README_KEYSTONE = 'http://127.0.0.1:5000';
@@ -56,103 +54,15 @@ const skipReason = !ks.ok
     ? `not on PATH: ${missing.join(', ')} (python3-swiftclient has swift; python3-openstackclient, which scripts/keystone-dev.sh installs, has openstack)`
     : undefined;
 
-interface Result {
-  stdout: string;
-  stderr: string;
-}
-
-interface AccessEntry {
-  pid: number;
-  method: string;
-  path: string;
-  status: number;
-  user_agent?: string;
-  start_time: number;
-}
-
 let tmp: string;
-let child: ChildProcess | undefined;
-let childLog = '';
+let sluice: SluiceChild | undefined;
 let proxyUrl = '';
 let keystoneBase = '';
-let startLine = '';
-let results: Result[] = [];
-let scriptError = '';
-let finished = false;
-let elapsedMs = 0;
+let run: WalkthroughRun;
 
 /** A README URL in `text` as this run's: the proxy's or the Keystone's. */
 function localise(text: string): string {
   return text.replace(README_URLS, (_, port: string) => (port === '8080' ? proxyUrl : keystoneBase));
-}
-
-function startSluice(dataDir: string, keystoneV3Url: string, servicePassword: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ['bin/sluice.js', 'start', '--auth', 'keystone', '--keystone-url', keystoneV3Url, '--data-dir', dataDir, '--port', '0', '--storage-ports', '0,0,0', '--workers', '2'],
-      // The service user's password as the README gives it: in the environment, never in argv.
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_KEYSTONE_PASSWORD: servicePassword } },
-    );
-    child = proc;
-    const onData = (chunk: Buffer) => {
-      childLog += chunk.toString();
-      const m = /^sluice is running: proxy (http:\/\/\S+) .*$/m.exec(childLog);
-      if (m && !proxyUrl) {
-        proxyUrl = m[1]!;
-        startLine = m[0];
-        resolve();
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.once('exit', (code, signal) => {
-      if (!proxyUrl) reject(new Error(`sluice start --auth keystone exited (${signal ?? code}) before it was ready:\n${childLog}`));
-    });
-  });
-}
-
-function stopSluice(): Promise<void> {
-  const proc = child;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-    proc.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    proc.kill('SIGTERM');
-  });
-}
-
-/** One bash script: each command in a `{ }` group (so variables and functions carry over), output to files. */
-function buildScript(resultsDir: string): string {
-  const out = ['# generated from README.md by test/readme/keystone-walkthrough.test.ts'];
-  steps.forEach((step, i) => {
-    out.push(`{ ${localise(step.command)}\n} >"${resultsDir}/${i}.out" 2>"${resultsDir}/${i}.err" </dev/null`);
-  });
-  // Reached only if bash ran every step (a syntax error or a hang would stop it earlier).
-  out.push(`echo done >"${resultsDir}/finished"`);
-  return out.join('\n') + '\n';
-}
-
-function runBash(scriptPath: string, cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve) => {
-    // Only a timeout or a signal is an error here; each step's output is checked on its own.
-    execFile('bash', ['--noprofile', '--norc', scriptPath], { cwd, env, timeout: 90_000 }, (err, _stdout, stderr) => {
-      if (err && (err.killed || err.signal)) scriptError = `${err.message}\n${stderr}`;
-      else if (stderr) scriptError = stderr;
-      resolve();
-    });
-  });
-}
-
-/** The proxy's access-log entries (JSON lines the workers write, each with its pid). */
-function accessEntries(): AccessEntry[] {
-  return childLog
-    .split('\n')
-    .filter((l) => l.startsWith('{') && l.includes('"proxy-access"'))
-    .map((l) => JSON.parse(l) as AccessEntry);
 }
 
 if (skipReason || !ks.ok) {
@@ -170,44 +80,19 @@ if (skipReason || !ks.ok) {
       if (!/\/v3\/?$/.test(ks.url)) throw new Error(`KEYSTONE_URL ${ks.url} is not a /v3 URL`);
       keystoneBase = ks.url.replace(/\/v3\/?$/, '');
       tmp = mkdtempSync(join(tmpdir(), 'sluice-readme-keystone-'));
-      await startSluice(join(tmp, 'data'), ks.url, f.authtoken.password);
-      const work = join(tmp, 'work');
-      const resultsDir = join(tmp, 'results');
-      const curlHome = join(tmp, 'curl');
-      for (const d of [work, resultsDir, curlHome]) mkdirSync(d);
-      // A hung request fails its step instead of the whole run; the README's commands are unchanged.
-      writeFileSync(join(curlHome, '.curlrc'), 'max-time = 20\n');
-      const scriptPath = join(tmp, 'walkthrough.sh');
-      writeFileSync(scriptPath, buildScript(resultsDir));
-      // A clean environment (no OS_* or HTTP proxy from the caller, no clouds.yaml in HOME) with
-      // what the README's reader has after `eval "$(scripts/keystone-dev.sh env)"`: KEYSTONE_FIXTURES.
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: work,
-        CURL_HOME: curlHome,
-        LANG: 'C.UTF-8',
-        no_proxy: '*',
-        NO_PROXY: '*',
-        KEYSTONE_FIXTURES: process.env.KEYSTONE_FIXTURES,
-      };
-      const t0 = Date.now();
-      await runBash(scriptPath, work, env);
-      elapsedMs = Date.now() - t0;
-      finished = existsSync(join(resultsDir, 'finished'));
-      results = steps.map((_, i) => {
-        const read = (ext: string) => {
-          try {
-            return readFileSync(join(resultsDir, `${i}.${ext}`), 'utf8');
-          } catch {
-            return `(no ${ext}: the script stopped before this command)`;
-          }
-        };
-        return { stdout: read('out'), stderr: read('err') };
-      });
+      // The service user's password as the README gives it: in the environment, never in argv.
+      sluice = await startSluice(
+        ['--auth', 'keystone', '--keystone-url', ks.url, '--data-dir', join(tmp, 'data'), '--port', '0', '--storage-ports', '0,0,0', '--workers', '2'],
+        { ...process.env, SLUICE_KEYSTONE_PASSWORD: f.authtoken.password },
+      );
+      proxyUrl = sluice.url;
+      // What the README's reader has after `eval "$(scripts/keystone-dev.sh env)"`:
+      // KEYSTONE_FIXTURES (no OS_* or HTTP proxy from the caller, no clouds.yaml in HOME).
+      run = await runWalkthrough(steps, { command: (step) => localise(step.command), env: { KEYSTONE_FIXTURES: process.env.KEYSTONE_FIXTURES }, timeoutMs: 90_000 });
     }, 150_000);
 
     afterAll(async () => {
-      await stopSluice();
+      await sluice?.stop();
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     }, 30_000);
 
@@ -225,13 +110,13 @@ if (skipReason || !ks.ok) {
     });
 
     it('started two proxy workers with Keystone and ran the script to the end', () => {
-      expect(startLine).toContain('(2 workers)');
-      expect(childLog).toContain(`Keystone: ${keystoneBase} (authtoken validates tokens as sluice, project service, domain default)`);
-      expect(childLog).not.toContain(f.authtoken.password);
-      expect(scriptError).toBe('');
-      expect(finished).toBe(true);
+      expect(sluice!.startLine).toContain('(2 workers)');
+      expect(sluice!.log()).toContain(`Keystone: ${keystoneBase} (authtoken validates tokens as sluice, project service, domain default)`);
+      expect(sluice!.log()).not.toContain(f.authtoken.password);
+      expect(run.scriptError).toBe('');
+      expect(run.finished).toBe(true);
       // Each `openstack token issue` is a Python start-up (≈1–2 s); the block should stay quick.
-      expect(elapsedMs).toBeLessThan(60_000);
+      expect(run.elapsedMs).toBeLessThan(60_000);
     });
 
     it('served the revocation loop from both workers (their access logs name the pid)', async () => {
@@ -239,7 +124,7 @@ if (skipReason || !ks.ok) {
       // (the revoking one), each refused with 403.
       const docs = `/v1/${account}/docs`;
       const loop = () => {
-        const entries = accessEntries();
+        const entries = accessEntries(sluice!.log());
         const revokes = entries.filter((e) => e.method === 'POST' && e.path === `/v1/${account}` && e.status === 204);
         const revoke = revokes.reduce<AccessEntry | undefined>((last, e) => (!last || e.start_time > last.start_time ? e : last), undefined);
         if (!revoke) return [];
@@ -258,7 +143,7 @@ if (skipReason || !ks.ok) {
     steps.forEach((step, i) => {
       const title = `README line ${step.line}: ${step.command.replace(/\s+/g, ' ').slice(0, 110)}`;
       it(title, () => {
-        const result = results[i]!;
+        const result = run.results[i]!;
         const expected = step.expected.map(localise);
         const actual = outputLines(result.stdout);
         const context = `README line ${step.line}\n$ ${localise(step.command)}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
