@@ -19,10 +19,10 @@
  * one line of oslo_oracle.py's stdin gives oslo.policy's answer alone.
  * POLICY_DIFF_SEED / POLICY_DIFF_RUNS explore further.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { PythonOracle } from '../helpers/python-oracle';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPolicy, formatDecision, formatNode, parsePolicyText, parseRuleValue, PolicyError, type PolicyBuild, type PolicyFileContents } from '../../src/policy/index';
@@ -52,39 +52,9 @@ interface Answer {
   oracle_error?: string;
 }
 
-class Oracle {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly waiting: ((line: string) => void)[] = [];
-  private stderr = '';
-  private dead: string | undefined;
-
+class Oracle extends PythonOracle {
   constructor() {
-    this.proc = spawn(PY, [ORACLE], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
-    this.proc.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
-    createInterface({ input: this.proc.stdout }).on('line', (line) => this.waiting.shift()?.(line));
-    const fail = (why: string) => {
-      this.dead = `oracle ${why}: ${this.stderr}`;
-      for (const w of this.waiting.splice(0)) w(JSON.stringify({ oracle_error: this.dead }));
-    };
-    this.proc.on('error', (err) => fail(`failed: ${err.message}`));
-    this.proc.on('exit', (code) => fail(`exited (${code})`));
-    this.proc.stdin.on('error', () => {});
-  }
-
-  ask(k: OracleCase): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      if (this.dead) return reject(new Error(this.dead));
-      this.waiting.push((line) => {
-        const out = JSON.parse(line) as Answer;
-        if (out.oracle_error) reject(new Error(`the oracle failed on ${JSON.stringify(k)}: ${out.oracle_error}`));
-        else resolve(out);
-      });
-      this.proc.stdin.write(`${JSON.stringify(k)}\n`);
-    });
-  }
-
-  close(): void {
-    this.proc.stdin.end();
+    super(PY, ORACLE);
   }
 }
 

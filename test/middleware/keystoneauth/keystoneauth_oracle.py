@@ -151,7 +151,7 @@ def main():
         try:
             result = decide(case)
         except Exception as err:  # reported to the test, which fails on it
-            result = {'error': '%s: %s' % (type(err).__name__, err)}
+            result = {'oracle_error': '%s: %s' % (type(err).__name__, err)}
         sys.stdout.write(json.dumps(result) + '\n')
         sys.stdout.flush()
 

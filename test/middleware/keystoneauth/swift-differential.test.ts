@@ -19,10 +19,10 @@
  * A failure prints the seed, the fast-check path and the shrunk case as JSON; that JSON, one
  * line on keystoneauth_oracle.py's stdin, gives Swift's answer alone.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { PythonOracle } from '../../helpers/python-oracle';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -280,40 +280,13 @@ const caseArb: fc.Arbitrary<Case> = fc
 // ---------------------------------------------------------------------------------------------
 // Swift's side: one long-running oracle, one JSON line per case.
 
-class Oracle {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly waiting: ((line: string) => void)[] = [];
-  private stderr = '';
-  private dead: string | undefined;
-
+class Oracle extends PythonOracle {
   constructor() {
-    this.proc = spawn(PY, [ORACLE], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
-    createInterface({ input: this.proc.stdout }).on('line', (line) => this.waiting.shift()?.(line));
-    const fail = (why: string) => {
-      this.dead = `oracle ${why}: ${this.stderr}`;
-      for (const w of this.waiting.splice(0)) w(JSON.stringify({ error: this.dead }));
-    };
-    this.proc.on('error', (err) => fail(`failed: ${err.message}`));
-    this.proc.on('exit', (code) => fail(`exited (${code})`));
-    // A write after the oracle died: its exit is what gets reported.
-    this.proc.stdin.on('error', () => {});
+    super(PY, ORACLE);
   }
 
   decide(k: Case): Promise<Decision> {
-    return new Promise((resolve, reject) => {
-      if (this.dead) return reject(new Error(this.dead));
-      this.waiting.push((line) => {
-        const out = JSON.parse(line) as Decision & { error?: string };
-        if (out.error) reject(new Error(`Swift raised on ${JSON.stringify(k)}: ${out.error}`));
-        else resolve(out);
-      });
-      this.proc.stdin.write(`${JSON.stringify(k)}\n`);
-    });
-  }
-
-  close(): void {
-    this.proc.stdin.end();
+    return this.ask<Decision>(k);
   }
 }
 
