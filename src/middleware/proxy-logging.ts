@@ -105,6 +105,8 @@ export function proxyLogging(options: ProxyLoggingOptions, logger: Logger): Midd
           client_etag: clientEtag,
           transaction_id: c.get('transId'),
           remote_user: c.get('remoteUser')?.split(',')[1],
+          // sluice: why the auth policy refused the request (which rule, which ACL entries).
+          authz: status === 401 || status === 403 ? c.get('authzDenial') : undefined,
           start_time: startTime,
           request_time: (performance.now() - start) / 1000,
         });

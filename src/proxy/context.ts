@@ -15,6 +15,8 @@ export interface AuthorizeRequest {
   object: string | undefined;
   /** Container read ACL (GET/HEAD) or write ACL (PUT/POST/DELETE) once the controller knows it. */
   acl: string | undefined;
+  /** Both of the container's ACLs, when the controller has read the container info. */
+  containerAcls?: { readonly read: string | undefined; readonly write: string | undefined };
   referer: string | undefined;
   headers: RequestHeaders;
 }
@@ -83,6 +85,8 @@ export interface ProxyVariables {
   swiftOwner: boolean;
   /** Set by auth for reseller admins (Swift's reseller_request): they see X-Container-Sharding. */
   resellerRequest: boolean;
+  /** Why the auth layer's policy denied the request (one line, for the access log; no secrets). */
+  authzDenial: string | undefined;
   /** Identity (group list) the auth layer established, if any. */
   remoteUser: string | undefined;
   /** Installed by the auth middleware; the proxy calls it before handlers and again on delayed denial. */

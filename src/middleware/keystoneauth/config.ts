@@ -7,6 +7,7 @@
 import { listOption, type Section } from '../../proxy/config';
 import { configTrue } from '../../compat/truthy';
 import { readResellerOptions } from '../reseller-options';
+import { parseAuthzOptions, type AuthzOptions } from '../authz/options';
 
 /** Roles per reseller prefix, lower-cased as Swift compares them. */
 export interface AccountRules {
@@ -27,6 +28,8 @@ export interface KeystoneAuthConfig {
   allowNamesInAcls: boolean;
   /** Start-up warnings (options Swift no longer honours). */
   warnings: string[];
+  /** sluice: the policy file over the default rules (src/middleware/authz). */
+  authz: AuthzOptions;
 }
 
 export function parseKeystoneAuthConfig(conf: Section): KeystoneAuthConfig {
@@ -50,5 +53,6 @@ export function parseKeystoneAuthConfig(conf: Section): KeystoneAuthConfig {
     defaultDomainId: conf.default_domain_id ?? 'default',
     allowNamesInAcls: configTrue(conf.allow_names_in_acls ?? 'true'),
     warnings,
+    authz: parseAuthzOptions(conf),
   };
 }

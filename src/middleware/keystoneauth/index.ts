@@ -8,6 +8,7 @@ import { ConfigError } from '../../proxy/config';
 import { defineFilter, type FilterContext } from '../../proxy/filter';
 import { editResponseHeaders } from '../../proxy/response';
 import { cleanAclHeader } from '../auth-common';
+import { EXPLAIN_HEADER, explainRequest } from '../authz';
 import { parseKeystoneAuthConfig, type KeystoneAuthConfig } from './config';
 import { KeystoneAuth, PROJECT_DOMAIN_ID_HEADER, PROJECT_DOMAIN_ID_SYSMETA_HEADER, type KeystoneAuthIdentity } from './keystoneauth';
 
@@ -47,6 +48,8 @@ export function keystoneauth(config: KeystoneAuthConfig, ctx: FilterContext): Mi
       c.set('authorize', auth.authorizeAnonymous);
     }
     c.set('cleanAcl', cleanAclHeader);
+    // sluice: an owner asking why a request would be allowed or denied (src/middleware/authz).
+    if (c.get('headers').has(EXPLAIN_HEADER)) return explainRequest(ctx.state, c, auth.authz, auth.explainHooks);
     await next();
     // keystone_start_response: the account's project domain, shown to whoever may see the account.
     const domainId = c.res.headers.get(PROJECT_DOMAIN_ID_SYSMETA_HEADER);

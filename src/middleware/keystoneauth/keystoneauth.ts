@@ -16,12 +16,15 @@ import { accountAclsCached, parseAclV1Cached } from '../../acl/cache';
 import { accountAclGrant } from '../../acl/account-access';
 import { parseAclV2Ordered } from '../../acl/v2';
 import { referrerAllowed } from '../../acl/referrer';
-import { keystoneAccountGranteeError, keystoneAclIdentities } from '../../acl/keystone-grantees';
-import { asByteString } from '../../compat/bytes';
+import { keystoneAccountGranteeError } from '../../acl/keystone-grantees';
 import { fetchAccountInfo } from '../account-info';
-import { ACL_HEADER, ACL_SYSMETA_HEADER, accountAclInvalid, containerSyncAllows, deniedResponse, headerText, validateAccountAcl } from '../auth-common';
+import { ACL_HEADER, ACL_SYSMETA_HEADER, accountAclInvalid, deniedResponse, headerText, validateAccountAcl } from '../auth-common';
 import { accountPrefixOf } from '../reseller-options';
 import type { KeystoneAuthConfig } from './config';
+import { SwiftAuthz, keystoneRuleDefaults, requestTarget, withData, type ExplainHooks, type ExplainedIdentity, type SwiftCreds, type SwiftTarget } from '../authz';
+import { ROLES_HEADER } from '../authz/explain-request';
+import type { RequestHeaders } from '../../proxy/request-headers';
+import { keystoneAuthzModel, keystoneCreds } from './authz-model';
 
 export const PROJECT_DOMAIN_ID_HEADER = 'x-account-project-domain-id';
 export const PROJECT_DOMAIN_ID_SYSMETA_HEADER = 'x-account-sysmeta-project-domain-id';
@@ -36,11 +39,16 @@ export interface KeystoneAuthIdentity {
 }
 
 export class KeystoneAuth {
+  /** The rules deciding each request (src/middleware/authz), with their policy file. */
+  readonly authz: SwiftAuthz;
+
   constructor(
     readonly conf: KeystoneAuthConfig,
     private readonly state: ProxyState,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.authz = new SwiftAuthz(keystoneAuthzModel(conf), keystoneRuleDefaults(), conf.authz, logger);
+  }
 
   accountPrefix(account: string): string | undefined {
     return accountPrefixOf(this.conf.resellerPrefixes, account);
@@ -84,28 +92,6 @@ export class KeystoneAuth {
   }
 
   /**
-   * _is_name_allowed_in_acl: names match only with allow_names_in_acls, for a user and a
-   * scoped project in the default domain, on an account whose project is in it too.
-   */
-  private async namesAllowed(c: ProxyContext, account: string, who: KeystoneIdentity): Promise<boolean> {
-    if (!this.conf.allowNamesInAcls) return false;
-    const dflt = this.conf.defaultDomainId;
-    if (who.userDomainId && who.userDomainId !== dflt) return false;
-    if (who.projectDomainId && who.projectDomainId !== dflt) return false;
-    if (this.accountMatchesProject(account, who.projectId)) return true;
-    const { exists, domainId } = await this.accountDomain(c, account);
-    return exists && (domainId === undefined || domainId === dflt);
-  }
-
-  /** _authorize_unconfirmed_identity: container sync, then referrers; undefined when undecided. */
-  private async unconfirmedIdentity(c: ProxyContext, req: AuthorizeRequest, referrers: readonly string[], groups: ReadonlySet<string>): Promise<boolean | undefined> {
-    if (await containerSyncAllows(this.state, c, req)) return true;
-    const referer = req.referer === undefined ? undefined : headerText(asByteString(req.referer));
-    if (referrerAllowed(referer, referrers)) return !!req.object || groups.has('.rlistings');
-    return undefined;
-  }
-
-  /**
    * sluice: why name grantees can never match in this account's ACL, or undefined when they
    * can. Used at write time so an ACL that cannot work is refused, not stored.
    */
@@ -139,28 +125,53 @@ export class KeystoneAuth {
     return undefined;
   }
 
-  /** sluice: the account ACL level granted to this identity for this request, if any. */
-  private async accountAclAllows(c: ProxyContext, req: AuthorizeRequest, who: KeystoneIdentity): Promise<boolean> {
-    const info = await fetchAccountInfo(this.state, c, req.account);
-    const acls = accountAclsCached(info.sysmeta['core-access-control']);
-    if (!acls) return false;
-    const names = await this.namesAllowed(c, req.account, who);
-    // "*:*" is refused at write time; never honour it if an ACL stored by another filter has it.
-    const ids = keystoneAclIdentities(who, names).filter((g) => g !== '*:*');
-    const grant = accountAclGrant(acls, (set) => ids.some((g) => set.has(g)), req.method, !!req.container);
-    if (!grant) return false;
-    this.logger.debug({ grant }, 'keystoneauth: account ACL authorizing');
-    if (grant === 'admin') c.set('swiftOwner', true);
-    return true;
+  /** The policy target: the request, and the account's existence and domain loaded when names need them. */
+  private target(c: ProxyContext, req: AuthorizeRequest): SwiftTarget {
+    let domain: Promise<{ exists: boolean; domainId: string | undefined }> | undefined;
+    const lookup = () => (domain ??= this.accountDomain(c, req.account));
+    return requestTarget(this.state, c, req, {
+      account_exists: async () => (await lookup()).exists,
+      account_domain_id: async () => (await lookup()).domainId,
+    });
+  }
+
+  /**
+   * Whether an allowed request is the owner's (swift_owner): the branch of Swift's authorize
+   * (with sluice's account ACLs) that would have allowed it first is the reseller admin, the
+   * project's operator, or an account-ACL admin. Swift's order, not a policy rule: it decides
+   * who sees ACLs and keys.
+   */
+  private swiftOwner(req: AuthorizeRequest, target: SwiftTarget, creds: SwiftCreds): boolean {
+    const { method, container, object } = req;
+    const model = this.authz.model;
+    const read = method === 'GET' || method === 'HEAD';
+    if (creds.is_reseller_admin) return true;
+    if (read && creds.is_reseller_reader) return false;
+    if (!container && !object && method === 'DELETE') return false;
+    const acl = parseAclV1Cached(req.acl);
+    if (acl.groups.length > 0 && model.containerAclIdentities(target, creds).some((g) => acl.groupSet.has(g))) return false;
+    if (target.container_sync === true) return false;
+    if (referrerAllowed(target.referer, acl.referrers) && (object || acl.groupSet.has('.rlistings'))) return false;
+    const aclAdmin = () => {
+      const acls = accountAclsCached(target.account_acl);
+      if (!acls) return false;
+      const ids = model.accountAclIdentities(target, creds);
+      return accountAclGrant(acls, (set) => ids.some((g) => set.has(g)), method, !!container) === 'admin';
+    };
+    if (!model.account('project', target, creds)) return aclAdmin();
+    if (model.account('operator', target, creds) && model.account('service_token', target, creds)) return true;
+    if (read && model.account('project_reader', target, creds)) return false;
+    return aclAdmin();
   }
 
   /** authorize for a confirmed identity (bound per request). */
   authorizeIdentity(identity: KeystoneAuthIdentity): Authorize {
+    const creds = keystoneCreds(this.conf, identity);
     return async (c, req) => {
       // A COPY's second authorization must not inherit the first's ownership.
       c.set('swiftOwner', false);
       const who = identity.user;
-      const { method, account, container, object } = req;
+      const { method, account } = req;
       if (method === 'OPTIONS') return undefined;
 
       // sluice: X-Account-Access-Control is validated before any permission check, as under
@@ -180,57 +191,59 @@ export class KeystoneAuth {
       // sluice: role names are compared whole, as Keystone lists them. Swift sees them through
       // the comma-joined X-Roles header, so a role named "creator,SwiftOperator" or " Admin"
       // there counts as SwiftOperator or Admin.
-      const roles = who.roles.map((r) => r.toLowerCase());
-      if (roles.includes(this.conf.resellerAdminRole)) {
-        this.logger.debug('keystoneauth: reseller admin authorizing');
-        c.set('swiftOwner', true);
-        return undefined;
-      }
-      // A system reader may read anything; its writes fall through to the other checks.
-      if ((method === 'GET' || method === 'HEAD') && roles.some((r) => this.conf.systemReaderRoles.has(r))) return undefined;
-      // Only a reseller admin may delete an account.
-      if (!container && !object && method === 'DELETE') return deniedResponse(c, req);
-
-      const acl = parseAclV1Cached(req.acl);
-      if (acl.groups.length > 0) {
-        const names = await this.namesAllowed(c, account, who);
-        if (keystoneAclIdentities(who, names).some((g) => acl.groupSet.has(g))) return undefined;
-      }
-      const unconfirmed = await this.unconfirmedIdentity(c, req, acl.referrers, acl.groupSet);
-      if (unconfirmed) return undefined;
-
-      if (!this.accountMatchesProject(account, who.projectId)) {
-        if (await this.accountAclAllows(c, req, who)) return undefined;
-        return deniedResponse(c, req);
-      }
-
-      // Operator roles own the account; where the prefix names service roles, only together
-      // with a service token carrying one of them.
-      const rules = this.conf.accountRules.get(this.accountPrefix(account) ?? '');
-      if (rules) {
-        const operator = rules.operatorRoles.some((r) => roles.includes(r));
-        const service = rules.serviceRoles.length === 0 || rules.serviceRoles.some((r) => identity.serviceRoles.includes(r));
-        if (operator && service) {
-          c.set('swiftOwner', true);
-          return undefined;
-        }
-        if ((method === 'GET' || method === 'HEAD') && rules.projectReaderRoles.some((r) => roles.includes(r))) return undefined;
-      }
-      if (await this.accountAclAllows(c, req, who)) return undefined;
-      if (unconfirmed !== undefined) return deniedResponse(c, req);
-      // A role named in the container ACL.
-      const aclRoles = new Set(acl.groups.map((g) => g.toLowerCase()));
-      if (roles.some((r) => aclRoles.has(r))) return undefined;
-      return deniedResponse(c, req);
+      const target = this.target(c, req);
+      if (!(await this.authz.allows(c, target, creds))) return deniedResponse(c, req);
+      if (!(await this.authz.allowsAclChange(c, req, target, creds, rawAcl === undefined ? undefined : headerText(rawAcl)))) return deniedResponse(c, req);
+      if (await withData(() => this.swiftOwner(req, target, creds))) c.set('swiftOwner', true);
+      return undefined;
     };
   }
 
-  /** authorize_anonymous: only our accounts, and only what referrers or container sync allow. */
+  /**
+   * The credentials of `<project_id>:<user_id>` for an owner's X-Sluice-Explain, with the roles
+   * the owner names (X-Sluice-Explain-Roles): sluice cannot ask Keystone for another user's
+   * roles or names, so name entries in ACLs are not matched.
+   */
+  explainedIdentity(name: string, headers: RequestHeaders): ExplainedIdentity {
+    if (name === 'anonymous') return { creds: keystoneCreds(this.conf, undefined) };
+    const colon = name.indexOf(':');
+    if (colon <= 0 || colon === name.length - 1 || name.indexOf(':', colon + 1) >= 0) {
+      return { error: `${JSON.stringify(name)} is not <project_id>:<user_id> or "anonymous"` };
+    }
+    const rolesRaw = headers.get(ROLES_HEADER);
+    const roles = rolesRaw === undefined ? [] : headerText(rolesRaw).split(',').map((r) => r.trim()).filter((r) => r !== '');
+    const creds = keystoneCreds(this.conf, {
+      user: {
+        userId: name.slice(colon + 1),
+        userName: '',
+        userDomainId: this.conf.defaultDomainId,
+        userDomainName: '',
+        projectId: name.slice(0, colon),
+        projectName: undefined,
+        projectDomainId: this.conf.defaultDomainId,
+        projectDomainName: undefined,
+        domainId: undefined,
+        domainName: undefined,
+        systemScope: undefined,
+        roles,
+        isAdminProject: false,
+        expiresAt: 0,
+      },
+      serviceRoles: [],
+    });
+    return { creds: { ...creds, user_name: undefined }, assumed: `ids only (names in ACLs are not matched), roles: ${roles.length === 0 ? 'none' : roles.join(', ')}, no service token` };
+  }
+
+  readonly explainHooks: ExplainHooks = {
+    identity: (name, headers) => this.explainedIdentity(name, headers),
+    target: (c, req) => this.target(c, req),
+  };
+
+  /** authorize_anonymous: only our accounts, and only what the rules allow anyone (referrers, container sync). */
   readonly authorizeAnonymous: Authorize = async (c, req) => {
     if (req.method === 'OPTIONS') return undefined;
     if (this.accountPrefix(req.account) === undefined) return deniedResponse(c, req);
-    const acl = parseAclV1Cached(req.acl);
-    if (await this.unconfirmedIdentity(c, req, acl.referrers, acl.groupSet)) return undefined;
+    if (await this.authz.allows(c, this.target(c, req), keystoneCreds(this.conf, undefined))) return undefined;
     return deniedResponse(c, req);
   };
 }

@@ -8,6 +8,7 @@ import { byteStringOf, textOf } from '../../compat/bytes';
 import { quote } from '../../compat/quote';
 import { resolve } from 'node:path';
 import { readResellerOptions as readResellerPrefixOptions } from '../reseller-options';
+import { parseAuthzOptions, type AuthzOptions } from '../authz/options';
 
 export const DEFAULT_TOKEN_LIFE = 86400;
 
@@ -43,6 +44,8 @@ export interface TempAuthConfig {
   warnings: string[];
   /** True when the development users were installed (dev_users = true and no users configured). */
   developmentUsers: boolean;
+  /** sluice: the policy file over the default rules (src/middleware/authz). */
+  authz: AuthzOptions;
 }
 
 /**
@@ -157,5 +160,6 @@ export function parseTempAuthConfig(section: Section): TempAuthConfig {
     userStore,
     warnings,
     developmentUsers,
+    authz: parseAuthzOptions(section),
   };
 }

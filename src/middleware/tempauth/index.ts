@@ -11,6 +11,7 @@ import { parseTempAuthConfig, type TempAuthConfig } from './config';
 import { TempAuth } from './tempauth';
 import { wsgiPath } from './paths';
 import { UserStore } from './user-store';
+import { EXPLAIN_HEADER, explainRequest } from '../authz';
 
 export { parseTempAuthConfig, DEVELOPMENT_USERS, type TempAuthConfig, type TempAuthUser } from './config';
 export { TempAuth, hostUrl } from './tempauth';
@@ -29,6 +30,8 @@ export function tempauth(config: TempAuthConfig, ctx: FilterContext): FilterInst
     if (path.startsWith(config.authPrefix)) return auth.handleAuth(c, path);
     const denial = await auth.identify(c, path);
     if (denial) return denial;
+    // sluice: an owner asking why a request would be allowed or denied (src/middleware/authz).
+    if (c.get('authorize') === auth.authorize && c.get('headers').has(EXPLAIN_HEADER)) return explainRequest(ctx.state, c, auth.authz, auth.explainHooks);
     return next();
   };
 

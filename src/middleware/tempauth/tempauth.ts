@@ -25,9 +25,10 @@ import { quote } from '../../compat/quote';
 import type { TempAuthConfig, TempAuthUser } from './config';
 import { TokenStore } from './tokens';
 import { accountPrefixOf } from '../reseller-options';
-import { fetchAccountInfo } from '../account-info';
-import { ACL_HEADER, ACL_SYSMETA_HEADER, cleanAclHeader, containerSyncAllows, deniedResponse, errorResponse, headerText, validateAccountAcl } from '../auth-common';
+import { ACL_HEADER, ACL_SYSMETA_HEADER, cleanAclHeader, deniedResponse, errorResponse, headerText, validateAccountAcl } from '../auth-common';
 import { headerSafe, trySplit } from './paths';
+import { SwiftAuthz, type ExplainHooks, type ExplainedIdentity, requestTarget, tempauthRuleDefaults, withData, type SwiftCreds, type SwiftTarget } from '../authz';
+import { tempauthAuthzModel, tempauthCreds } from './authz-model';
 import type { StoredUser, UserStore } from './user-store';
 
 /** swob's realm when no account can be named. */
@@ -41,6 +42,8 @@ function keysEqual(a: string, b: string): boolean {
 
 export class TempAuth {
   readonly tokens: TokenStore;
+  /** The rules deciding each request (src/middleware/authz), with their policy file. */
+  readonly authz: SwiftAuthz;
 
   constructor(
     readonly conf: TempAuthConfig,
@@ -49,6 +52,7 @@ export class TempAuth {
     /** sluice: the SQLite user store, for users the user_ lines do not define. */
     private readonly userStore?: UserStore,
   ) {
+    this.authz = new SwiftAuthz(tempauthAuthzModel(conf), tempauthRuleDefaults(), conf.authz, logger);
     // Swift's TempAuth keeps tokens in memcache and fails every request without it; sluice
     // refuses such a pipeline at start-up instead.
     if (!state.cache) throw new ConfigError('tempauth needs the cache filter (egg:swift#memcache) before it in the pipeline: tokens live there');
@@ -60,12 +64,6 @@ export class TempAuth {
   /** _get_account_prefix: the matching non-empty prefix, else '' if '' is configured, else undefined. */
   accountPrefix(account: string | undefined): string | undefined {
     return account === undefined ? undefined : accountPrefixOf(this.conf.resellerPrefixes, account);
-  }
-
-  /** _dot_account: the character after the account's prefix is a dot. */
-  private dotAccount(account: string): boolean {
-    const p = this.accountPrefix(account);
-    return p !== undefined && account[p.length] === '.';
   }
 
   /** _is_definitive_auth: the path's account starts with one of our non-empty prefixes. */
@@ -102,9 +100,8 @@ export class TempAuth {
   // ---------------------------------------------------------------- authorize
 
   readonly authorize: Authorize = async (c, req) => {
-    const { account, container, object, method } = req;
-    const prefix = this.accountPrefix(account);
-    if (prefix === undefined) return this.denied(c, req);
+    const { account, method } = req;
+    if (this.accountPrefix(account) === undefined) return this.denied(c, req);
 
     // The ACL header is validated before any permission check, whoever asks.
     const rawAcl = req.headers.get(ACL_HEADER);
@@ -115,45 +112,61 @@ export class TempAuth {
       req.headers.set(ACL_SYSMETA_HEADER, rawAcl);
     }
 
-    const userGroups = (c.get('remoteUser') ?? '').split(',');
-    const accountUser = userGroups[1];
-    const notBarePrefix = !this.conf.resellerPrefixes.includes(account) && !this.dotAccount(account);
+    const creds = tempauthCreds(c.get('remoteUser'));
+    const target = requestTarget(this.state, c, req);
+    if (!(await this.authz.allows(c, target, creds))) return this.denied(c, req);
+    if (!(await this.authz.allowsAclChange(c, req, target, creds, rawAcl === undefined ? undefined : headerText(rawAcl)))) return this.denied(c, req);
+    if (await withData(() => this.swiftOwner(req, target, creds))) c.set('swiftOwner', true);
+    return undefined;
+  };
 
-    if (userGroups.includes('.reseller_admin') && notBarePrefix) {
-      c.set('swiftOwner', true);
-      this.logger.debug({ user: accountUser }, 'tempauth: reseller admin authorizing');
-      return undefined;
-    }
-    if (userGroups.includes('.reseller_reader') && notBarePrefix && (method === 'GET' || method === 'HEAD')) {
-      this.logger.debug({ user: accountUser }, 'tempauth: reseller reader authorizing');
-      return undefined;
-    }
-    if (userGroups.includes(account) && (!(method === 'DELETE' || method === 'PUT') || container)) {
-      const requireGroup = this.conf.requireGroup.get(prefix) ?? '';
-      if (!requireGroup || userGroups.includes(requireGroup)) {
-        c.set('swiftOwner', true);
-        this.logger.debug({ user: accountUser }, 'tempauth: owner authorizing');
-        return undefined;
-      }
-    }
-    if (await containerSyncAllows(this.state, c, req)) return undefined;
-    if (method === 'OPTIONS') return undefined;
-
+  /**
+   * Whether an allowed request is the owner's (swift_owner): the branch of Swift's authorize
+   * that would have allowed it first is the reseller admin, the account's own user, or an
+   * account-ACL admin. Swift's order, not a policy rule: it decides who sees ACLs and keys.
+   */
+  private swiftOwner(req: AuthorizeRequest, target: SwiftTarget, creds: SwiftCreds): boolean {
+    const { method, account, container, object } = req;
+    const groups = creds.roles;
+    const model = this.authz.model;
+    const notReserved = !model.account('reserved', target, creds);
+    const read = method === 'GET' || method === 'HEAD';
+    if (creds.is_reseller_admin && notReserved) return true;
+    if (creds.is_reseller_reader && notReserved && read) return false;
+    if (groups.includes(account) && (!(method === 'DELETE' || method === 'PUT') || container) && model.account('operator', target, creds)) return true;
+    if (method === 'OPTIONS' || target.container_sync === true) return false;
     const acl = parseAclV1Cached(req.acl);
-    if (referrerAllowed(req.referer === undefined ? undefined : headerText(asByteString(req.referer)), acl.referrers)) {
-      if (object || acl.groupSet.has('.rlistings')) return undefined;
-    }
-    // sluice: '' (the anonymous group list is ['']) never matches an ACL entry.
-    for (const g of userGroups) if (g !== '' && acl.groupSet.has(g)) return undefined;
+    if ((object || acl.groupSet.has('.rlistings')) && referrerAllowed(target.referer, acl.referrers)) return false;
+    if (groups.some((g) => acl.groupSet.has(g))) return false;
+    const acls = accountAclsCached(target.account_acl);
+    return !!acls && accountAclGrant(acls, (set) => groups.some((g) => set.has(g)), method, !!container) === 'admin';
+  }
 
-    const info = await fetchAccountInfo(this.state, c, account);
-    const acls = accountAclsCached(info.sysmeta['core-access-control']);
-    if (acls) {
-      const grant = accountAclGrant(acls, (set) => userGroups.some((g) => g !== '' && set.has(g)), method, !!container);
-      if (grant === 'admin') c.set('swiftOwner', true);
-      if (grant) return undefined;
+  // ---------------------------------------------------------------- explain
+
+  /**
+   * The credentials of `account:user` for an owner's X-Sluice-Explain: a configured or stored
+   * user's groups as its token would carry them; an unknown user with only its own two groups.
+   */
+  explainedIdentity(name: string): ExplainedIdentity {
+    if (name === 'anonymous') return { creds: tempauthCreds(undefined) };
+    const colon = name.indexOf(':');
+    if (colon <= 0 || colon === name.length - 1) return { error: `${JSON.stringify(name)} is not a TempAuth user (account:user) or "anonymous"` };
+    const account = name.slice(0, colon);
+    const user = name.slice(colon + 1);
+    let entry: Pick<TempAuthUser, 'id' | 'account' | 'url' | 'groups'> | undefined = this.conf.users.get(name);
+    if (!entry && this.userStore) {
+      const stored = this.userStore.get(account, user);
+      if (stored) entry = this.storedUserEntry(stored);
     }
-    return this.denied(c, req);
+    if (!entry) return { creds: tempauthCreds(`${account},${name}`), assumed: `${name} is not a configured user: explained with the groups ${account} and ${name} only` };
+    const accountId = entry.url.slice(entry.url.lastIndexOf('/') + 1);
+    return { creds: tempauthCreds(this.userGroups(entry, accountId)) };
+  }
+
+  readonly explainHooks: ExplainHooks = {
+    identity: (name) => this.explainedIdentity(name),
+    target: (c, req) => requestTarget(this.state, c, req),
   };
 
   // ---------------------------------------------------------------- token validation

@@ -82,7 +82,7 @@ export abstract class BaseController {
   }
 
   /** The current authorize callback, run again with the container ACL (delayed denial). */
-  protected async authorizeWithAcl(c: ProxyContext, method: string, acl: string | undefined): Promise<Response | undefined> {
+  protected async authorizeWithAcl(c: ProxyContext, method: string, acl: string | undefined, info?: { readAcl?: string; writeAcl?: string }): Promise<Response | undefined> {
     const authorize = c.get('authorize');
     if (!authorize || c.get('preAuthenticated')) return undefined;
     const req: AuthorizeRequest = {
@@ -91,6 +91,7 @@ export abstract class BaseController {
       container: this.container,
       object: this.object,
       acl,
+      containerAcls: info && { read: info.readAcl, write: info.writeAcl },
       referer: c.get('headers').get('referer'),
       headers: c.get('headers'),
     };

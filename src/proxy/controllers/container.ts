@@ -65,7 +65,7 @@ export class ContainerController extends VerbController implements Controller {
       headers: this.backendHeaders(c, forwardedHeaders(c)),
     });
     const info = this.cacheContainerInfo(c, this.account, this.container!, res);
-    const denial = await this.authorizeWithAcl(c, method, info.readAcl);
+    const denial = await this.authorizeWithAcl(c, method, info.readAcl, info);
     if (denial) return denial;
     if (!res) return swiftResponse(503, { method });
     const headers = clientHeaders(res.headers);

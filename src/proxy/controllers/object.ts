@@ -48,7 +48,7 @@ export class ObjectController extends VerbController implements Controller {
   private async prologue(c: ProxyContext, method: string, acl: 'read' | 'write'): Promise<{ info: ContainerInfo; ring: Ring } | Response> {
     const info = await this.containerInfo(c);
     if (info.status >= 500) return swiftResponse(503, { method });
-    const denial = await this.authorizeWithAcl(c, method, acl === 'read' ? info.readAcl : info.writeAcl);
+    const denial = await this.authorizeWithAcl(c, method, acl === 'read' ? info.readAcl : info.writeAcl, info);
     if (denial) return denial;
     const ring = this.objectRing(info);
     if (!ring) return swiftResponse(503, { method, body: 'Unknown Storage Policy' });
