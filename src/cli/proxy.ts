@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadProxyConfig, type ProxyConfig } from '../proxy/config';
-import { devProxyConfWithKeystone, devProxyConfWithUserStore, keystoneBaseUrl, startDevStorage } from '../cluster/dev-cluster';
+import { devProxyConfWithKeystone, devProxyConfWithPolicy, devProxyConfWithUserStore, keystoneBaseUrl, startDevStorage } from '../cluster/dev-cluster';
 import { UserStore } from '../middleware/tempauth/user-store';
 // The built-in filters, registered for the pipelines the proxy builds.
 import '../middleware/index';
@@ -29,7 +29,7 @@ export const PROXY_USAGE = `Usage: sluice proxy [--config proxy-server.conf] [--
               0 runs the proxy in this process)`;
 
 export const START_USAGE = `Usage: sluice start [--data-dir DIR] [--port N] [--config proxy-server.conf] [--workers N|auto]
-                    [--auth keystone --keystone-url URL [--keystone-user NAME] ...]
+                    [--policy FILE] [--auth keystone --keystone-url URL [--keystone-user NAME] ...]
 
 Starts a development cluster: account, container and object servers on 127.0.0.1:6202/6201/6200,
 rings and swift.conf under DIR/etc (made on first start), data under DIR/node, and the proxy.
@@ -40,6 +40,9 @@ rings and swift.conf under DIR/etc (made on first start), data under DIR/node, a
               (which has Swift's development users and the user store DIR/etc/users.db:
               see "sluice help user")
   --workers   proxy processes (default auto = one per core; 0 runs it in this process)
+  --policy    a policy file (YAML or JSON) over the default authorization rules, read again
+              when it changes (policy_file in the auth filter's section; with --config, set it
+              there); "sluice help policy" shows the rules
   --storage-ports A,C,O
               account, container and object server ports (default 6202,6201,6200; 0,0,0 picks
               free ones and rewrites the rings)
@@ -145,6 +148,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
       workers: { type: 'string' },
       'storage-ports': { type: 'string' },
       'expirer-interval': { type: 'string' },
+      policy: { type: 'string' },
       ...AUTH_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -166,6 +170,8 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
   }
   const expirerInterval = rawInterval === undefined ? 300 : Number(rawInterval);
   const auth = startAuth(values, process.env, { warn: io.err });
+  const policyFile = values.policy === undefined ? undefined : resolve(values.policy);
+  if (policyFile !== undefined && configPath) throw new Error('--policy sets policy_file in the built-in configuration; with --config, set policy_file in its tempauth or keystoneauth section');
   // A file that cannot be read or parsed fails before anything starts; the rest of the
   // configuration (filters' options, which need the rings) is checked once the rings exist.
   if (configPath) loadProxyConfig(configPath);
@@ -182,6 +188,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
       new UserStore(userStore).close();
       configText = devProxyConfWithUserStore(userStore);
     }
+    if (policyFile !== undefined && configText !== undefined) configText = devProxyConfWithPolicy(configText, policyFile);
     proxies = await runProxies({ configPath, configText, swiftDir: storage.swiftDir, host: '127.0.0.1', port }, workers, io);
   } catch (err) {
     await storage.stop();

@@ -189,6 +189,16 @@ function confValue(option: string, value: string): string {
  * as Swift's sample says it must be: without it authtoken refuses every request without a valid
  * token before keystoneauth sees it, so container ACLs (.r:*) and anonymous tempurl could not work.
  */
+/**
+ * The built-in configuration with `policy_file` in its auth filter's section (tempauth or
+ * keystoneauth): `sluice start --policy FILE`.
+ */
+export function devProxyConfWithPolicy(conf: string, policyFile: string): string {
+  const section = /^\[filter:(tempauth|keystoneauth)\]\n/m;
+  if (!section.test(conf)) throw new Error('the built-in configuration has no tempauth or keystoneauth section');
+  return conf.replace(section, (head) => `${head}policy_file = ${confValue('the policy file path', policyFile)}\npolicy_check_interval = 1\n`);
+}
+
 export function devProxyConfWithKeystone(auth: DevKeystoneAuth): string {
   const base = keystoneBaseUrl(auth.url);
   const sections = `[filter:authtoken]

@@ -62,7 +62,10 @@ export class PolicyError extends ConfigError {
   constructor(issues: readonly PolicyIssue[], source?: string) {
     const shown = issues.slice(0, 20).map(formatIssue);
     if (issues.length > shown.length) shown.push(`... and ${issues.length - shown.length} more`);
-    super(`invalid policy (${issues.length} ${issues.length === 1 ? 'problem' : 'problems'}):\n${shown.join('\n')}`, { kind: 'invalid', source });
+    // The first line stands alone (a start-up error is read from it); the list, with positions, follows.
+    const first = shown[0]?.split('\n')[0] ?? 'no problem listed';
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more ${issues.length === 2 ? 'problem' : 'problems'})` : '';
+    super(`invalid policy: ${first}${more}\n${shown.join('\n')}`, { kind: 'invalid', source });
     this.name = 'PolicyError';
     this.issues = issues;
   }

@@ -291,6 +291,14 @@ describe.concurrent('sluice start', { timeout: TEST_LIMIT_MS }, () => {
     await expectStartupFailure(args, /^sluice: error: .*node_timeout.*"soon"/, [proxy!, a!, c!, o!]);
   });
 
+  it('exits 1 on a policy file it cannot use, naming the file, rule and column on the error line', async () => {
+    const policy = write('bad-policy.yaml', '"swift:object:get": "rule:swift:account_owner or (role:x"\n"swift:container:put": "rule:nosuch"\n');
+    const path = write('bad-policy.conf', readFileSync(conf('bad-policy-base.conf', goodSwiftDir), 'utf8').replace('pipeline = catch_errors healthcheck proxy-server', 'pipeline = catch_errors healthcheck cache tempauth proxy-server') + `\n[filter:cache]\nuse = egg:swift#memcache\n\n[filter:tempauth]\nuse = egg:swift#tempauth\npolicy_file = ${policy}\n`);
+    const [proxy, a, c, o] = await freePorts(4);
+    const args = ['start', '--config', path, '--data-dir', join(dir, 'start-bad-policy'), '--port', String(proxy), '--storage-ports', `${a},${c},${o}`, '--workers', '2'];
+    await expectStartupFailure(args, /^sluice: error: invalid policy: .*bad-policy\.yaml:1: rule "swift:object:get", column 29: this "\(" is never closed \(and 1 more problem\)$/, [proxy!, a!, c!, o!]);
+  });
+
   it('exits 1 on a configuration it cannot parse', async () => {
     const conf = write('no-filter-section.conf', '[pipeline:main]\npipeline = catch_errors healthcheck proxy-server\n\n[app:proxy-server]\nuse = egg:swift#proxy\n\n[filter:catch_errors]\nuse = egg:swift#catch_errors\n');
     const [proxy, a, c, o] = await freePorts(4);

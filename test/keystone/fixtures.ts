@@ -1,6 +1,6 @@
 // The real Keystone that scripts/keystone/keystone.sh runs, as tests see it: the fixtures it
 // writes (every id, name and secret) and a few v3 calls. Tests find it through the variables
-// `eval "$(scripts/keystone/keystone.sh env)"` exports; see scripts/keystone/README.md.
+// `eval "$(scripts/keystone-dev.sh env)"` exports; see scripts/keystone/README.md.
 import { readFileSync } from 'node:fs';
 import { proxyConf } from '../helpers/proxy-conf';
 
@@ -82,7 +82,7 @@ async function probe(env: NodeJS.ProcessEnv): Promise<KeystoneSetup> {
   const url = env.KEYSTONE_URL;
   const path = env.KEYSTONE_FIXTURES;
   if (!url || !path) {
-    return { ok: false, reason: 'KEYSTONE_URL and KEYSTONE_FIXTURES are not set (run: eval "$(scripts/keystone/keystone.sh env)")' };
+    return { ok: false, reason: 'KEYSTONE_URL and KEYSTONE_FIXTURES are not set (run: eval "$(scripts/keystone-dev.sh env)")' };
   }
   let fixtures: KeystoneFixtures;
   try {

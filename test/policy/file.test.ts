@@ -52,7 +52,7 @@ describe('parsePolicyText', () => {
     for (const text of ['', '\n# nothing\n', '{}', '[]', 'null']) expect(parsePolicyText(text, 'p').rules.size, JSON.stringify(text)).toBe(0);
     expect(fileError('- role:a\n').message).toContain('policy.yaml: expected a mapping of rule names to rules at the top, found a list');
     expect(fileError('"just text"').message).toContain('found string');
-    expect(fileError('ok: "@"\nbad: x: y\n').message).toMatch(/^invalid policy \(1 problem\):\npolicy\.yaml:2: not valid YAML or JSON: /);
+    expect(fileError('ok: "@"\nbad: x: y\n').message).toMatch(/^invalid policy: policy\.yaml:2: not valid YAML or JSON: .*\npolicy\.yaml:2: not valid YAML or JSON: /);
   });
 
   it('reads a file that starts with a byte-order mark', () => {

@@ -289,7 +289,7 @@ describe('defaults and a policy file', () => {
     expect(error).toBeInstanceOf(PolicyError);
     expect((error as PolicyError).message).toBe(
       [
-        'invalid policy (2 problems):',
+        'invalid policy: /etc/sluice/policy.yaml:1: rule "swift:container:put", column 14: the rule ends after "or"; a check, "not" or "(" must follow (and 1 more problem)',
         '/etc/sluice/policy.yaml:1: rule "swift:container:put", column 14: the rule ends after "or"; a check, "not" or "(" must follow',
         '    rule:admin or',
         '                 ^',

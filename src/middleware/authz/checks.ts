@@ -35,7 +35,7 @@ type ContainerAclCheck = (typeof CONTAINER_ACL_CHECKS)[number];
 
 const FACT_WORDS: Record<AccountFact, [string, string]> = {
   project: ['is the caller\'s', 'is not the caller\'s'],
-  operator: ['the caller holds an operator role (or the required group) for', 'the caller holds no operator role (or not the required group) for'],
+  operator: ['', ''], // the model's operatorWords
   service_token: ['the service-token requirement is met for', 'no X-Service-Token with a service role, which the prefix requires, for'],
   project_reader: ['the caller holds a project reader role for', 'the caller holds no project reader role for'],
   reserved: ['is a bare reseller prefix or a dot account:', 'is an ordinary account:'],
@@ -54,13 +54,26 @@ function aclOf(t: SwiftTarget, which: ContainerAclCheck): { acl: string | undefi
   if (which === 'read') return { acl: t.read_acl, header: 'X-Container-Read' };
   if (which === 'write') return { acl: t.write_acl, header: 'X-Container-Write' };
   const read = t.method === 'GET' || t.method === 'HEAD';
-  return { acl: t.acl, header: t.level === 'account' || (t.level === 'container' && !read) ? 'the container ACL' : read ? 'X-Container-Read' : 'X-Container-Write' };
+  return { acl: t.acl, header: read ? 'X-Container-Read' : 'X-Container-Write' };
+}
+
+/** Account requests and container writes are governed by no container ACL (Swift's req.acl is unset). */
+function noGoverningAcl(t: SwiftTarget, which: ContainerAclCheck): string | undefined {
+  if (which === 'read' || which === 'write' || t.acl !== undefined) return undefined;
+  if (t.level === 'account') return 'no container ACL applies to an account request';
+  if (t.level === 'container' && t.method !== 'GET' && t.method !== 'HEAD') return `no container ACL applies to a container ${t.method}`;
+  return undefined;
 }
 
 function containerAclCheck(model: AuthzModel, which: ContainerAclCheck): CustomCheck {
   return (ctx: CheckContext) => {
     const t = fromTarget(ctx.target);
     const { acl: raw, header } = aclOf(t, which);
+    const ungoverned = noGoverningAcl(t, which);
+    if (ungoverned !== undefined) {
+      if (ctx.explaining) ctx.note(ungoverned);
+      return false;
+    }
     const acl = parseAclV1Cached(raw);
     switch (which) {
       case 'rlistings': {
@@ -125,7 +138,7 @@ function accountFactCheck(model: AuthzModel, fact: AccountFact): CustomCheck {
     const creds = fromCreds(ctx.creds);
     const ok = model.account(fact, t, creds);
     if (ctx.explaining) {
-      const [yes, no] = FACT_WORDS[fact];
+      const [yes, no] = fact === 'operator' ? model.operatorWords : FACT_WORDS[fact];
       ctx.note(fact === 'project' || fact === 'reserved' ? `account ${t.account} ${ok ? yes : no}${fact === 'reserved' ? '' : ` (${model.who(creds)})`}` : `${ok ? yes : no} ${t.account}`);
     }
     return ok;

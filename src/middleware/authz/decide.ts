@@ -3,7 +3,7 @@
  * whatever lazy target field a check asked for (see NeedsData), and the one-line summary of a
  * denial that goes to the access log.
  */
-import type { Credentials, Decision, Policy, Target } from '../../policy';
+import { formatNode, type Credentials, type Decision, type Policy, type Target } from '../../policy';
 import { SWIFT_CHECK_KINDS } from './checks';
 import { NeedsData } from './target';
 
@@ -31,6 +31,7 @@ export function explainRule(policy: Policy, rule: string, target: Target, creds:
 }
 
 const SWIFT_KINDS: ReadonlySet<string> = new Set(SWIFT_CHECK_KINDS);
+const RESELLER_FIELDS: ReadonlySet<string> = new Set(['is_reseller_admin', 'is_reseller_reader']);
 
 /**
  * The decision in one line: `deny swift:object:get: <why>`, the reasons being what the Swift
@@ -47,12 +48,13 @@ export function summarizeDecision(decision: Decision): string {
     negated[i] = e.parent >= 0 && (negated[e.parent]! !== (decision.trace[e.parent]!.node.type === 'not'));
     if (e.node.type !== 'check' || e.detail === undefined || e.result === undefined) return;
     if ((e.result !== negated[i]) !== decision.allowed) return;
-    if (!SWIFT_KINDS.has(e.node.kind) && decision.allowed === false) return;
+    // "not the reseller admin" is true of nearly every caller: not worth a log line.
+    if (!decision.allowed && !SWIFT_KINDS.has(e.node.kind) && RESELLER_FIELDS.has(e.node.kind)) return;
     if (!reasons.includes(e.detail)) reasons.push(e.detail);
   });
   if (reasons.length === 0) {
     const root = decision.trace[0];
-    return root === undefined ? head : `${head}: ${root.node.type === 'check' ? root.node.text : 'the rule'} is ${String(root.result)}`;
+    return root === undefined ? head : `${head}: ${root.node.type === 'check' ? root.node.text : formatNode(root.node)} is ${String(root.result)}`;
   }
   return `${head}: ${reasons.join('; ')}`;
 }

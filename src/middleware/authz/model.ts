@@ -30,4 +30,6 @@ export interface AuthzModel {
   account(fact: AccountFact, target: SwiftTarget, creds: SwiftCreds): boolean;
   /** The caller in words, for explanations: `test:tester3`, `user u1 of project p1`. */
   who(creds: SwiftCreds): string;
+  /** What `account:operator` means here, in words: [when it passes, when it fails] (followed by the account). */
+  readonly operatorWords: readonly [string, string];
 }

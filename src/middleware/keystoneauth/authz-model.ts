@@ -89,6 +89,7 @@ export function keystoneAuthzModel(conf: KeystoneAuthConfig): AuthzModel {
           return false;
       }
     },
+    operatorWords: ['the caller holds one of the operator_roles of', 'the caller holds none of the operator_roles of'],
     who: (creds) => {
       if (creds.auth !== 'keystone') return 'an anonymous caller';
       const user = str(creds.user_name) ?? str(creds.user_id);

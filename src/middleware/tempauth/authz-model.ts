@@ -56,5 +56,6 @@ export function tempauthAuthzModel(conf: Pick<TempAuthConfig, 'resellerPrefixes'
       }
     },
     who: (creds) => (typeof creds.user === 'string' ? creds.user : 'an anonymous caller'),
+    operatorWords: ['the caller is in the require_group (or none is set) of', 'the caller is not in the require_group of'],
   };
 }
