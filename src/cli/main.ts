@@ -8,7 +8,9 @@ import { RING_USAGE, ringBuild, ringShow } from './ring';
 import { runServer, type ServerKind } from './servers';
 import { PROXY_USAGE, runProxy, runStart, START_USAGE } from './proxy';
 import { runUser, USER_USAGE } from './user';
+import { ACL_USAGE, runAcl } from './acl';
 import { EXPIRER_USAGE, runExpirer } from './expirer';
+import { POLICY_USAGE, runPolicy } from './policy';
 import { exitSoon } from './startup';
 
 export const USAGE = `Usage: sluice <command> [options]
@@ -21,6 +23,8 @@ Commands:
   ring build <account|container|object|object-N> ...   write a Swift v1 ring file
   ring show FILE                                        describe a ring file
   user add|remove|list ...                              TempAuth's user store (keys as scrypt hashes)
+  acl explain --user ID --path PATH ...                 ask the proxy why a request would be allowed or denied
+  policy list|check|lint ...                            the auth filter's rules: list, evaluate, lint a policy file
   account-server   --bind IP --port N --devices DIR [--swift-dir DIR]
   container-server --bind IP --port N --devices DIR [--swift-dir DIR]
   object-server    --bind IP --port N --devices DIR [--swift-dir DIR]
@@ -44,8 +48,24 @@ export interface CliIo {
   err(line: string): void;
 }
 
+/**
+ * A reader that went away (`sluice ... | head -2`) is not an error: the rest of the output is
+ * dropped and the command's exit code stays its own.
+ */
+let stdoutClosed = false;
+function ignoreClosedPipe(stream: NodeJS.WriteStream, onClosed: () => void): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    onClosed();
+  });
+}
+ignoreClosedPipe(process.stdout, () => (stdoutClosed = true));
+ignoreClosedPipe(process.stderr, () => undefined);
+
 const stdio: CliIo = {
-  out: (line) => process.stdout.write(line + '\n'),
+  out: (line) => {
+    if (!stdoutClosed) process.stdout.write(line + '\n');
+  },
   err: (line) => process.stderr.write(line + '\n'),
 };
 
@@ -63,7 +83,9 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
     else if (topic === 'start') io.out(START_USAGE);
     else if (topic === 'proxy') io.out(PROXY_USAGE);
     else if (topic === 'user') io.out(USER_USAGE);
+    else if (topic === 'acl') io.out(ACL_USAGE);
     else if (topic === 'object-expirer') io.out(EXPIRER_USAGE);
+    else if (topic === 'policy') io.out(POLICY_USAGE);
     else if (topic && topic in SERVER_COMMANDS) return runServer(SERVER_COMMANDS[topic]!, ['--help'], io);
     else io.out(USAGE);
     return 0;
@@ -83,6 +105,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
     throw new UsageError(sub === undefined ? 'ring needs a subcommand (build or show)' : `unknown ring subcommand ${JSON.stringify(sub)}`, RING_USAGE);
   }
   if (command === 'user') return runUser(rest, io);
+  if (command === 'acl') return runAcl(rest, io);
+  if (command === 'policy') return runPolicy(rest, io);
   if (command === 'start') return runStart(rest, io);
   if (command === 'proxy') return runProxy(rest, io);
   if (command === 'object-expirer') return runExpirer(rest, io);

@@ -34,8 +34,11 @@ export interface CheckContext {
   readonly creds: Credentials;
   /** True while a decision is being explained: say why with note(). */
   readonly explaining: boolean;
-  /** Says why the check being evaluated passed or failed (kept only while explaining). */
-  note(detail: string): void;
+  /**
+   * Says why the check being evaluated passed or failed (kept only while explaining). `minor`:
+   * a reason too common to be worth a one-line summary (no sync key, no referrer entries).
+   */
+  note(detail: string, minor?: boolean): void;
 }
 
 /** One evaluation's state: one object per enforce(). */
@@ -50,8 +53,8 @@ export class EvalState implements CheckContext {
     return this.trace !== null;
   }
 
-  note(detail: string): void {
-    if (this.trace !== null) this.trace.note(detail);
+  note(detail: string, minor = false): void {
+    if (this.trace !== null) this.trace.note(detail, minor);
   }
 }
 

@@ -3,6 +3,7 @@
  * files, defaults registered in code, reload on change) with errors reported at load time and a
  * trace of every decision.
  */
+export { analyzePolicy, editDistance, formatFinding, nearestName, neverPassingRules, unusedFileRules, type AnalysisOptions, type PolicyFinding, type PolicyFindingCode } from './analysis';
 export { formatNode, type AlwaysNode, type AndNode, type CheckNode, type ErrorNode, type NeverNode, type NotNode, type OrNode, type PolicyNode } from './ast';
 export { PolicyEvaluationError, type CheckContext, type CheckKind, type Credentials, type CustomCheck, type Target } from './checks';
 export { Enforcer, type EnforcerOptions, type ReloadEvent } from './enforcer';

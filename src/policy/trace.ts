@@ -17,6 +17,8 @@ export interface TraceEntry {
   result: boolean | undefined;
   /** Why a check passed or failed, in words (a check adds it while explaining). */
   detail?: string;
+  /** The detail is too common to be worth a summary (see CheckContext.note). */
+  minor?: boolean;
   /** The evaluation error raised here (oslo.policy would have raised it out of enforce()). */
   error?: string;
 }
@@ -50,9 +52,11 @@ export class TraceRecorder {
   }
 
   /** Attaches a detail to the entry being evaluated. */
-  note(detail: string): void {
+  note(detail: string, minor = false): void {
     const top = this.open[this.open.length - 1];
-    if (top !== undefined) this.entries[top]!.detail = detail;
+    if (top === undefined) return;
+    this.entries[top]!.detail = detail;
+    if (minor) this.entries[top]!.minor = true;
   }
 
   fail(message: string): void {

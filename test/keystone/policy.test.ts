@@ -7,7 +7,7 @@
  * anything about ACLs that way. Skipped, with the reason, when no Keystone is reachable;
  * required under CI.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,7 +20,13 @@ import { findKeystone, keystoneProxyConf, TokenBox, type KeystoneFixtures } from
 const ks = await findKeystone();
 
 /** The README's "only swiftoperator may create containers" example. */
-const OPERATOR_ONLY_CONTAINERS = '"swift:container:put": "rule:swift:reseller_admin or (rule:swift:account_owner and role:swiftoperator)"\n';
+/** The README's Keystone example ("only swiftoperator may create containers"), from its yaml block. */
+const OPERATOR_ONLY_CONTAINERS = ((): string => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const line = readme.split('\n').find((l) => l.startsWith('"swift:container:put": ') && l.includes('role:swiftoperator'));
+  if (line === undefined) throw new Error('README.md has no Keystone example policy for swift:container:put');
+  return `${line}\n`;
+})();
 
 function sinkInto(lines: Record<string, unknown>[]): Writable {
   return new Writable({

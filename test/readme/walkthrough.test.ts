@@ -6,11 +6,12 @@ import { extractSteps, matchesExpected, outputLines, type Step } from './extract
 import { accessEntries, ROOT, runWalkthrough, startSluice, type SluiceChild, type WalkthroughRun } from './runner';
 
 /**
- * Runs the README's curl walkthroughs ("Quick start", "Sharing an account" and "Temporary URLs") exactly as written,
+ * Runs the README's walkthroughs ("Quick start", "Sharing an account", "Why was I denied?",
+ * "Temporary URLs" and "Policies") exactly as written,
  * in one bash session, against a fresh `sluice start` child process with two proxy workers, and
- * checks each command's output against the `#>` lines under it. The only change made to the
- * README's text is the proxy URL: its `export SLUICE=http://127.0.0.1:8080` line (and the URL in
- * expected output) gets the test cluster's address.
+ * checks each command's output against the `#>` lines under it. The only changes made to the
+ * README's text: its `export SLUICE=http://127.0.0.1:8080` line (and the URL in expected output)
+ * gets the test cluster's address, and `npx sluice` runs this checkout's bin/sluice.js.
  *
  * With two workers, node:cluster's primary hands connections out round-robin, and every curl is a
  * new connection, so consecutive commands land on different workers: a token issued by one
@@ -20,9 +21,11 @@ import { accessEntries, ROOT, runWalkthrough, startSluice, type SluiceChild, typ
  */
 
 const README_URL = 'http://127.0.0.1:8080';
+/** `npx sluice` in the README is this checkout's command line (the walkthrough runs in a temporary directory). */
+const localCli = (command: string): string => command.replaceAll('npx sluice ', `node ${JSON.stringify(join(ROOT, 'bin', 'sluice.js'))} `);
 const EXPORT_LINE = `export SLUICE=${README_URL}`;
 /** The TempAuth walkthroughs this file runs. */
-const SECTIONS = ['quickstart', 'account-acls', 'tempurl'];
+const SECTIONS = ['quickstart', 'account-acls', 'explain', 'tempurl', 'policies'];
 /** Walkthroughs run elsewhere: `keystone` needs a real Keystone (keystone-walkthrough.test.ts). */
 const OTHER_SECTIONS = ['keystone'];
 const allSteps: Step[] = extractSteps(readFileSync(join(ROOT, 'README.md'), 'utf8'));
@@ -37,7 +40,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'sluice-readme-'));
   sluice = await startSluice(['--data-dir', join(tmp, 'data'), '--port', '0', '--storage-ports', '0,0,0', '--workers', '2']);
   url = sluice.url;
-  run = await runWalkthrough(steps, { command: (step) => (step.command === EXPORT_LINE ? `export SLUICE=${url}` : step.command), timeoutMs: 150_000 });
+  run = await runWalkthrough(steps, { command: (step) => (step.command === EXPORT_LINE ? `export SLUICE=${url}` : localCli(step.command)), timeoutMs: 150_000 });
 }, 180_000);
 
 afterAll(async () => {
@@ -46,7 +49,7 @@ afterAll(async () => {
 }, 30_000);
 
 describe('README walkthroughs against `sluice start --workers 2`', () => {
-  it('has all three walkthroughs, with every URL going through $SLUICE', () => {
+  it('has all five walkthroughs, with every URL going through $SLUICE', () => {
     const sections = new Set(steps.map((s) => s.section));
     expect([...sections]).toEqual(SECTIONS);
     // Every marked block in the README is run by this file or another one.

@@ -71,20 +71,21 @@ function containerAclCheck(model: AuthzModel, which: ContainerAclCheck): CustomC
     const { acl: raw, header } = aclOf(t, which);
     const ungoverned = noGoverningAcl(t, which);
     if (ungoverned !== undefined) {
-      if (ctx.explaining) ctx.note(ungoverned);
+      if (ctx.explaining) ctx.note(ungoverned, which !== 'member');
       return false;
     }
     const acl = parseAclV1Cached(raw);
     switch (which) {
       case 'rlistings': {
         const ok = acl.groupSet.has('.rlistings');
-        if (ctx.explaining) ctx.note(`${header} on ${containerName(t)} ${ok ? 'holds' : 'does not hold'} .rlistings`);
+        if (ctx.explaining) ctx.note(`${header} on ${containerName(t)} ${ok ? 'holds' : 'does not hold'} .rlistings`, !ok);
         return ok;
       }
       case 'referrer': {
         const ok = referrerAllowed(t.referer, acl.referrers);
         if (ctx.explaining) {
-          ctx.note(acl.referrers.length === 0 ? `${header} on ${containerName(t)} has no .r: entries` : `${ok ? 'a' : 'no'} .r: entry of ${header} on ${containerName(t)} allows the referrer ${JSON.stringify(t.referer ?? '')}`);
+          if (acl.referrers.length === 0) ctx.note(`${header} on ${containerName(t)} has no .r: entries`, true);
+          else ctx.note(`${ok ? 'a' : 'no'} .r: entry of ${header} on ${containerName(t)} allows the referrer ${JSON.stringify(t.referer ?? '')}`);
         }
         return ok;
       }
@@ -211,7 +212,7 @@ export function swiftCheckKinds(model: AuthzModel): Record<string, CheckKind> {
         ((ctx) => {
           const t = fromTarget(ctx.target);
           const ok = t.container_sync === true;
-          if (ctx.explaining) ctx.note(ok ? `the request carries the sync key of ${containerName(t)}` : `the request does not carry the sync key of ${containerName(t)} with an X-Timestamp`);
+          if (ctx.explaining) ctx.note(ok ? `the request carries the sync key of ${containerName(t)}` : `the request does not carry the sync key of ${containerName(t)} with an X-Timestamp`, !ok);
           return ok;
         }),
     },

@@ -46,7 +46,7 @@ export function summarizeDecision(decision: Decision): string {
   const reasons: string[] = [];
   decision.trace.forEach((e, i) => {
     negated[i] = e.parent >= 0 && (negated[e.parent]! !== (decision.trace[e.parent]!.node.type === 'not'));
-    if (e.node.type !== 'check' || e.detail === undefined || e.result === undefined) return;
+    if (e.node.type !== 'check' || e.detail === undefined || e.result === undefined || e.minor === true) return;
     if ((e.result !== negated[i]) !== decision.allowed) return;
     // "not the reseller admin" is true of nearly every caller: not worth a log line.
     if (!decision.allowed && !SWIFT_KINDS.has(e.node.kind) && RESELLER_FIELDS.has(e.node.kind)) return;

@@ -4,7 +4,7 @@
  * last good rules in force, every 401/403 says why in the access log, and an owner can ask why
  * over HTTP while nobody else learns anything about ACLs that way.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -22,6 +22,15 @@ let cluster: TestCluster;
 let session: Session;
 let url: string;
 const tokens: Record<string, string> = {};
+
+/** A rule of the README's example policy (the `printf '%s\n' '"name": "..."' >> policy.yaml` lines), as YAML. */
+function readmeRule(name: string): string {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const prefix = `printf '%s\\n' '"${name}": `;
+  const line = readme.split('\n').find((l) => l.startsWith(prefix));
+  if (line === undefined) throw new Error(`README.md has no example rule ${name}`);
+  return `${line.slice(`printf '%s\\n' '`.length, line.lastIndexOf("'"))}\n`;
+}
 
 /** The policy in force: rewritten with a new mtime and size each time. */
 let version = 0;
@@ -113,7 +122,7 @@ describe("the README's example policies", () => {
   it('read-only grantees may not list the account (but still read its containers)', async () => {
     expect((await as('test:tester', 'POST', '/v1/AUTH_test', { 'X-Account-Access-Control': '{"read-only":["test:tester3"],"read-write":["test2:tester2"]}' })).status).toBe(204);
     expect((await as('test:tester3', 'GET', '/v1/AUTH_test')).status).toBe(200);
-    writePolicy('"swift:account:get": "rule:swift:reseller_admin or rule:swift:reseller_reader or rule:swift:account_owner or account_acl:admin or account_acl:read-write"\n');
+    writePolicy(readmeRule('swift:account:get'));
     const denied = await as('test:tester3', 'GET', '/v1/AUTH_test');
     expect(denied.status).toBe(403);
     expect(accessLine('GET', '/v1/AUTH_test')?.authz).toMatch(/^deny swift:account:get: .*the account ACL of AUTH_test grants test:tester3 no read-write access/);
@@ -128,7 +137,7 @@ describe("the README's example policies", () => {
   it("only the account's own users may create containers, not its read-write grantees", async () => {
     expect((await as('test:tester', 'POST', '/v1/AUTH_test', { 'X-Account-Access-Control': '{"read-write":["test2:tester2"]}' })).status).toBe(204);
     expect((await as('test2:tester2', 'PUT', '/v1/AUTH_test/by-grantee-1')).status).toBe(201);
-    writePolicy('"swift:container:put": "rule:swift:reseller_admin or rule:swift:account_owner"\n');
+    writePolicy(readmeRule('swift:container:put'));
     expect((await as('test2:tester2', 'PUT', '/v1/AUTH_test/by-grantee-2')).status).toBe(403);
     expect((await as('test2:tester2', 'GET', '/v1/AUTH_test/by-grantee-2')).status).toBe(404);
     // Writing objects is another rule: still allowed.
@@ -137,7 +146,7 @@ describe("the README's example policies", () => {
   });
 
   it('no one may make a container public (.r:* in X-Container-Read), whatever the spelling', async () => {
-    writePolicy('"swift:acl:container:set": "not sets_acl:.r:*"\n');
+    writePolicy(readmeRule('swift:acl:container:set'));
     for (const value of ['.r:*', '.r:*,.rlistings', 'test:tester3, .referrer:*', '.ref:*']) {
       const r = await as('test:tester', 'POST', '/v1/AUTH_test/shared', { 'X-Container-Read': value });
       expect(r.status, value).toBe(403);
