@@ -109,8 +109,7 @@ describe('the default rules', () => {
     const line = accessLine('GET', path);
     expect(line?.status).toBe(403);
     expect(line?.authz).toBe(
-      'deny swift:object:get: account AUTH_test is not the caller\'s (test:tester3); X-Container-Read on AUTH_test/private has no .r: entries; ' +
-        'X-Container-Read on AUTH_test/private names no one; account AUTH_test has no account ACL',
+      "deny swift:object:get: account AUTH_test is not the caller's (test:tester3); X-Container-Read on AUTH_test/private names no one; account AUTH_test has no account ACL",
     );
     // An allowed request has no reason logged; nor does a 401 for an unknown token carry ACL data.
     expect((await as('test:tester3', 'GET', '/v1/AUTH_test/shared/notes.txt')).status).toBe(200);
