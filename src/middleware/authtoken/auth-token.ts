@@ -124,6 +124,7 @@ export class AuthToken {
     c.set('keystone', result);
     headers.set('X-Identity-Status', result.userStatus);
     if (!(user && (serviceStatus ?? 'Confirmed') === 'Confirmed') && !this.config.delayAuthDecision) {
+      c.set('authzDenial', `deny authtoken: ${!userToken ? 'no X-Auth-Token' : !user ? 'the X-Auth-Token is not valid (unknown, expired or revoked)' : 'the X-Service-Token is not valid, or holds no service role'}`);
       return swiftResponse(401, {
         body: UNAUTHORIZED_BODY,
         contentType: 'application/json; charset=UTF-8',

@@ -242,7 +242,10 @@ export class KeystoneAuth {
   /** authorize_anonymous: only our accounts, and only what the rules allow anyone (referrers, container sync). */
   readonly authorizeAnonymous: Authorize = async (c, req) => {
     if (req.method === 'OPTIONS') return undefined;
-    if (this.accountPrefix(req.account) === undefined) return deniedResponse(c, req);
+    if (this.accountPrefix(req.account) === undefined) {
+      c.set('authzDenial', `deny keystoneauth: no valid token, and account ${req.account} has none of the reseller prefixes keystoneauth serves`);
+      return deniedResponse(c, req);
+    }
     if (await this.authz.allows(c, this.target(c, req), keystoneCreds(this.conf, undefined))) return undefined;
     return deniedResponse(c, req);
   };

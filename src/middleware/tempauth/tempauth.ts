@@ -95,13 +95,19 @@ export class TempAuth {
     return deniedResponse(c, req);
   }
 
-  readonly deniedResponse: Authorize = async (c, req) => this.denied(c, req);
+  readonly deniedResponse: Authorize = async (c, req) => {
+    c.set('authzDenial', `deny tempauth: no valid token, and account ${req.account} is not one tempauth serves`);
+    return this.denied(c, req);
+  };
 
   // ---------------------------------------------------------------- authorize
 
   readonly authorize: Authorize = async (c, req) => {
     const { account, method } = req;
-    if (this.accountPrefix(account) === undefined) return this.denied(c, req);
+    if (this.accountPrefix(account) === undefined) {
+      c.set('authzDenial', `deny tempauth: account ${account} has none of the reseller prefixes tempauth serves`);
+      return this.denied(c, req);
+    }
 
     // The ACL header is validated before any permission check, whoever asks.
     const rawAcl = req.headers.get(ACL_HEADER);
@@ -193,6 +199,7 @@ export class TempAuth {
         return undefined;
       }
       if (this.conf.resellerPrefix) {
+        c.set('authzDenial', 'deny tempauth: the X-Auth-Token is not valid (unknown or expired)');
         const segs = trySplit(path, 2, 3, true);
         const realm = segs?.[1] ?? UNKNOWN_REALM;
         return errorResponse(401, c.req.method, { 'www-authenticate': `Swift realm="${headerSafe(realm)}"` });

@@ -458,3 +458,18 @@ describe('Keystone down, token_cache_time = -1, single flight, wrong service pas
     expect((await echo(c.url, 'GET', '/v1/AUTH_p1', { 'X-Auth-Token': addToken(stub) })).status).toBe(200);
   }, 60_000);
 });
+
+describe('the access log says why authtoken refused a request (never with the token)', () => {
+  it('no token, an unknown token', async () => {
+    const access = capturingLogger();
+    const c = await startCluster({ proxyConfig: authtokenProxyConf(serviceOptions(stub)), accessLogger: access.logger });
+    clusters.push(c);
+    expect((await echo(c.url, 'GET', '/v1/AUTH_p1/none')).status).toBe(401);
+    const bogus = 'gAAAAAnot-a-token-at-all';
+    expect((await echo(c.url, 'GET', '/v1/AUTH_p1/bogus', { 'X-Auth-Token': bogus })).status).toBe(401);
+    const authz = (path: string) => access.lines.find((l) => l.path === path)?.authz;
+    expect(authz('/v1/AUTH_p1/none')).toBe('deny authtoken: no X-Auth-Token');
+    expect(authz('/v1/AUTH_p1/bogus')).toBe('deny authtoken: the X-Auth-Token is not valid (unknown, expired or revoked)');
+    expect(access.raw()).not.toContain(bogus);
+  }, 60_000);
+});

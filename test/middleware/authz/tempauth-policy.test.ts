@@ -111,9 +111,21 @@ describe('the default rules', () => {
     expect(line?.authz).toBe(
       "deny swift:object:get: account AUTH_test is not the caller's (test:tester3); X-Container-Read on AUTH_test/private names no one; account AUTH_test has no account ACL",
     );
-    // An allowed request has no reason logged; nor does a 401 for an unknown token carry ACL data.
+    // An allowed request has no reason logged.
     expect((await as('test:tester3', 'GET', '/v1/AUTH_test/shared/notes.txt')).status).toBe(200);
     expect(accessLine('GET', '/v1/AUTH_test/shared/notes.txt')?.authz).toBeUndefined();
+  });
+
+  it('401s and 403s decided before any rule say why too, never with the token', async () => {
+    const bogus = 'AUTH_tk0123456789abcdef0123456789abcdef';
+    expect((await send(url, 'GET', '/v1/AUTH_test/private', { 'X-Auth-Token': bogus })).status).toBe(401);
+    const line = accessLine('GET', '/v1/AUTH_test/private');
+    expect(line?.authz).toBe('deny tempauth: the X-Auth-Token is not valid (unknown or expired)');
+    expect(JSON.stringify(line)).not.toContain(bogus);
+    expect((await as('test:tester', 'GET', '/v1/OTHER_test')).status).toBe(403);
+    expect(accessLine('GET', '/v1/OTHER_test')?.authz).toBe('deny tempauth: account OTHER_test has none of the reseller prefixes tempauth serves');
+    expect((await as('anonymous', 'GET', '/v1/OTHER_test')).status).toBe(401);
+    expect(accessLine('GET', '/v1/OTHER_test')?.authz).toBe('deny tempauth: no valid token, and account OTHER_test is not one tempauth serves');
   });
 });
 
