@@ -15,7 +15,7 @@
  * the request is denied.
  */
 import { pyStr } from './python-str';
-import { MISSING, TemplateError, type Target, type Template } from './template';
+import { MISSING, TemplateError, lookup, type Target, type Template } from './template';
 import type { TraceRecorder } from './trace';
 
 export type Credentials = Readonly<Record<string, unknown>>;
@@ -81,7 +81,7 @@ export interface CheckKind {
 function render(s: EvalState, template: Template): string | typeof MISSING {
   try {
     const m = template.render(s.target);
-    if (m === MISSING && s.trace !== null) s.note(`the target has no ${JSON.stringify(template.keys.find((k) => !Object.hasOwn(s.target, k)))}`);
+    if (m === MISSING && s.trace !== null) s.note(`the target has no ${JSON.stringify(template.keys.find((k) => lookup(s.target, k) === MISSING))}`);
     return m;
   } catch (err) {
     if (err instanceof TemplateError) throw new PolicyEvaluationError(`cannot substitute ${JSON.stringify(template.source)}: ${err.message}`);

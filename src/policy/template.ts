@@ -44,8 +44,19 @@ type Part = string | { readonly key: string };
 
 const VALID_CONVERSIONS = 'sradiouxXeEfFgGc';
 
-function lookup(target: Target, key: string): unknown {
-  return Object.hasOwn(target, key) ? target[key] : MISSING;
+/**
+ * A target key's value, or MISSING: a plain object's own keys (a Python dict's), and for a
+ * target made by a class (a request's, with fields loaded on first use) its getters too. An
+ * undefined value is a missing key (JSON has none).
+ */
+export function lookup(target: Target, key: string): unknown {
+  let value: unknown = MISSING;
+  if (Object.hasOwn(target, key)) value = target[key];
+  else {
+    const proto: unknown = Object.getPrototypeOf(target);
+    if (proto !== Object.prototype && proto !== null && key in target) value = target[key];
+  }
+  return value === undefined ? MISSING : value;
 }
 
 function parse(text: string): { parts: Part[]; problem: TemplateProblem | undefined } {

@@ -44,10 +44,20 @@ export class SwiftAuthz {
    * Whether the rule for the request allows it. A denial's reason is kept for the access log;
    * an allow clears it (the proxy asks again once it knows the container ACL).
    */
-  async allows(c: ProxyContext, target: SwiftTarget, creds: SwiftCreds): Promise<boolean> {
+  allows(c: ProxyContext, target: SwiftTarget, creds: SwiftCreds): boolean | Promise<boolean> {
     const policy = this.enforcer.policy;
-    const rule = ruleFor(target.level, target.method, (name) => policy.rule(name) !== undefined);
-    const ok = await enforceRule(policy, rule, asTarget(target), asCreds(creds));
+    const rule = this.ruleOf(policy, target);
+    const ok = enforceRule(policy, rule, asTarget(target), asCreds(creds));
+    if (ok === true) {
+      c.set('authzDenial', undefined);
+      return true;
+    }
+    return this.settle(c, ok, policy, rule, target, creds);
+  }
+
+  /** The slow path: data had to be loaded, or the rule denied and the reason is wanted. */
+  private async settle(c: ProxyContext, result: boolean | Promise<boolean>, policy: Policy, rule: string, target: SwiftTarget, creds: SwiftCreds): Promise<boolean> {
+    const ok = await result;
     c.set('authzDenial', ok ? undefined : summarizeDecision(await explainRule(policy, rule, asTarget(target), asCreds(creds))));
     return ok;
   }
@@ -57,7 +67,7 @@ export class SwiftAuthz {
    * container PUT/POST with X-Container-Read or X-Container-Write, `swift:acl:account:set` for
    * an account request with X-Account-Access-Control (`accountAcl`, validated, as text).
    */
-  async allowsAclChange(c: ProxyContext, req: AuthorizeRequest, target: SwiftTarget, creds: SwiftCreds, accountAcl: string | undefined): Promise<boolean> {
+  allowsAclChange(c: ProxyContext, req: AuthorizeRequest, target: SwiftTarget, creds: SwiftCreds, accountAcl: string | undefined): boolean | Promise<boolean> {
     const sets: { -readonly [K in 'new_read_acl' | 'new_write_acl' | 'new_account_acl']?: string } = {};
     let rule: string | undefined;
     if (req.container !== undefined && req.object === undefined && (req.method === 'PUT' || req.method === 'POST')) {
@@ -71,17 +81,30 @@ export class SwiftAuthz {
       rule = 'swift:acl:account:set';
     }
     if (rule === undefined) return true;
-    const policy = this.enforcer.policy;
     // The target keeps its lazy fields: the ACLs set are added on top of it.
     const setting = Object.assign(Object.create(target) as SwiftTarget, sets);
-    const ok = await enforceRule(policy, rule, asTarget(setting), asCreds(creds));
-    if (!ok) c.set('authzDenial', summarizeDecision(await explainRule(policy, rule, asTarget(setting), asCreds(creds))));
-    return ok;
+    return this.settle(c, enforceRule(this.enforcer.policy, rule, asTarget(setting), asCreds(creds)), this.enforcer.policy, rule, setting, creds);
+  }
+
+  /** The rule for each level and method, per policy in force (a reload makes a new Policy). */
+  private ruleNames = new WeakMap<Policy, Map<string, string>>();
+
+  private ruleOf(policy: Policy, target: SwiftTarget): string {
+    let names = this.ruleNames.get(policy);
+    if (names === undefined) this.ruleNames.set(policy, (names = new Map()));
+    const key = `${target.level} ${target.method}`;
+    let name = names.get(key);
+    if (name === undefined) {
+      name = ruleFor(target.level, target.method, (n) => policy.rule(n) !== undefined);
+      // Methods are few; a client inventing new ones must not grow the map without bound.
+      if (names.size < 64) names.set(key, name);
+    }
+    return name;
   }
 
   /** The whole decision with every check's result and reason. */
   explain(target: SwiftTarget, creds: SwiftCreds): Promise<Decision> {
     const policy = this.enforcer.policy;
-    return explainRule(policy, ruleFor(target.level, target.method, (name) => policy.rule(name) !== undefined), asTarget(target), asCreds(creds));
+    return explainRule(policy, this.ruleOf(policy, target), asTarget(target), asCreds(creds));
   }
 }

@@ -10,9 +10,22 @@ import { NeedsData } from './target';
 /** More loads than a target has lazy fields means a loader that does not load. */
 const MAX_LOADS = 8;
 
-/** Runs `evaluate` until no lazy target field it reads is missing (see NeedsData). */
-export async function withData<T>(evaluate: () => T): Promise<T> {
-  for (let i = 0; ; i++) {
+/**
+ * Runs `evaluate` until no lazy target field it reads is missing (see NeedsData): at once when it
+ * needs none (the owner's requests), else after each load.
+ */
+export function withData<T>(evaluate: () => T): T | Promise<T> {
+  try {
+    return evaluate();
+  } catch (err) {
+    if (!(err instanceof NeedsData)) throw err;
+    return loadThen(err, evaluate);
+  }
+}
+
+async function loadThen<T>(first: NeedsData, evaluate: () => T): Promise<T> {
+  await first.load();
+  for (let i = 1; ; i++) {
     try {
       return evaluate();
     } catch (err) {
@@ -22,11 +35,11 @@ export async function withData<T>(evaluate: () => T): Promise<T> {
   }
 }
 
-export function enforceRule(policy: Policy, rule: string, target: Target, creds: Credentials): Promise<boolean> {
+export function enforceRule(policy: Policy, rule: string, target: Target, creds: Credentials): boolean | Promise<boolean> {
   return withData(() => policy.enforce(rule, target, creds));
 }
 
-export function explainRule(policy: Policy, rule: string, target: Target, creds: Credentials): Promise<Decision> {
+export async function explainRule(policy: Policy, rule: string, target: Target, creds: Credentials): Promise<Decision> {
   return withData(() => policy.explain(rule, target, creds));
 }
 

@@ -26,9 +26,11 @@ export function requestTarget(state: ProxyState, c: ProxyContext, req: Authorize
     read_acl: req.containerAcls ? req.containerAcls.read : read ? req.acl : undefined,
     write_acl: req.containerAcls ? req.containerAcls.write : read ? undefined : req.acl,
   };
+  // Only an object PUT or DELETE with a sync key and a timestamp can be container sync: no lookup for the rest.
+  const syncPossible = req.object !== undefined && (req.method === 'PUT' || req.method === 'DELETE') && req.headers.has('x-container-sync-key') && req.headers.has('x-timestamp');
   return lazyTarget(base, {
     account_acl: async () => (await fetchAccountInfo(state, c, req.account)).sysmeta['core-access-control'],
-    container_sync: () => containerSyncAllows(state, c, req),
+    container_sync: syncPossible ? () => containerSyncAllows(state, c, req) : undefined,
     ...extra,
   });
 }

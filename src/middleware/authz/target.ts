@@ -57,40 +57,84 @@ export interface SwiftCreds {
   readonly [key: string]: unknown;
 }
 
-/** Thrown by a lazy target field that is not loaded: load, then evaluate again. */
-export class NeedsData extends Error {
+/**
+ * Thrown by a lazy target field that is not loaded: load, then evaluate again. Not an Error:
+ * it is always caught, and a stack trace would cost more than the evaluation.
+ */
+export class NeedsData {
   constructor(
     readonly field: string,
     readonly load: () => Promise<void>,
+  ) {}
+}
+
+type LazyField = 'account_acl' | 'container_sync' | 'account_exists' | 'account_domain_id';
+
+export type LazyFields = {
+  readonly [K in LazyField]?: () => Promise<SwiftTarget[K]>;
+};
+
+const NOT_LOADED = Symbol('not loaded');
+
+/**
+ * A target whose lazy fields are loaded on first use (see NeedsData): getters on a class, so
+ * making one per request costs next to nothing.
+ */
+class LazyTarget {
+  readonly method: string;
+  readonly level: SwiftLevel;
+  readonly account: string;
+  readonly container?: string;
+  readonly object?: string;
+  readonly referer?: string;
+  readonly acl?: string;
+  readonly read_acl?: string;
+  readonly write_acl?: string;
+  private values: Record<LazyField, unknown> = { account_acl: NOT_LOADED, container_sync: NOT_LOADED, account_exists: NOT_LOADED, account_domain_id: NOT_LOADED };
+
+  constructor(
+    base: SwiftTarget,
+    private readonly loaders: LazyFields,
   ) {
-    super(`target field ${field} is not loaded`);
-    this.name = 'NeedsData';
+    this.method = base.method;
+    this.level = base.level;
+    this.account = base.account;
+    this.container = base.container;
+    this.object = base.object;
+    this.referer = base.referer;
+    this.acl = base.acl;
+    this.read_acl = base.read_acl;
+    this.write_acl = base.write_acl;
+  }
+
+  private lazy(field: LazyField): unknown {
+    const v = this.values[field];
+    if (v !== NOT_LOADED) return v;
+    const loader = this.loaders[field] as (() => Promise<unknown>) | undefined;
+    // No loader: nothing to look up (container_sync of a request that cannot be container sync).
+    if (loader === undefined) return field === 'container_sync' ? false : undefined;
+    throw new NeedsData(field, async () => {
+      this.values[field] = await loader();
+    });
+  }
+
+  get account_acl(): string | undefined {
+    return this.lazy('account_acl') as string | undefined;
+  }
+  get container_sync(): boolean | undefined {
+    return this.lazy('container_sync') as boolean | undefined;
+  }
+  get account_exists(): boolean | undefined {
+    return this.lazy('account_exists') as boolean | undefined;
+  }
+  get account_domain_id(): string | undefined {
+    return this.lazy('account_domain_id') as string | undefined;
   }
 }
 
-export type LazyFields = {
-  readonly [K in keyof SwiftTarget]?: () => Promise<SwiftTarget[K]>;
-};
-
 /** A target whose `lazy` fields are loaded on first use (see NeedsData). */
 export function lazyTarget(base: SwiftTarget, lazy: LazyFields): SwiftTarget {
-  const target: Record<string, unknown> = { ...base };
-  for (const [field, loader] of Object.entries(lazy) as [string, () => Promise<unknown>][]) {
-    let loaded = false;
-    let value: unknown;
-    const load = async () => {
-      value = await loader();
-      loaded = true;
-    };
-    Object.defineProperty(target, field, {
-      enumerable: true,
-      get() {
-        if (!loaded) throw new NeedsData(field, load);
-        return value;
-      },
-    });
-  }
-  return target as unknown as SwiftTarget;
+  return new LazyTarget(base, lazy);
 }
 
 export function levelOf(container: string | undefined, object: string | undefined): SwiftLevel {

@@ -32,12 +32,13 @@ export function keystoneCreds(conf: Pick<KeystoneAuthConfig, 'resellerAdminRole'
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const strings = (v: unknown): readonly string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+/** A list of names from the credentials (keystoneCreds and `sluice policy check` make them lists of strings). */
+const strings = (v: unknown): readonly string[] => (Array.isArray(v) ? (v as string[]) : []);
 
 export function keystoneAuthzModel(conf: KeystoneAuthConfig): AuthzModel {
   const accountMatchesProject = (account: string, projectId: string | undefined): boolean =>
     // sluice: a token without a project owns no account (Swift formats the missing id as "None").
-    projectId !== undefined && conf.resellerPrefixes.some((p) => `${p}${projectId}` === account);
+    projectId !== undefined && account.endsWith(projectId) && conf.resellerPrefixes.some((p) => p.length + projectId.length === account.length && account.startsWith(p));
 
   /**
    * _is_name_allowed_in_acl: names match only with allow_names_in_acls, for a user and a scoped
