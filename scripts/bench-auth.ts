@@ -2,14 +2,15 @@ import pino from 'pino';
 /**
  * `npm run bench:auth`: what the auth filters cost per request on their own, without HTTP or
  * storage: TempAuth (token lookup + authorize) next to authtoken + keystoneauth with a cached
- * token (cache lookup, identity headers, authorize), for an account owner's HEAD. Uses the real
+ * token (cache lookup, identity headers, authorize), for an account owner's HEAD, and TempAuth
+ * for a read-only account-ACL grantee's HEAD (the path that needs the account's info). Uses the real
  * Keystone when KEYSTONE_FIXTURES is set (eval "$(scripts/keystone-dev.sh env)"), else the fake
  * one from sluice/testing; either way only the first request reaches it. Three alternating rounds
  * of 50,000 requests each; see docs/benchmarks.md.
  */
 import { readFileSync } from 'node:fs';
 import { RequestHeaders } from '../src/proxy/request-headers';
-import { LruInfoCache } from '../src/proxy/info-cache';
+import { LruInfoCache, accountCacheKey, type AccountInfo } from '../src/proxy/info-cache';
 import type { ProxyState } from '../src/proxy/state';
 import { parseTempAuthConfig } from '../src/middleware/tempauth/config';
 import { TempAuth } from '../src/middleware/tempauth/tempauth';
@@ -55,6 +56,10 @@ const req = (c: any, account: string) => ({ method: 'HEAD', account, container: 
 
 const ta = new TempAuth(parseTempAuthConfig({ reseller_prefix: 'AUTH', ...DEVELOPMENT_USERS }), state, logger);
 const { token: tt } = await ta.tokens.issue('test:tester', 'test,test:tester,AUTH_test');
+const { token: tt3 } = await ta.tokens.issue('test:tester3', 'test,test:tester3');
+// AUTH_test's info as the proxy caches it: an account ACL granting test:tester3 read-only.
+const aclInfo: AccountInfo = { status: 204, containerCount: 0, objectCount: 0, bytes: 0, meta: {}, sysmeta: { 'core-access-control': '{"read-only":["test:tester3"]}' }, reallyExists: true };
+state.cache!.set(accountCacheKey('AUTH_test'), aclInfo, 3600);
 const cfg = parseAuthTokenConfig({ www_authenticate_uri: setup.authUrl, auth_url: setup.authUrl, auth_type: 'password', username: setup.service.username, password: setup.service.password, user_domain_id: 'default', project_name: setup.service.project, project_domain_id: 'default', delay_auth_decision: 'true', include_service_catalog: 'false' });
 const client = new IdentityClient({ v3Url: `${setup.authUrl.replace(/\/v3$/, '')}/v3`, credentials: cfg.credentials, timeout: 10, maxRetries: 1, tls: cfg.tls });
 const at = new AuthToken({ config: cfg, cache: state.cache!, client, logger });
@@ -68,6 +73,12 @@ async function tempauthOnce() {
   await ta.identify(c, `/v1/AUTH_test` as never);
   const d = await c.get('authorize')(c, req(c, 'AUTH_test'));
   if (d || !c.get('swiftOwner')) throw new Error('tempauth denied');
+}
+async function tempauthAclOnce() {
+  const c: any = ctx({ 'X-Auth-Token': tt3, Host: 'x', 'User-Agent': 'bench' });
+  await ta.identify(c, `/v1/AUTH_test` as never);
+  const d = await c.get('authorize')(c, req(c, 'AUTH_test'));
+  if (d || c.get('swiftOwner')) throw new Error('tempauth: the ACL grantee was denied, or made an owner');
 }
 async function keystoneOnce() {
   const c: any = ctx({ 'X-Auth-Token': kt, Host: 'x', 'User-Agent': 'bench' });
@@ -85,9 +96,10 @@ async function time(name: string, fn: () => Promise<void>) {
   for (let i = 0; i < n; i++) await fn();
   console.log(`${name}: ${(Number(process.hrtime.bigint() - s) / n / 1000).toFixed(2)} µs/request`);
 }
-console.log(`auth filters alone, one owner HEAD each; Keystone: ${setup.source}`);
+console.log(`auth filters alone, one owner HEAD each (and an ACL grantee's); Keystone: ${setup.source}`);
 for (let r = 0; r < 3; r++) {
   await time('tempauth (identify + authorize)', tempauthOnce);
+  await time('tempauth, account-ACL grantee (identify + authorize)', tempauthAclOnce);
   await time('authtoken + keystoneauth (cached token)', keystoneOnce);
 }
 await setup.stop();
