@@ -15,3 +15,4 @@ export { DEFAULTS_SOURCE, Policy, buildPolicy, type PolicyBuild, type PolicyInpu
 export { pyStr } from './python-str';
 export { MISSING, compileTemplate, type Template } from './template';
 export { formatDecision, type Decision, type TraceEntry } from './trace';
+export { helpComment, ruleLine, sampleRule, textwrap } from './sample';

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main';
-import { POLICY_USAGE, sampleRule } from '../../src/cli/policy';
+import { POLICY_USAGE } from '../../src/cli/policy';
+import { sampleRule } from '../../src/policy/sample';
 import { keystoneRuleDefaults, tempauthRuleDefaults } from '../../src/middleware/authz';
 import type { RuleDefault } from '../../src/policy/index';
 
