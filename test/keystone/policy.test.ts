@@ -7,35 +7,15 @@
  * anything about ACLs that way. Skipped, with the reason, when no Keystone is reachable;
  * required under CI.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../src/testing/index';
 import { send } from '../conformance/replayer';
 import { findKeystone, keystoneProxyConf, TokenBox, type KeystoneFixtures } from './fixtures';
+import { PolicyFile, capturedLog, readmeKeystoneRule } from '../middleware/authz/policy-helpers';
 
 const ks = await findKeystone();
 
-/** The README's "only swiftoperator may create containers" example. */
-/** The README's Keystone example ("only swiftoperator may create containers"), from its yaml block. */
-const OPERATOR_ONLY_CONTAINERS = ((): string => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const line = readme.split('\n').find((l) => l.startsWith('"swift:container:put": ') && l.includes('role:swiftoperator'));
-  if (line === undefined) throw new Error('README.md has no Keystone example policy for swift:container:put');
-  return `${line}\n`;
-})();
-
-function sinkInto(lines: Record<string, unknown>[]): Writable {
-  return new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-}
+const OPERATOR_ONLY_CONTAINERS = readmeKeystoneRule();
 
 describe.skipIf(!ks.ok)('policies under authtoken + keystoneauth with a real Keystone', () => {
   const f = (ks as { fixtures: KeystoneFixtures }).fixtures;
@@ -46,19 +26,14 @@ describe.skipIf(!ks.ok)('policies under authtoken + keystoneauth with a real Key
   /** member-b as an ACL entry (ids: what X-Sluice-Explain takes too). */
   const memberB = () => `${pid('proj-b')}:${uid('member-b')}`;
 
-  const tmp = mkdtempSync(join(tmpdir(), 'sluice-ks-policy-'));
-  const policyFile = join(tmp, 'policy.yaml');
-  const accessLines: Record<string, unknown>[] = [];
-  const errorLines: Record<string, unknown>[] = [];
+  const policy = new PolicyFile();
+  const access = capturedLog();
+  const errors = capturedLog();
+  const accessLines = access.lines;
+  const errorLines = errors.lines;
+  const writePolicy = (text: string) => policy.write(text);
   let cluster: TestCluster;
   let tokens: TokenBox;
-
-  /** The policy in force: rewritten with a new mtime and size each time. */
-  let version = 0;
-  function writePolicy(text: string): void {
-    version += 1;
-    writeFileSync(policyFile, `# version ${version}\n${text}`);
-  }
 
   async function as(user: string | undefined, method: string, path: string, headers: Record<string, string> = {}, body?: string) {
     const h = { ...headers };
@@ -66,20 +41,16 @@ describe.skipIf(!ks.ok)('policies under authtoken + keystoneauth with a real Key
     return send(cluster.url, method, path, h, body);
   }
 
-  /** The access log line of the last request with this method and path. */
-  function accessLine(method: string, path: string): Record<string, unknown> | undefined {
-    return accessLines.filter((l) => l.method === method && l.path === path).pop();
-  }
+  const accessLine = access.last;
 
   const setAccountAcl = (acl: unknown) => as('operator-a', 'POST', `/v1/${A()}`, { 'X-Account-Access-Control': JSON.stringify(acl) });
 
   beforeAll(async () => {
-    writePolicy('{}\n');
     tokens = new TokenBox(f);
     cluster = await startCluster({
-      proxyConfig: keystoneProxyConf(f, { keystoneauth: `policy_file = ${policyFile}\npolicy_check_interval = 0` }),
-      accessLogger: pino(sinkInto(accessLines)),
-      logger: pino({ level: 'info' }, sinkInto(errorLines)),
+      proxyConfig: keystoneProxyConf(f, { keystoneauth: `policy_file = ${policy.path}\npolicy_check_interval = 0` }),
+      accessLogger: access.logger,
+      logger: errors.logger,
     });
     // proj-a's account: `c` (readable by member-b through its container ACL) with an object.
     expect((await as('operator-a', 'PUT', `/v1/${A()}/c`, { 'X-Container-Read': memberB() })).status).toBe(201);
@@ -88,7 +59,7 @@ describe.skipIf(!ks.ok)('policies under authtoken + keystoneauth with a real Key
 
   afterAll(async () => {
     await cluster?.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    policy.remove();
   });
 
   beforeEach(async () => {
@@ -297,7 +268,7 @@ describe.skipIf(!ks.ok)('policies under authtoken + keystoneauth with a real Key
       expect((await as('member-b', 'GET', path)).status).toBe(403);
       const reports = errorLines.slice(before).filter((l) => l.msg === 'policy file not reloaded: the rules loaded before stay in force');
       expect(reports).toHaveLength(1);
-      expect(reports[0]!.policy_file).toBe(policyFile);
+      expect(reports[0]!.policy_file).toBe(policy.path);
       expect(JSON.stringify(reports[0]!.problems)).toContain('rule \\"swift:object:get\\"');
 
       writePolicy('{}\n');

@@ -4,68 +4,31 @@
  * last good rules in force, every 401/403 says why in the access log, and an owner can ask why
  * over HTTP while nobody else learns anything about ACLs that way.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEV_PROXY_CONF } from '../../../src/cluster/dev-cluster';
 import { startCluster, type TestCluster } from '../../../src/testing/index';
 import { send, Session } from '../../conformance/replayer';
+import { PolicyFile, capturedLog, readmeRule } from './policy-helpers';
 
-const tmp = mkdtempSync(join(tmpdir(), 'sluice-policy-'));
-const policyFile = join(tmp, 'policy.yaml');
-const accessLines: Record<string, unknown>[] = [];
-const errorLines: Record<string, unknown>[] = [];
+const policy = new PolicyFile();
+const access = capturedLog();
+const errors = capturedLog();
+const errorLines = errors.lines;
 let cluster: TestCluster;
 let session: Session;
 let url: string;
 const tokens: Record<string, string> = {};
-
-/** A rule of the README's example policy (the `printf '%s\n' '"name": "..."' >> policy.yaml` lines), as YAML. */
-function readmeRule(name: string): string {
-  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-  const prefix = `printf '%s\\n' '"${name}": `;
-  const line = readme.split('\n').find((l) => l.startsWith(prefix));
-  if (line === undefined) throw new Error(`README.md has no example rule ${name}`);
-  return `${line.slice(`printf '%s\\n' '`.length, line.lastIndexOf("'"))}\n`;
-}
-
-/** The policy in force: rewritten with a new mtime and size each time. */
-let version = 0;
-function writePolicy(text: string): void {
-  version += 1;
-  writeFileSync(policyFile, `# version ${version}\n${text}`);
-}
-
-function sinkInto(lines: Record<string, unknown>[]): Writable {
-  return new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-}
+const writePolicy = (text: string) => policy.write(text);
+const accessLine = access.last;
 
 async function as(user: string, method: string, path: string, headers: Record<string, string> = {}) {
   const token = user === 'anonymous' ? undefined : tokens[user];
   return send(url, method, path, token === undefined ? headers : { 'X-Auth-Token': token, ...headers });
 }
 
-/** The access log line of the last request with this method and path. */
-function accessLine(method: string, path: string): Record<string, unknown> | undefined {
-  return accessLines.filter((l) => l.method === method && l.path === path).pop();
-}
-
 beforeAll(async () => {
-  writePolicy('{}\n');
-  const conf = DEV_PROXY_CONF.replace('SERVICE_require_group = service\n', `SERVICE_require_group = service\npolicy_file = ${policyFile}\npolicy_check_interval = 0\n`);
-  cluster = await startCluster({
-    proxyConfig: conf,
-    accessLogger: pino(sinkInto(accessLines)),
-    logger: pino({ level: 'info' }, sinkInto(errorLines)),
-  });
+  const conf = DEV_PROXY_CONF.replace('SERVICE_require_group = service\n', `SERVICE_require_group = service\npolicy_file = ${policy.path}\npolicy_check_interval = 0\n`);
+  cluster = await startCluster({ proxyConfig: conf, accessLogger: access.logger, logger: errors.logger });
   url = cluster.url;
   session = new Session(url);
   for (const u of ['test:tester', 'test:tester3', 'test2:tester2', 'admin:admin']) tokens[u] = (await session.login(u)).token;
@@ -77,7 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  policy.remove();
 });
 
 beforeEach(async () => {
