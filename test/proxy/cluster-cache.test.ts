@@ -64,9 +64,10 @@ describe('ClusterCache', () => {
     const [a, b] = caches as [ClusterCache, ClusterCache];
     await a.set('k0', 'never', 0);
     expect(await b.get('k0')).toBeUndefined();
-    await a.set('k1', 'short', 0.05);
+    // Long enough to be read back on a loaded machine, short enough to wait out.
+    await a.set('k1', 'short', 0.5);
     expect(await b.get('k1')).toBe('short');
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 700));
     expect(await a.get('k1')).toBeUndefined();
     expect(await b.get('k1')).toBeUndefined();
   });
