@@ -30,7 +30,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ContainerBroker, type ReportState } from './broker';
 import { Ring, ringFileName } from '../../src/common/ring';
 import type { HashPathConfig } from '../../src/common/hash-path';
@@ -71,13 +71,16 @@ export function sendAccountUpdates(r: AccountUpdateRequest): Promise<number[]> {
         r.log(`ERROR account update failed with ${t.host}/${t.device}: bad account host`);
         return 0;
       }
-      const url = `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}${quote(`/${t.device}/${r.partition}/${r.account}/${r.container}`)}`;
       const timeout = AbortSignal.timeout(r.timeoutMs);
       try {
-        const resp = await undiciRequest(url, {
+        // Origin and path apart, the path sent as quoted: a URL string would go through the
+        // WHATWG parser, which drops `.`/`..` segments (also `%2e`), and a container named `..`
+        // would be reported to `/<dev>/<part>/` instead (Swift's http_connect sends the path as is).
+        const resp = await r.dispatcher.request({
+          origin: `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`,
+          path: quote(`/${t.device}/${r.partition}/${r.account}/${r.container}`),
           method: 'PUT',
           headers: r.headers,
-          dispatcher: r.dispatcher,
           signal: r.signal ? AbortSignal.any([timeout, r.signal]) : timeout,
         });
         await resp.body.dump();

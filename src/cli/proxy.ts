@@ -4,6 +4,7 @@
  * (node:cluster; Swift's `workers = auto` is one per core) sharing one port, with the
  * shared cache (tokens, account/container info) held by the primary process.
  */
+import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +27,12 @@ export const PROXY_USAGE = `Usage: sluice proxy [--config proxy-server.conf] [--
   --bind      address (default: bind_ip from the config, else 127.0.0.1)
   --port      port (default: bind_port from the config, else 8080)
   --workers   proxy processes (default: workers from the config, else auto = one per core;
-              0 runs the proxy in this process)`;
+              0 runs the proxy in this process)
+
+SIGTERM or SIGINT stops taking connections and lets requests in flight finish, for up to
+graceful_shutdown_timeout seconds ([DEFAULT], default 60); a second one stops at once. SIGHUP
+reads the configuration again and replaces the workers without refusing a connection (a
+configuration that cannot start is reported and the running workers keep serving).`;
 
 export const START_USAGE = `Usage: sluice start [--data-dir DIR] [--port N] [--config proxy-server.conf] [--workers N|auto]
                     [--policy FILE] [--auth keystone --keystone-url URL [--keystone-user NAME] ...]
@@ -53,7 +59,11 @@ ${AUTH_USAGE}
 
 With Keystone (e.g. scripts/keystone-dev.sh start, then eval "$(scripts/keystone-dev.sh env)"):
   SLUICE_KEYSTONE_PASSWORD=... sluice start --auth keystone --keystone-url "$KEYSTONE_URL"
-A project's account is AUTH_<project id>; its users with the admin or swiftoperator role own it.`;
+A project's account is AUTH_<project id>; its users with the admin or swiftoperator role own it.
+
+SIGTERM or SIGINT (Ctrl-C) lets the proxy's requests in flight finish (for up to
+graceful_shutdown_timeout seconds, default 60; a second one stops at once), then stops the
+storage servers. SIGHUP reads the proxy's configuration again and replaces its workers.`;
 
 function parseWorkers(raw: string | undefined, usage: string): number {
   if (raw === undefined || raw === 'auto') return availableParallelism();
@@ -86,13 +96,27 @@ function configWorkers(config: ProxyConfig): number {
 
 /**
  * Serves until SIGINT/SIGTERM (resolves undefined) or until a proxy worker started to replace
- * one that died cannot start (resolves its cause; the workers are stopped by then).
+ * one that died cannot start (resolves its cause; the workers are stopped by then). SIGHUP
+ * reloads the configuration (new workers, then the old ones drain). After the first SIGINT or
+ * SIGTERM the caller drains; a second one ends everything at once.
  */
-function serveUntilStopped(proxies: RunningProxies): Promise<Error | undefined> {
+function serveUntilStopped(proxies: RunningProxies, io: CliIo): Promise<Error | undefined> {
+  process.on('SIGHUP', () => void proxies.reload());
   return Promise.race([
     new Promise<undefined>((done) => {
-      process.once('SIGINT', () => done(undefined));
-      process.once('SIGTERM', () => done(undefined));
+      let signalled = false;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (signalled) {
+          io.err(`sluice: ${signal} again: closing every connection now`);
+          for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+          process.exit(1);
+        }
+        signalled = true;
+        io.err(`sluice: ${signal}: no new connections; letting requests in flight finish (at most ${proxies.graceMs / 1000}s)`);
+        done(undefined);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
     }),
     proxies.failed,
   ]);
@@ -129,7 +153,7 @@ export async function runProxy(args: string[], io: CliIo): Promise<number | unde
   const workers = values.workers === undefined ? configWorkers(config) : parseWorkers(values.workers, PROXY_USAGE);
   const proxies = await runProxies(plan, workers, io);
   io.out(`proxy-server listening on ${proxies.url}`);
-  const failure = await serveUntilStopped(proxies);
+  const failure = await serveUntilStopped(proxies, io);
   await proxies.stop();
   if (failure) throw failure;
   return 0;
@@ -202,7 +226,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number | unde
   if (auth.kind === 'keystone') printKeystoneTry(auth, url, io);
   else printTempauthTry(url, io);
   io.out('Stop with Ctrl-C.');
-  const failure = await serveUntilStopped(proxies);
+  const failure = await serveUntilStopped(proxies, io);
   await proxies.stop();
   await storage.stop();
   if (failure) throw failure;

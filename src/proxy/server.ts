@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { buildProxyApp, type ProxyPipeline } from './pipeline';
 import type { FilterRegistry } from './filter';
 import { stdoutProxyLog } from './logger';
-import { loadProxyConfig, intOption, trackReads, type ProxyConfig } from './config';
+import { loadProxyConfig, floatOption, intOption, trackReads, type ProxyConfig } from './config';
 import { createProxyState, type ProxyState, type Rings } from './state';
 import type { SwiftConf } from '../common/swift-conf';
 import type { SharedCache } from './info-cache';
@@ -64,6 +64,35 @@ function frontDoor(maxRequestLine: number, app: RequestListener): RequestListene
   };
 }
 
+/** How often Node looks for connections past their header timeout (bounds how late one is cut). */
+export function connectionsCheckingInterval(headerTimeoutMs: number): number {
+  if (headerTimeoutMs <= 0) return 30_000; // no header timeout: Node's default, nothing to look for
+  return Math.min(1000, Math.max(50, Math.round(headerTimeoutMs / 10)));
+}
+
+/**
+ * The client side's timeouts (options of [app:proxy-server], [DEFAULT] included):
+ * - `client_timeout` (Swift's, default 60): eventlet's socket_timeout, so a kept-alive
+ *   connection idle that long is closed; the object controller applies it to every pause in a
+ *   PUT body (408), as Swift's proxy does.
+ * - `header_timeout` (sluice only, default client_timeout): the whole request line and headers
+ *   must arrive within it. eventlet times out each read only, which a client sending a header
+ *   byte now and then (slowloris) never trips; a connection that sends nothing is cut at the
+ *   same time as in Swift.
+ * Node's requestTimeout stays off: it would cut a long upload that is streaming steadily.
+ */
+export function clientTimeouts(conf: Record<string, string>, clientTimeout: number): Pick<ServerOptions, 'keepAliveTimeout' | 'headersTimeout' | 'requestTimeout' | 'connectionsCheckingInterval'> {
+  // As eventlet's socket_timeout: `client_timeout = 0` is the default there, not "never".
+  const idleMs = Math.round((clientTimeout || 60) * 1000);
+  const headerMs = Math.round(floatOption(conf, 'header_timeout', clientTimeout || 60) * 1000);
+  return {
+    keepAliveTimeout: idleMs,
+    headersTimeout: headerMs,
+    requestTimeout: 0,
+    connectionsCheckingInterval: connectionsCheckingInterval(headerMs),
+  };
+}
+
 export interface ProxyServerOptions {
   /** Parsed configuration, or a path to proxy-server.conf; neither: built-in defaults. */
   config?: ProxyConfig | string;
@@ -87,7 +116,8 @@ export interface RunningProxy {
   port: number;
   server: Server;
   state: ProxyState;
-  close(): Promise<void>;
+  /** Stops serving; with `graceMs`, requests in flight may finish first (see close() below). */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<RunningProxy> {
@@ -100,7 +130,9 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
   const port = opts.port ?? intOption(appConf.section, 'bind_port', 8080);
   const ownLog = opts.logger ? undefined : stdoutProxyLog();
   let pipeline: ProxyPipeline;
+  let timeouts: ReturnType<typeof clientTimeouts>;
   try {
+    timeouts = clientTimeouts(appConf.section, state.options.clientTimeout);
     pipeline = buildProxyApp(config, state, { logger: opts.logger ?? ownLog!.logger, accessLogger: opts.accessLogger, registry: opts.registry, configWarnings: opts.configWarnings });
   } catch (err) {
     await state.close();
@@ -108,15 +140,15 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
     throw err;
   }
   const app = pipeline.app;
-  // `workers` is read by `sluice proxy` before any server starts.
-  const unread = opts.configWarnings === false ? [] : appConf.unread().filter((k) => k !== 'workers');
+  // `workers` and `graceful_shutdown_timeout` are read by the process that runs the servers (src/cli).
+  const unread = opts.configWarnings === false ? [] : appConf.unread().filter((k) => k !== 'workers' && k !== 'graceful_shutdown_timeout');
   if (unread.length) {
     const appName = config.pipeline[config.pipeline.length - 1];
     (opts.logger ?? ownLog!.logger).warn(`${config.source}: [app:${appName}] ignores unknown option${unread.length > 1 ? 's' : ''} ${unread.join(', ')}`);
   }
   const server = createAdaptorServer({
     fetch: app.fetch,
-    serverOptions: { maxHeaderSize: 256 * 1024, keepAliveTimeout: 30_000, requestTimeout: 0, ServerResponse: Latin1HeaderResponse as typeof ServerResponse },
+    serverOptions: { maxHeaderSize: 256 * 1024, ...timeouts, ServerResponse: Latin1HeaderResponse as typeof ServerResponse },
     createServer: ((options: ServerOptions, listener: RequestListener) => createServer(options, frontDoor(state.constraints.max_request_line, listener))) as typeof createServer,
   }) as Server;
   try {
@@ -141,10 +173,31 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
     port: actual,
     server,
     state,
-    async close() {
+    /**
+     * Stops accepting connections and ends idle kept-alive ones. With `graceMs` > 0 requests in
+     * flight (long streamed downloads and uploads too) may finish, each then ending its
+     * connection, and whatever is still open after `graceMs` is cut; 0 cuts everything now.
+     */
+    async close(graceMs = 0) {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        if (!(graceMs > 0)) {
+          server.closeAllConnections();
+          return;
+        }
+        // A request that comes on a kept-alive connection while draining is served, and its
+        // connection then ended (Connection: close), so the drain is not kept open by clients.
+        server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+          if (!res.headersSent) res.setHeader('Connection', 'close');
+        });
+        // Node 20 keeps a kept-alive connection open after the response in flight when closing
+        // began has ended; such connections are idle from then on, and are ended here.
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.once('close', () => {
+          clearInterval(sweep);
+          clearTimeout(cut);
+        });
       });
       await pipeline.close();
       await state.close();

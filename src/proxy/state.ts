@@ -33,6 +33,8 @@ export interface ProxyOptions {
   postQuorumTimeout: number;
   connTimeout: number;
   nodeTimeout: number;
+  /** Seconds a client may take to send the next bytes it owes (Swift's client_timeout). */
+  clientTimeout: number;
   swiftOwnerHeaders: Set<string>;
   maxContainersPerAccount: number;
   maxContainersWhitelist: Set<string>;
@@ -94,6 +96,7 @@ export function proxyOptionsFrom(app: Section): ProxyOptions {
     postQuorumTimeout: floatOption(app, 'post_quorum_timeout', 0.5),
     connTimeout: floatOption(app, 'conn_timeout', 0.5),
     nodeTimeout: floatOption(app, 'node_timeout', 10),
+    clientTimeout: floatOption(app, 'client_timeout', 60),
     swiftOwnerHeaders: new Set(owners.map((h) => h.toLowerCase())),
     maxContainersPerAccount: intOption(app, 'max_containers_per_account', 0),
     maxContainersWhitelist: new Set(listOption(app, 'max_containers_whitelist')),

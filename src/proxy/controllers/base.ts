@@ -20,6 +20,7 @@ import {
   type ContainerInfo,
 } from '../info-cache';
 import { clientHeaders, swiftResponse } from '../response';
+import { rawPathOf, rawQueryOf } from '../request-target';
 
 const UPDATE_HEADERS_SKIP = new Set(['date', 'content-length', 'content-type', 'connection', 'x-put-timestamp', 'x-delete-after']);
 
@@ -59,7 +60,12 @@ export abstract class BaseController {
     h['x-timestamp'] ??= Timestamp.now().internal;
     h['x-trans-id'] = c.get('transId');
     h['user-agent'] = `proxy-server ${process.pid}`;
-    h['referer'] = `${c.req.method} ${c.req.url}`;
+    // swob's as_referer: the method and the URL as the client sent it (URL parsing would drop
+    // `.` and `..` segments, which are names in Swift).
+    const url = c.req.url;
+    const pathAt = url.indexOf('/', url.indexOf('://') + 3);
+    const query = rawQueryOf(c);
+    h['referer'] = `${c.req.method} ${pathAt < 0 ? url : url.slice(0, pathAt)}${rawPathOf(c)}${query ? `?${query}` : ''}`;
     return h;
   }
 

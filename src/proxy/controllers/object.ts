@@ -13,7 +13,7 @@ import { VerbController, requestPairs, type Controller } from './base';
 import { forwardedHeaders } from './account';
 import { checkMetadata } from '../check';
 import { clientHeaders, relayBody, swiftResponse } from '../response';
-import { ClientDisconnectedError, readSmallBody } from '../request-body';
+import { ClientDisconnectedError, ClientTimeoutError, readSmallBody, watchBodyStall } from '../request-body';
 import { iterNodes } from '../replicas';
 import { BackendError, bestResponse, quorumSize, type BackendResponse } from '../../common/backend-client';
 import { Timestamp } from '../../common/timestamp';
@@ -230,32 +230,39 @@ export class ObjectController extends VerbController implements Controller {
     const nodes = ring.getPartNodes(part);
     const more = iterNodes(ring, part);
     for (let i = 0; i < nodes.length; i++) more.next(); // handoffs only, after the primaries
-    let clientGone = false;
+    const clientTimeout = this.state.options.clientTimeout;
+    // Why the body stopped short, if it did. Only what the client did counts: a replica failing
+    // mid-body also stops the body (nothing is left to feed), and that is a 503, never a 499.
+    let clientFault: 'gone' | 'timeout' | undefined;
     // A small body of declared length is read whole first (src/proxy/request-body.ts).
     let whole: Buffer | undefined;
     try {
-      whole = incoming ? await readSmallBody(incoming, c.get('headers')) : undefined;
+      whole = incoming ? await readSmallBody(incoming, c.get('headers'), undefined, clientTimeout) : undefined;
     } catch (err) {
       if (err instanceof ClientDisconnectedError) return swiftResponse(499, { method });
+      if (err instanceof ClientTimeoutError) return clientTimeoutResponse(method);
       throw err;
     }
     const pipes = whole ? [] : perReplica.map(() => new PassThrough({ highWaterMark: 64 * 1024 }));
-    // A client that goes away mid-body must abort the backend uploads too: otherwise every
-    // replica keeps waiting for the rest of the body (and holds its connection) indefinitely.
-    const abortAll = () => {
-      if (clientGone) return;
-      clientGone = true;
-      for (const p of pipes) p.destroy(new Error('client disconnected'));
+    // A client that goes away or stalls mid-body must abort the backend uploads too: otherwise
+    // every replica keeps waiting for the rest of the body (and holds its connection).
+    const abortAll = (fault: 'gone' | 'timeout') => {
+      if (clientFault) return;
+      clientFault = fault;
+      if (source) for (const p of pipes) source.unpipe(p);
+      for (const p of pipes) p.destroy(new Error(fault === 'gone' ? 'client disconnected' : 'client timeout'));
     };
+    let unwatch = () => undefined as void;
     if (whole) {
       // Already read: nothing left to pipe.
     } else if (source) {
-      source.on('aborted', abortAll);
-      source.on('error', abortAll);
+      source.on('aborted', () => abortAll('gone'));
+      source.on('error', () => abortAll('gone'));
       source.on('close', () => {
-        if (incoming !== undefined && !incoming.complete) abortAll();
+        if (incoming !== undefined && !incoming.complete) abortAll('gone');
       });
       for (const p of pipes) source.pipe(p);
+      unwatch = watchBodyStall(source, clientTimeout, () => abortAll('timeout'));
     } else {
       for (const p of pipes) p.end();
     }
@@ -278,12 +285,13 @@ export class ObjectController extends VerbController implements Controller {
         }
       }),
     );
+    unwatch();
+    if (clientFault === 'timeout') return clientTimeoutResponse(method);
     const refused = checkFailurePutConnections(results, perReplica[0]?.['if-none-match']);
     if (refused !== undefined) return swiftResponse(refused, { method });
-    const incomplete = clientGone || (incoming !== undefined && !incoming.complete);
-    if (incomplete) return swiftResponse(499, { method });
+    if (clientFault === 'gone') return swiftResponse(499, { method });
     const best = bestResponse(results, quorumSize(nodes.length));
-    if (!best) return swiftResponse(503, { method });
+    if (!best) return unreadBodyCloses(swiftResponse(503, { method }), incoming);
     if (best.status === 201) {
       const etags = new Set(results.filter((r): r is BackendResponse => !(r instanceof BackendError) && r.status === 201).map((r) => r.headers.etag));
       if (etags.size > 1) return swiftResponse(500, { method });
@@ -342,6 +350,25 @@ function checkFailurePutConnections(results: readonly (BackendResponse | Backend
   if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === '*') && statuses.includes(412)) return 412;
   if (statuses.includes(409)) return 202;
   return undefined;
+}
+
+/**
+ * Swift's HTTPRequestTimeout for a body that stalled (ChunkReadTimeout in _transfer_data). The
+ * rest of the body is never read, so the connection cannot carry another request: closed, as
+ * eventlet closes it after an error mid-body.
+ */
+function clientTimeoutResponse(method: string): Response {
+  return swiftResponse(408, { method, headers: { connection: 'close' } });
+}
+
+/**
+ * An answer given before the client's whole body was read (the replicas failed mid-body): the
+ * connection is closed after it, as Swift's proxy does, rather than reading and discarding the
+ * rest of an upload nothing will store.
+ */
+function unreadBodyCloses(res: Response, incoming: { complete: boolean } | undefined): Response {
+  if (incoming !== undefined && !incoming.complete) res.headers.set('connection', 'close');
+  return res;
 }
 
 function pickBackendHeaders(h: Record<string, string>): Record<string, string> {
