@@ -59,7 +59,14 @@ describe('sluice start --policy', () => {
     writeFileSync(policyFile, '"swift:account:get": "rule:swift:reseller_admin or"\n');
     await new Promise((r) => setTimeout(r, 1500));
     expect(await listings(8)).toEqual(Array(8).fill(403));
-    expect(sluice!.log()).toMatch(/policy file not reloaded: the rules loaded before stay in force/);
+    // The workers' log is buffered (flushed every few hundred ms): wait for the line.
+    const logged = async () => {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        if (/policy file not reloaded: the rules loaded before stay in force/.test(sluice!.log())) return true;
+      }
+      return false;
+    };
+    expect(await logged(), sluice!.log()).toBe(true);
     writeFileSync(policyFile, '{}\n');
     expect(await settlesTo(200)).toEqual(Array(8).fill(200));
   }, 60_000);
