@@ -464,6 +464,10 @@ export class DiskFile {
   private async readMetadataFile(filename: string): Promise<Metadata> {
     const fh = await fsp.open(join(this.datadir, filename), 'r');
     try {
+      // An empty tombstone (see delete()): its timestamp is its name. Older tombstones have a trailer.
+      if (filename.endsWith('.ts') && (await fh.stat()).size === 0) {
+        return { 'X-Timestamp': parseFilename(filename)!.timestamp.internal, name: this.name };
+      }
       return (await readTrailer(fh)).metadata;
     } catch (err) {
       if (err instanceof CorruptFile) throw await this.quarantine(`${filename}: ${err.message}`);
@@ -507,10 +511,14 @@ export class DiskFile {
     await w.commit(metadata, metaFilename(ts, ctype));
   }
 
-  /** Writes a tombstone; older files are then cleaned up. */
+  /**
+   * Writes a tombstone; older files are then cleaned up. The tombstone is an empty file (its
+   * only metadata, X-Timestamp, is its name), as Swift's is zero bytes with xattrs: it needs an
+   * inode but no data block, so a DELETE still frees space on a disk that is full.
+   */
   async delete(timestamp: Timestamp): Promise<void> {
     const w = await this.createWriter();
-    await w.commit({ 'X-Timestamp': timestamp.internal }, `${timestamp.internal}.ts`);
+    await w.commit({ 'X-Timestamp': timestamp.internal }, `${timestamp.internal}.ts`, { trailer: false });
   }
 }
 
@@ -548,11 +556,11 @@ export class DiskFileWriter {
    * Appends the metadata trailer, fsyncs, renames into the object directory as `filename`
    * (default `<X-Timestamp>.data`), fsyncs the directory and cleans up obsolete files.
    */
-  async commit(metadata: Metadata, filename?: string): Promise<void> {
+  async commit(metadata: Metadata, filename?: string, opts: { trailer?: boolean } = {}): Promise<void> {
     const md: Metadata = { ...metadata, name: this.df.name };
     const target = join(this.df.datadir, filename ?? `${Timestamp.parse(md['X-Timestamp']).internal}.data`);
     try {
-      const trailer = encodeTrailer(md);
+      const trailer = opts.trailer === false ? Buffer.alloc(0) : encodeTrailer(md);
       let off = 0;
       while (off < trailer.length) {
         const { bytesWritten } = await this.fh.write(trailer, off, trailer.length - off);

@@ -101,6 +101,9 @@ function pyInt(value: string): number | undefined {
   return Number(v.replace(/_/g, ''));
 }
 
+/** Swift's DiskFileNoSpace: out of blocks or inodes (ENOSPC) or over quota (EDQUOT). */
+const isNoSpace = (err: unknown) => ['ENOSPC', 'EDQUOT'].includes((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+
 const isTransientSysmeta = (k: string) => k.toLowerCase().startsWith(OBJECT_TRANSIENT_SYSMETA_PREFIX) && k.length > OBJECT_TRANSIENT_SYSMETA_PREFIX.length;
 
 export async function startObjectServer(opts: ObjectServerOptions): Promise<RunningObjectServer> {
@@ -256,8 +259,7 @@ class ObjectController {
     try {
       return await fn();
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw this.insufficientStorage(r);
+      if (isNoSpace(err)) throw this.insufficientStorage(r);
       throw err;
     }
   }
@@ -592,10 +594,22 @@ class ObjectController {
       }, this.clientTimeout * 1000);
     };
     arm();
+    // Disk full mid-body: the temp file goes at once, and the rest of the body is read and
+    // discarded (as eventlet discards what a Swift app left unread) so the 507 reaches a sender
+    // still writing, instead of a stalled upload it only gives up on at its node_timeout.
+    let noSpace: NodeJS.ErrnoException | undefined;
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
         arm();
-        await writer.write(chunk);
+        if (noSpace) continue;
+        try {
+          await writer.write(chunk);
+        } catch (err) {
+          if (!isNoSpace(err)) throw err;
+          noSpace = err as NodeJS.ErrnoException;
+          await writer.abort();
+          continue;
+        }
         if (fsize === null && writer.uploadSize > this.constraints.max_file_size) {
           throw new HttpException(413, 'Your request is too large.', {}, 'text/plain');
         }
@@ -603,7 +617,7 @@ class ObjectController {
     } catch (err) {
       if (err instanceof HttpException) throw err;
       if (timedOut) throw new HttpException(408);
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || (err as NodeJS.ErrnoException).code === 'EDQUOT') throw err;
+      if (isNoSpace(err)) throw err;
       if (req.destroyed || req.readableAborted || (err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted') {
         throw new HttpException(499);
       }
@@ -611,6 +625,7 @@ class ObjectController {
     } finally {
       clearTimeout(timer);
     }
+    if (noSpace) throw noSpace;
     if (req.readableAborted || !req.complete || (fsize !== null && writer.uploadSize !== fsize)) throw new HttpException(499);
   }
 
