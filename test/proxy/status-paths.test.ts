@@ -41,11 +41,13 @@ describe('path validation', () => {
     }
   });
 
-  it('answers a 4xx, not 500, for an empty container segment', async () => {
-    for (const method of ['GET', 'HEAD', 'PUT', 'DELETE']) {
-      const r = await call(url, method, '/v1/a//o', method === 'PUT' ? { 'content-length': '0' } : {});
-      expect(r.status, method).toBeGreaterThanOrEqual(400);
-      expect(r.status, method).toBeLessThan(500);
+  it('answers 412 Bad URL, not 500 (Swift), for an empty container segment', async () => {
+    for (const path of ['/v1/a//o', '/v1/AUTH_test//x', '/v1/AUTH_test//x/y']) {
+      for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'POST']) {
+        const r = await call(url, method, path, method === 'PUT' ? { 'content-length': '0' } : {});
+        expect(r.status, `${method} ${path}`).toBe(412);
+        expect(r.text, `${method} ${path}`).toBe(method === 'HEAD' ? '' : 'Bad URL');
+      }
     }
   });
 
