@@ -11,22 +11,28 @@
  * - delete: local, the primary, and every other worker's local copy (and its record of what it
  *   sent); resolves only when all workers have dropped it, so a write that clears info (an ACL
  *   change) is effective on every worker before its response goes out.
+ * - guarded fills (issue 14): the primary numbers every delete; its answers carry its counter,
+ *   which a worker's `mark()` returns. A set with a mark is refused by the worker and by the
+ *   primary when the key was deleted after that mark (the drop of that delete reaches the worker
+ *   before any later answer, as IPC keeps order), and while the worker's own delete of the key
+ *   is unanswered. A get answer read before a delete is not kept locally either.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { SharedCache } from './info-cache';
+import { Invalidations, type SharedCache } from './info-cache';
 
 type Msg =
   | { sluiceCache: 'get'; id: string; key: string }
-  | { sluiceCache: 'set'; id: string; key: string; value: unknown; ttl: number }
+  | { sluiceCache: 'set'; id: string; key: string; value: unknown; ttl: number; mark?: number }
   | { sluiceCache: 'delete'; id: string; key: string }
-  | { sluiceCache: 'drop'; id: string; key: string }
-  | { sluiceCache: 'reply'; id: string; value?: unknown; ttl?: number };
+  | { sluiceCache: 'drop'; id: string; key: string; seq: number }
+  /** seq: the primary's delete counter when it answered (a delete: that delete's number). */
+  | { sluiceCache: 'reply'; id: string; value?: unknown; ttl?: number; seq?: number; stored?: boolean };
 
 type Ask =
   | { sluiceCache: 'get'; key: string }
-  | { sluiceCache: 'set'; key: string; value: unknown; ttl: number }
+  | { sluiceCache: 'set'; key: string; value: unknown; ttl: number; mark?: number }
   | { sluiceCache: 'delete'; key: string };
 
 function isMsg(m: unknown): m is Msg {
@@ -45,9 +51,11 @@ export class ClusterCacheServer {
   private readonly store: LRUCache<string, { value: unknown }>;
   /** Each served worker, with whether it can still be asked to drop keys. */
   private readonly peers = new Map<CacheChannel, () => boolean>();
+  private readonly invalidations: Invalidations;
 
-  constructor(max = 500_000) {
+  constructor(max = 500_000, maxInvalidations = 50_000) {
     this.store = new LRUCache({ max, ttlAutopurge: false });
+    this.invalidations = new Invalidations(maxInvalidations);
   }
 
   /** Serves a worker until `detach`; `connected` tells whether it can still be asked to drop keys. */
@@ -63,32 +71,37 @@ export class ClusterCacheServer {
 
   private handle(peer: CacheChannel, m: unknown): void {
     if (!isMsg(m)) return;
-    const reply = (value?: unknown, ttl?: number) => peer.send({ sluiceCache: 'reply', id: m.id, value, ttl });
+    const inv = this.invalidations;
+    const reply = (extra: { value?: unknown; ttl?: number; stored?: boolean; seq?: number } = {}) =>
+      peer.send({ sluiceCache: 'reply', id: m.id, seq: inv.current, ...extra });
     switch (m.sluiceCache) {
       case 'get': {
         const hit = this.store.get(m.key);
-        reply(hit?.value, hit ? Math.max(0, this.store.getRemainingTTL(m.key)) / 1000 : undefined);
+        reply({ value: hit?.value, ttl: hit ? Math.max(0, this.store.getRemainingTTL(m.key)) / 1000 : undefined });
         break;
       }
-      case 'set':
-        if (m.ttl > 0) this.store.set(m.key, { value: m.value }, { ttl: m.ttl * 1000 });
-        reply();
+      case 'set': {
+        const stored = m.ttl > 0 && (m.mark === undefined || inv.allows(m.key, m.mark));
+        if (stored) this.store.set(m.key, { value: m.value }, { ttl: m.ttl * 1000 });
+        reply({ stored });
         break;
+      }
       case 'delete': {
+        const seq = inv.record(m.key);
         this.store.delete(m.key);
         const others = [...this.peers].filter(([p, connected]) => p !== peer && connected()).map(([p]) => p);
         let pending = others.length;
-        if (pending === 0) reply();
+        if (pending === 0) reply({ seq });
         for (const other of others) {
           const id = randomUUID();
           const onAck = (a: unknown) => {
             if (isMsg(a) && a.sluiceCache === 'reply' && a.id === id) {
               other.off('message', onAck);
-              if (--pending === 0) reply();
+              if (--pending === 0) reply({ seq });
             }
           };
           other.on('message', onAck);
-          other.send({ sluiceCache: 'drop', id, key: m.key });
+          other.send({ sluiceCache: 'drop', id, key: m.key, seq });
         }
         break;
       }
@@ -120,21 +133,28 @@ export class ClusterCache implements SharedCache {
   /** What this worker last sent the primary per key (serialised) and until when that stands. */
   private readonly sent: LRUCache<string, { json: string; until: number }>;
   private readonly channel: CacheChannel;
+  /** Deletes this worker knows of, numbered by the primary; `current` is its latest counter. */
+  private readonly invalidations: Invalidations;
+  /** Keys this worker is deleting, with how many of its deletes the primary has not answered. */
+  private readonly deleting = new Map<string, number>();
 
-  constructor(max = 100_000, channel?: CacheChannel) {
+  constructor(max = 100_000, channel?: CacheChannel, maxInvalidations = 50_000) {
     if (!channel && !process.send) throw new Error('ClusterCache needs to run in a cluster worker');
     this.channel = channel ?? (process as unknown as CacheChannel);
     this.local = new LRUCache({ max, ttlAutopurge: false });
     this.sent = new LRUCache({ max });
+    this.invalidations = new Invalidations(maxInvalidations);
     this.channel.on('message', (m: unknown) => {
       if (!isMsg(m)) return;
       if (m.sluiceCache === 'reply') {
+        if (typeof m.seq === 'number') this.invalidations.advance(m.seq);
         const done = this.waiting.get(m.id);
         if (done) {
           this.waiting.delete(m.id);
           done(m);
         }
       } else if (m.sluiceCache === 'drop') {
+        this.invalidations.record(m.key, m.seq);
         this.local.delete(m.key);
         this.sent.delete(m.key);
         this.channel.send({ sluiceCache: 'reply', id: m.id });
@@ -154,24 +174,45 @@ export class ClusterCache implements SharedCache {
     const hit = this.local.get(key);
     if (hit) return hit.value as T;
     const r = await this.ask({ sluiceCache: 'get', key });
-    if (r.value !== undefined && r.ttl && r.ttl > 0) this.local.set(key, { value: r.value }, { ttl: r.ttl * 1000 });
+    // Not kept when this worker has since deleted the key (or is deleting it): the answer was read before.
+    if (r.value !== undefined && r.ttl && r.ttl > 0 && this.mayFill(key, r.seq ?? 0)) this.local.set(key, { value: r.value }, { ttl: r.ttl * 1000 });
     return r.value as T | undefined;
   }
 
-  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
-    if (ttlSeconds <= 0) return;
+  mark(): number {
+    return this.invalidations.current;
+  }
+
+  private mayFill(key: string, mark: number): boolean {
+    return !this.deleting.has(key) && this.invalidations.allows(key, mark);
+  }
+
+  async set(key: string, value: unknown, ttlSeconds: number, mark?: number): Promise<void> {
+    if (!(ttlSeconds > 0)) return;
+    if (mark !== undefined && !this.mayFill(key, mark)) return;
     this.local.set(key, { value }, { ttl: ttlSeconds * 1000 });
     const json = JSON.stringify(value);
     const now = Date.now();
     const last = this.sent.get(key);
     if (last && last.json === json && now < last.until) return;
-    this.sent.set(key, { json, until: now + resendAfterMs(ttlSeconds) });
-    await this.ask({ sluiceCache: 'set', key, value, ttl: ttlSeconds });
+    const record = { json, until: now + resendAfterMs(ttlSeconds) };
+    this.sent.set(key, record);
+    const r = await this.ask({ sluiceCache: 'set', key, value, ttl: ttlSeconds, mark });
+    // Refused by the primary: it does not hold the value, so the next set must go out again.
+    if (r.stored === false && this.sent.get(key) === record) this.sent.delete(key);
   }
 
   async delete(key: string): Promise<void> {
+    this.deleting.set(key, (this.deleting.get(key) ?? 0) + 1);
     this.local.delete(key);
     this.sent.delete(key);
-    await this.ask({ sluiceCache: 'delete', key });
+    try {
+      const r = await this.ask({ sluiceCache: 'delete', key });
+      if (typeof r.seq === 'number') this.invalidations.record(key, r.seq);
+    } finally {
+      const left = (this.deleting.get(key) ?? 1) - 1;
+      if (left > 0) this.deleting.set(key, left);
+      else this.deleting.delete(key);
+    }
   }
 }

@@ -41,31 +41,93 @@ export type Info = AccountInfo | ContainerInfo;
  * The cache shared between requests (Swift's memcache: account/container info, auth tokens),
  * per proxy worker today, between proxies once a memcached backend exists. Values are plain
  * JSON-able data so any backend can serialise them.
+ *
+ * Fills guarded by a mark (issue 14): a reader takes `mark()` before it asks the backend and
+ * passes it to `set`; the value is then stored only if no `delete(key)` came after the mark, so
+ * a read in flight across an invalidation (an ACL change) cannot put the old value back.
+ * Swift's memcache has no such guard (set_info_cache simply overwrites); sets without a mark
+ * behave as before.
  */
 export interface SharedCache {
   get<T>(key: string): Promise<T | undefined> | T | undefined;
-  set(key: string, value: unknown, ttlSeconds: number): Promise<void> | void;
+  set(key: string, value: unknown, ttlSeconds: number, mark?: number): Promise<void> | void;
   delete(key: string): Promise<void> | void;
+  /** The invalidation counter now, for a guarded `set` (caches without guards omit it). */
+  mark?(): number;
+}
+
+/**
+ * The deletes a cache has seen, numbered: a fill marked `m` may store key k unless k was
+ * deleted with a number above m. Bounded: the oldest records go first, and the highest
+ * number forgotten becomes a floor below which every mark is refused (a fill that slow is not
+ * stored: safe, it is only a later miss).
+ */
+export class Invalidations {
+  private seq = 0;
+  private floor = 0;
+  /** key -> number of its latest delete, roughly in number order (oldest first). */
+  private readonly byKey = new Map<string, number>();
+
+  constructor(private readonly max = 50_000) {}
+
+  /** The highest delete number known: the mark for a fill starting now. */
+  get current(): number {
+    return this.seq;
+  }
+
+  /** Records a delete of key, numbered next (or `n`, a number given by the primary). */
+  record(key: string, n = this.seq + 1): number {
+    this.advance(n);
+    const had = this.byKey.get(key);
+    if (had !== undefined && had >= n) return n;
+    this.byKey.delete(key);
+    this.byKey.set(key, n);
+    if (this.byKey.size > this.max) {
+      const [oldest, num] = this.byKey.entries().next().value as [string, number];
+      this.byKey.delete(oldest);
+      if (num > this.floor) this.floor = num;
+    }
+    return n;
+  }
+
+  /** Learns that deletes up to `n` happened (the primary's counter, seen in its answers). */
+  advance(n: number): void {
+    if (n > this.seq) this.seq = n;
+  }
+
+  /** Whether a fill that took `mark` before reading its source may store key. */
+  allows(key: string, mark: number): boolean {
+    return mark >= this.floor && (this.byKey.get(key) ?? 0) <= mark;
+  }
 }
 
 /** In-process shared cache (one per proxy worker). */
 export class LruInfoCache implements SharedCache {
   private readonly lru: LRUCache<string, {}>;
+  private readonly invalidations: Invalidations;
 
-  constructor(max = 100_000) {
+  constructor(max = 100_000, maxInvalidations = 50_000) {
     this.lru = new LRUCache<string, {}>({ max, ttlAutopurge: false });
+    this.invalidations = new Invalidations(maxInvalidations);
   }
 
   get<T>(key: string): T | undefined {
     return this.lru.get(key) as T | undefined;
   }
 
-  set(key: string, value: unknown, ttlSeconds: number): void {
-    if (ttlSeconds > 0 && value !== undefined && value !== null) this.lru.set(key, value as {}, { ttl: ttlSeconds * 1000 });
+  set(key: string, value: unknown, ttlSeconds: number, mark?: number): void {
+    if (!(ttlSeconds > 0) || value === undefined || value === null) return;
+    if (mark !== undefined && !this.invalidations.allows(key, mark)) return;
+    this.lru.set(key, value as {}, { ttl: ttlSeconds * 1000 });
   }
 
   delete(key: string): void {
+    this.invalidations.record(key);
     this.lru.delete(key);
+  }
+
+  mark(): number {
+    return this.invalidations.current;
   }
 }
 

@@ -63,13 +63,15 @@ export class AccountController extends VerbController implements Controller {
     if (tooLong) return tooLong;
     const ring = this.state.rings.account;
     const part = ring.getPart(this.account);
+    // Taken before the backend request: an answer older than an invalidation is not cached.
+    const mark = this.infoMark();
     const res = await readFromNodes(this.state.backend, ring, part, {
       method,
       path: `/${this.account}`,
       query: forceJsonFormat(rawQueryOf(c)),
       headers: this.backendHeaders(c, forwardedHeaders(c)),
     });
-    this.cacheAccountInfo(c, this.account, res);
+    this.cacheAccountInfo(c, this.account, res, mark);
     if (!res) return swiftResponse(503, { method });
     let response: Response;
     if (res.status === 404 && (res.headers['x-account-status'] ?? '').toLowerCase() === 'deleted') {
@@ -110,6 +112,8 @@ export class AccountController extends VerbController implements Controller {
     const headers = this.backendHeaders(c, this.transferHeaders(c, 'account', [], []));
     await this.clearAccountInfo(c);
     const res = await this.fanOut(c, ring, part, 'PUT', `/${this.account}`, ring.getPartNodes(part).map(() => headers));
+    // Again once written: a lookup that began after the first clear may have cached the old state.
+    await this.clearAccountInfo(c);
     return this.writeResponse(c, method, res);
   }
 
@@ -127,6 +131,8 @@ export class AccountController extends VerbController implements Controller {
       await this.autocreateAccount(c);
       res = await this.fanOut(c, ring, part, 'POST', `/${this.account}`, nodes.map(() => headers));
     }
+    // Again once written: a lookup that began after the first clear may have cached the old ACL.
+    await this.clearAccountInfo(c);
     return this.writeResponse(c, method, res);
   }
 
@@ -138,6 +144,8 @@ export class AccountController extends VerbController implements Controller {
     const headers = this.backendHeaders(c);
     await this.clearAccountInfo(c);
     const res = await this.fanOut(c, ring, part, 'DELETE', `/${this.account}`, ring.getPartNodes(part).map(() => headers));
+    // Again once written: a lookup that began after the first clear may have cached the old state.
+    await this.clearAccountInfo(c);
     return this.writeResponse(c, method, res);
   }
 

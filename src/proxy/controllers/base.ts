@@ -181,24 +181,34 @@ export abstract class BaseController {
     }
     const ring = this.state.rings.account;
     const part = ring.getPart(account);
+    // Taken before the HEAD: an invalidation while it is in flight keeps its answer out of the cache.
+    const mark = this.infoMark();
     const res = await readFromNodes(this.state.backend, ring, part, {
       method: 'HEAD',
       path: `/${account}`,
       headers: this.backendHeaders(c),
     });
-    const info = this.cacheAccountInfo(c, account, res);
+    const info = this.cacheAccountInfo(c, account, res, mark);
     return info;
   }
 
-  /** set_info_cache for an account response (from HEAD/GET); 404 + X-Account-Status: Deleted is 410. */
-  protected cacheAccountInfo(c: ProxyContext, account: string, res: BackendResponse | undefined): AccountInfo {
+  /** The shared cache's invalidation mark, to take before a backend read whose answer fills it. */
+  protected infoMark(): number | undefined {
+    return this.state.cache?.mark?.();
+  }
+
+  /**
+   * set_info_cache for an account response (from HEAD/GET); 404 + X-Account-Status: Deleted is 410.
+   * `mark` (infoMark() before the backend request) keeps an answer older than an invalidation out.
+   */
+  protected cacheAccountInfo(c: ProxyContext, account: string, res: BackendResponse | undefined, mark?: number): AccountInfo {
     let status = res?.status ?? 503;
     if (status === 404 && (res?.headers['x-account-status'] ?? '').toLowerCase() === 'deleted') status = 410;
     const info = headersToAccountInfo(res?.headers ?? {}, status);
     const key = accountCacheKey(account);
     c.get('infoCache').set(key, info);
     const ttl = infoTtl(status, this.state.options.recheckAccountExistence);
-    if (ttl > 0) void this.state.cache?.set(key, info, ttl);
+    if (ttl > 0) void this.state.cache?.set(key, info, ttl, mark);
     return info;
   }
 
@@ -219,21 +229,22 @@ export abstract class BaseController {
     }
     const ring = this.state.rings.container;
     const part = ring.getPart(account, container);
+    const mark = this.infoMark();
     const res = await readFromNodes(this.state.backend, ring, part, {
       method: 'HEAD',
       path: `/${account}/${container}`,
       headers: this.backendHeaders(c),
     });
-    return this.cacheContainerInfo(c, account, container, res);
+    return this.cacheContainerInfo(c, account, container, res, mark);
   }
 
-  protected cacheContainerInfo(c: ProxyContext, account: string, container: string, res: BackendResponse | undefined): ContainerInfo {
+  protected cacheContainerInfo(c: ProxyContext, account: string, container: string, res: BackendResponse | undefined, mark?: number): ContainerInfo {
     const status = res?.status ?? 503;
     const info = headersToContainerInfo(res?.headers ?? {}, status);
     const key = containerCacheKey(account, container);
     c.get('infoCache').set(key, info);
     const ttl = infoTtl(status, this.state.options.recheckContainerExistence);
-    if (ttl > 0) void this.state.cache?.set(key, info, ttl);
+    if (ttl > 0) void this.state.cache?.set(key, info, ttl, mark);
     return info;
   }
 

@@ -58,13 +58,15 @@ export class ContainerController extends VerbController implements Controller {
     }
     const ring = this.state.rings.container;
     const part = ring.getPart(this.account, this.container);
+    // Taken before the backend request: an answer older than an invalidation is not cached.
+    const mark = this.infoMark();
     const res = await readFromNodes(this.state.backend, ring, part, {
       method,
       path: `/${this.account}/${this.container}`,
       query: forceJsonFormat(rawQueryOf(c)),
       headers: this.backendHeaders(c, forwardedHeaders(c)),
     });
-    const info = this.cacheContainerInfo(c, this.account, this.container!, res);
+    const info = this.cacheContainerInfo(c, this.account, this.container!, res, mark);
     const denial = await this.authorizeWithAcl(c, method, info.readAcl, info);
     if (denial) return denial;
     if (!res) return swiftResponse(503, { method });
@@ -182,6 +184,8 @@ export class ContainerController extends VerbController implements Controller {
     const headers = this.backendHeaders(c, this.transferHeaders(c, 'container', CONTAINER_PASS_THROUGH, CONTAINER_REMOVABLE));
     await this.clearContainerInfo(c);
     const res = await this.fanOut(c, ring, part, 'POST', `/${this.account}/${this.container}`, ring.getPartNodes(part).map(() => headers));
+    // Again once written: a lookup that began after the first clear may have cached the old ACL.
+    await this.clearContainerInfo(c);
     return this.respond(method, res);
   }
 
@@ -194,6 +198,7 @@ export class ContainerController extends VerbController implements Controller {
     const n = ring.getPartNodes(part).length;
     await this.clearContainerInfo(c);
     const res = await this.fanOut(c, ring, part, 'DELETE', `/${this.account}/${this.container}`, this.backendRequests(c, n, undefined, true));
+    await this.clearContainerInfo(c);
     await this.clearAccountInfo(c);
     // Swift: a 202 from the container servers means the container was already gone.
     if (res?.status === 202) return swiftResponse(404, { method });
