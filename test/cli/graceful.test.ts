@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proxyConf } from '../helpers/proxy-conf';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'sluice.js');
@@ -253,36 +254,12 @@ describe('SIGTERM drains', () => {
 });
 
 /** A configuration for `sluice start --config`: TempAuth with the users given, a 2 s drain bound. */
-function conf(users: string, extra = ''): string {
-  return `[DEFAULT]
-graceful_shutdown_timeout = 2
-
-[pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache tempauth ${extra}proxy-logging proxy-server
-
-[app:proxy-server]
-use = egg:swift#proxy
-account_autocreate = true
-
-[filter:catch_errors]
-use = egg:swift#catch_errors
-
-[filter:gatekeeper]
-use = egg:swift#gatekeeper
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-
-[filter:proxy-logging]
-use = egg:swift#proxy_logging
-
-[filter:cache]
-use = egg:swift#memcache
-
-[filter:tempauth]
-use = egg:swift#tempauth
-${users}
-`;
+function conf(users: string, extra?: string): string {
+  return proxyConf({
+    pipeline: ['catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'cache', 'tempauth', ...(extra ? [extra] : []), 'proxy-logging'],
+    sections: { tempauth: users },
+    defaults: 'graceful_shutdown_timeout = 2',
+  });
 }
 
 describe('SIGHUP reloads', () => {
@@ -330,7 +307,7 @@ describe('SIGHUP reloads', () => {
         expect(await download.done).toMatchObject({ status: 200, bytes: OBJECT_BYTES, md5: obj.md5 });
 
         // A configuration that cannot start (a filter nobody knows): one line, the workers stay.
-        writeFileSync(confPath, conf('user_test_tester = testing .admin', 'no-such-filter '));
+        writeFileSync(confPath, conf('user_test_tester = testing .admin', 'no-such-filter'));
         const reloadedOnce = run.stderr();
         process.kill(run.pgid, 'SIGHUP');
         const refused = await withLimit(run.printed(/sluice: reload failed, still serving the previous configuration: .*\n/, true), 'the refused reload');
