@@ -9,13 +9,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyConf } from '../helpers/proxy-conf';
+import { killGroup, survivors, withLimit as limit } from './process-group';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'sluice.js');
@@ -47,14 +48,6 @@ interface Run {
 }
 
 const running = new Set<Run>();
-
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
 
 function sluice(args: string[]): Run {
   const env = { ...process.env };
@@ -88,26 +81,7 @@ function sluice(args: string[]): Run {
   return run;
 }
 
-function withLimit<T>(p: Promise<T>, what: string, ms = START_LIMIT_MS): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms).unref())]);
-}
-
-/** Processes of the group still running (not zombies, not tsx's esbuild service). */
-function groupMembers(pgid: number): string[] {
-  const members: string[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    if (Number(pgrp) === pgid && state !== 'Z' && comm !== 'esbuild') members.push(`${pid} ${comm}`);
-  }
-  return members;
-}
+const withLimit = <T>(p: Promise<T>, what: string, ms = START_LIMIT_MS): Promise<T> => limit(p, what, ms);
 
 interface Answer {
   status: number;
@@ -242,7 +216,7 @@ describe('SIGTERM drains', () => {
           // It waited for the downloads (each needs seconds more), within the 60 s default bound.
           expect(end.at - signalledAt).toBeGreaterThan(2000);
           expect(end.at - signalledAt).toBeLessThan(60_000);
-          expect(groupMembers(run.pgid)).toEqual([]);
+          expect(await survivors(run.pgid)).toEqual([]);
         } finally {
           killGroup(run.pgid);
           running.delete(run);
@@ -357,7 +331,7 @@ describe('SIGHUP reloads', () => {
         // Read what was sent before the cut: the body ends short of its Content-Length.
         stalled.resume();
         await expect(withLimit(stalled.done, 'reading the cut download')).rejects.toThrow(/^download cut after \d+ of 20971520 bytes$/);
-        expect(groupMembers(run.pgid)).toEqual([]);
+        expect(await survivors(run.pgid)).toEqual([]);
       } finally {
         killGroup(run.pgid);
         running.delete(run);

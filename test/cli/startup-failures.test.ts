@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRing, writeRingFile } from '../../src/common/ring';
+import { killGroup, survivors, withLimit as limit } from './process-group';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'sluice.js');
@@ -52,52 +53,6 @@ async function isFree(port: number): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-/**
- * The processes of a group still running (zombies aside: an exited process whose parent is gone
- * waits there for init to reap it), as `pid command`.
- */
-function groupMembers(pgid: number): string[] {
-  const members: string[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z') members.push(`${pid} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`);
-  }
-  return members;
-}
-
-/**
- * What is left of a group once its leader exited: nothing at once, but for tsx's esbuild service
- * (a child of each process run through tsx), which exits by itself when its parent's pipe
- * closes, so is allowed a moment.
- */
-async function survivors(pgid: number): Promise<string[]> {
-  const sluiceProcesses = groupMembers(pgid).filter((m) => !m.endsWith(' esbuild'));
-  if (sluiceProcesses.length) return sluiceProcesses;
-  const until = performance.now() + 1000;
-  let left = groupMembers(pgid);
-  while (left.length && performance.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-    left = groupMembers(pgid);
-  }
-  return left;
-}
-
-function killGroup(pgid: number | undefined): void {
-  if (pgid === undefined) return;
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    // Already gone.
   }
 }
 
@@ -169,9 +124,7 @@ function sluice(args: string[], env: NodeJS.ProcessEnv = keystoneEnv()): Run {
   return run;
 }
 
-function withLimit<T>(p: Promise<T>, what: string, ms = RUN_LIMIT_MS): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms).unref())]);
-}
+const withLimit = <T>(p: Promise<T>, what: string, ms = RUN_LIMIT_MS): Promise<T> => limit(p, what, ms);
 
 /**
  * Runs a command that must fail to start and checks how it ends: exit 1 within a second of its
