@@ -16,7 +16,8 @@ import { asByteString } from '../compat/bytes';
 import { unquotePlusBytes } from '../compat/quote';
 
 const SENSITIVE_HEADERS = ['x-auth-token', 'x-storage-token', 'x-service-token', 'x-auth-key', 'x-storage-pass'];
-const SENSITIVE_PARAMS = new Set(['temp_url_sig', 'swiftinfo_sig', 'multipart-manifest-sig', 'signature']);
+// Compared in lower case: Swift registers temp_url_sig (tempurl) and Signature, X-Amz-Signature (s3api).
+const SENSITIVE_PARAMS = new Set(['temp_url_sig', 'swiftinfo_sig', 'multipart-manifest-sig', 'signature', 'x-amz-signature']);
 
 export function obscure(value: string | undefined, reveal: number): string | undefined {
   if (value === undefined || value === '') return value;
@@ -41,6 +42,18 @@ export function obscureQuery(rawQuery: string, reveal: number): string {
     .join('&');
 }
 
+/**
+ * A Referer with its query's signatures obscured. Swift logs the Referer as sent; a page opened
+ * through a temp URL sends its signature there, so sluice obscures it as in the request's own query.
+ */
+export function obscureReferer(referer: string | undefined, reveal: number): string | undefined {
+  const q = referer?.indexOf('?') ?? -1;
+  if (referer === undefined || q < 0) return referer;
+  const hash = referer.indexOf('#', q);
+  const end = hash < 0 ? referer.length : hash;
+  return referer.slice(0, q + 1) + obscureQuery(referer.slice(q + 1, end), reveal) + referer.slice(end);
+}
+
 export interface ProxyLoggingOptions {
   /** Characters of a token or signature shown before `...` (Swift's reveal_sensitive_prefix; 0 hides all). */
   revealSensitivePrefix?: number;
@@ -58,7 +71,7 @@ export function proxyLogging(options: ProxyLoggingOptions, logger: Logger): Midd
     const headers = c.get('headers');
     // Read before next(): later middleware may rename or drop these headers.
     const token = headers.get('x-auth-token') ?? headers.get('x-storage-token');
-    const referer = headers.get('referer');
+    const referer = obscureReferer(headers.get('referer'), reveal);
     const userAgent = headers.get('user-agent');
     const clientEtag = headers.get('etag');
     const query = obscureQuery(rawQueryOf(c), reveal);
