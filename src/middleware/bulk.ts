@@ -22,7 +22,7 @@
  *    bad checksum, not a gzip file, invalid compressed data, unexpected end of data) but not
  *    for every corner tarfile distinguishes.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
 import { intOption } from '../proxy/config';
 import { defineFilter, type FilterContext } from '../proxy/filter';
@@ -41,6 +41,7 @@ import { splitPath } from '../common/path';
 import { isUserMeta } from '../common/headers';
 import { statusLine } from '../common/http-status';
 import { swiftResponse } from '../proxy/response';
+import { ClientDisconnectedError, ClientTimeoutError, watchBodyStall } from '../proxy/request-body';
 import { archiveBytes, TarError, TarReader } from './tar-reader';
 
 const ACCEPTABLE_FORMATS = ['text/plain', 'application/json', 'application/xml', 'text/xml'];
@@ -131,6 +132,8 @@ class Bulk {
     private readonly opts: BulkOptions,
     private readonly constraints: { max_object_name_length: number; max_container_name_length: number; max_file_size: number },
     private readonly logError: (err: unknown, msg: string) => void,
+    /** Swift's client_timeout: seconds the client may leave its body without a byte. */
+    private readonly clientTimeout: number,
   ) {
     this.maxPathLength = constraints.max_object_name_length + constraints.max_container_name_length + 2;
   }
@@ -195,7 +198,7 @@ class Bulk {
       const incoming = headers.get('content-type');
       if (incoming && !incoming.startsWith('text/plain')) throw new HttpException(406);
       if (headers.get('content-length') === undefined && headers.get('transfer-encoding')?.toLowerCase() !== 'chunked') throw new HttpException(411);
-      const names = await this.objsToDelete(requestBody(c));
+      const names = await this.objsToDelete(requestBody(c, this.clientTimeout));
       let failedType = 400;
       const token = headers.get('x-auth-token');
       const agent = `${headers.get('user-agent') ?? ''} BulkDelete`.trim();
@@ -264,9 +267,12 @@ class Bulk {
       }
     } catch (err) {
       if (err instanceof ClientGone) throw err;
+      if (err instanceof ClientDisconnectedError) throw new ClientGone();
       if (err instanceof HttpException) {
         result['Response Status'] = statusLine(err.status);
         result['Response Body'] = err.body ?? '';
+      } else if (err instanceof ClientTimeoutError) {
+        result['Response Status'] = statusLine(408);
       } else {
         this.logError(err, 'Error in bulk delete.');
         result['Response Status'] = statusLine(500);
@@ -314,7 +320,7 @@ class Bulk {
       // The request's expiry and user metadata go to every object (Swift copies them).
       const inheritedHeaders: Record<string, string> = {};
       for (const [k, v] of headers.entries()) if (k === 'x-delete-at' || k === 'x-delete-after' || isUserMeta('object', k)) inheritedHeaders[k] = v;
-      const tar = new TarReader(archiveBytes(requestBody(c), compression));
+      const tar = new TarReader(archiveBytes(requestBody(c, this.clientTimeout), compression));
       let failedType = 400;
       let containersCreated = 0;
       for (;;) {
@@ -381,9 +387,12 @@ class Bulk {
       }
     } catch (err) {
       if (err instanceof ClientGone) throw err;
+      if (err instanceof ClientDisconnectedError) throw new ClientGone();
       if (err instanceof HttpException) {
         result['Response Status'] = statusLine(err.status);
         result['Response Body'] = err.body ?? '';
+      } else if (err instanceof ClientTimeoutError) {
+        result['Response Status'] = statusLine(408);
       } else if (err instanceof TarError) {
         result['Response Status'] = statusLine(400);
         result['Response Body'] = `Invalid Tar File: ${err.message}`;
@@ -411,16 +420,40 @@ function paxKeyToHeader(key: string): string | undefined {
   return undefined;
 }
 
-/** The client's body as it arrives (the Node request for a client, the stream for a subrequest). */
-function requestBody(c: ProxyContext): AsyncIterable<Buffer | Uint8Array> & Readable {
+/**
+ * The client's body as it arrives (the Node request for a client, the stream for a subrequest).
+ * A client that sends no byte for client_timeout seconds fails the read with ClientTimeoutError
+ * (Swift: eventlet's socket timeout on wsgi.input), and the connection closes once the streamed
+ * answer, which says 408, has gone out: the rest of that body will never be read.
+ */
+function requestBody(c: ProxyContext, clientTimeout: number): Readable {
   const incoming = c.env?.incoming;
-  if (incoming) return incoming;
-  const body = c.req.raw.body;
-  return body ? Readable.fromWeb(body as import('node:stream/web').ReadableStream) : Readable.from([]);
+  if (!incoming) {
+    const body = c.req.raw.body;
+    return body ? Readable.fromWeb(body as import('node:stream/web').ReadableStream) : Readable.from([]);
+  }
+  if (!(clientTimeout > 0)) return incoming;
+  const out = new PassThrough();
+  incoming.pipe(out);
+  // pipe() forwards no failure: a client that hangs up mid-body fails the read as before.
+  const gone = () => {
+    if (!incoming.complete) out.destroy(new ClientDisconnectedError());
+  };
+  incoming.once('error', gone);
+  incoming.once('close', gone);
+  watchBodyStall(incoming, clientTimeout, () => {
+    incoming.unpipe(out);
+    incoming.pause();
+    const outgoing = c.env?.outgoing;
+    if (outgoing && !outgoing.writableFinished) outgoing.once('finish', () => incoming.socket?.destroySoon());
+    else incoming.socket?.destroySoon();
+    out.destroy(new ClientTimeoutError(clientTimeout));
+  });
+  return out;
 }
 
 export function bulk(options: BulkOptions, ctx: FilterContext): MiddlewareHandler<ProxyEnv> {
-  const worker = new Bulk(ctx.app, options, ctx.state.constraints, (err, msg) => ctx.logger.error({ err, log_route: 'bulk' }, msg));
+  const worker = new Bulk(ctx.app, options, ctx.state.constraints, (err, msg) => ctx.logger.error({ err, log_route: 'bulk' }, msg), ctx.state.options.clientTimeout);
 
   return async (c, next) => {
     const method = c.req.method;
