@@ -203,6 +203,24 @@ describe('slow and hostile clients', () => {
     });
   }
 
+  for (const [method, path] of [
+    ['POST', '/v1/AUTH_test'],
+    ['POST', container],
+    ['PUT', container],
+  ] as const) {
+    it(`answers a ${method} of ${path === container ? 'a container' : 'an account'} whose declared body never comes, then closes the connection`, async () => {
+      const c = await raw(cluster.url);
+      c.sock.write(`${method} ${path} HTTP/1.1\r\nHost: proxy\r\nX-Test-Owner: yes\r\nContent-Length: 1000\r\n\r\n${'x'.repeat(100)}`);
+      const head = await c.head;
+      // Swift's account and container controllers read no body: the answer does not wait for it.
+      expect(head.status).toBe(method === 'PUT' ? 202 : 204);
+      expect(head.at).toBeLessThan(CLIENT_TIMEOUT * 1000);
+      // The rest of the body would be the next request's bytes: the connection cannot be reused.
+      const lived = await c.closed;
+      expect(lived - head.at).toBeLessThan(CLIENT_TIMEOUT * 1000 + 1500);
+    });
+  }
+
   for (const [label, chunk] of [
     ['a streamed body', 16 * 1024],
     ['a small body read whole', 100],
