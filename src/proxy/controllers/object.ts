@@ -329,7 +329,11 @@ export class ObjectController extends VerbController implements Controller {
     if (!(info.status >= 200 && info.status < 300)) return swiftResponse(404, { method });
     const part = ring.getPart(this.account, this.container, this.object);
     const nodes = ring.getPartNodes(part);
-    const res = await this.fanOut(c, ring, part, 'DELETE', this.entityPath, this.replicaHeaders(c, nodes.length, info, Timestamp.now(), {}, false));
+    // Swift passes the client's headers on; X-If-Delete-At is the one object servers act on
+    // (400 when not a timestamp, 412 when it is not the object's X-Delete-At).
+    const ifDeleteAt = c.get('headers').get('x-if-delete-at');
+    const extra: Record<string, string> = ifDeleteAt === undefined ? {} : { 'x-if-delete-at': ifDeleteAt };
+    const res = await this.fanOut(c, ring, part, 'DELETE', this.entityPath, this.replicaHeaders(c, nodes.length, info, Timestamp.now(), extra, false));
     return this.respond(method, res);
   }
 }
