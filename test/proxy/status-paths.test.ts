@@ -333,13 +333,30 @@ describe('object', () => {
     expect((await call(url, 'POST', `/v1/${a}/c/file.txt`)).status).toBe(404);
   });
 
-  it('guesses the content type from the extension only', async () => {
+  it("guesses the content type from the path's extension with Python's table (Debian's /etc/mime.types)", async () => {
     const a = uniq('AUTH_o');
     await mkContainer(a, 'c');
-    for (const [name, type] of [['c', 'application/octet-stream'], ['d/c', 'application/octet-stream'], ['x.c', 'text/x-c'], ['p.json', 'application/json']]) {
+    const cases = [
+      ['c', 'application/octet-stream'],
+      ['d/c', 'application/octet-stream'],
+      ['d.txt/c', 'application/octet-stream'],
+      ['.json', 'application/octet-stream'],
+      ['x.c', 'text/x-csrc'],
+      ['p.json', 'application/json'],
+      ['song.wav', 'audio/x-wav'],
+      ['PHOTO.JPG', 'image/jpeg'],
+      ['a.tar.gz', 'application/x-tar'],
+      ['a.TGZ', 'application/x-tar'],
+      ['a.tar.GZ', 'application/gzip'],
+      ['%C3%A9t%C3%A9.html', 'text/html'],
+    ];
+    for (const [name, type] of cases) {
       expect((await call(url, 'PUT', `/v1/${a}/c/${name}`, { 'content-length': '0' })).status).toBe(201);
       expect((await call(url, 'HEAD', `/v1/${a}/c/${name}`)).headers['content-type'], name).toBe(type);
     }
+    // X-Detect-Content-Type: the guess replaces the type the client sent.
+    expect((await call(url, 'PUT', `/v1/${a}/c/t.svg`, { 'content-length': '0', 'content-type': 'text/plain', 'x-detect-content-type': 'true' })).status).toBe(201);
+    expect((await call(url, 'HEAD', `/v1/${a}/c/t.svg`)).headers['content-type']).toBe('image/svg+xml');
   });
 
   it('answers 411 without Content-Length or chunked encoding', async () => {

@@ -5,9 +5,7 @@
  * the first replica that answers.
  */
 import { PassThrough, Readable } from 'node:stream';
-import { lookup as mimeLookup } from 'mime-types';
-import { extname } from 'node:path/posix';
-import { rawQueryOf } from '../request-target';
+import { rawPathOf, rawQueryOf } from '../request-target';
 import type { ProxyContext } from '../context';
 import { VerbController, requestPairs, type Controller } from './base';
 import { forwardedHeaders } from './account';
@@ -22,7 +20,9 @@ import type { Ring } from '../../common/ring';
 import type { ContainerInfo } from '../info-cache';
 import { expirerContainer, expiringObjectsAccount } from '../../common/expiring-objects';
 import { spreadUpdateTargets, type DeleteAtTarget } from '../../common/update-targets';
-import { checkUtf8 } from '../../compat/bytes';
+import { asByteString, checkUtf8 } from '../../compat/bytes';
+import { guessType } from '../../compat/mimetypes';
+import { unquoteBytes } from '../../compat/quote';
 import { isHopByHop } from '../../compat/hop-by-hop';
 import { configTrue } from '../../compat/truthy';
 
@@ -181,10 +181,9 @@ export class ObjectController extends VerbController implements Controller {
 
     // Content type: guessed from the name when absent or empty, or asked for (X-Detect-Content-Type).
     if (!headers.get('content-type') || configTrue(headers.get('x-detect-content-type'))) {
-      // Python's guess_type looks at the extension only: "c" or "dir/c" guess nothing (mime-types
-      // would take a bare name for an extension and answer text/x-c).
-      const ext = extname(this.object!);
-      headers.set('content-type', ((ext && mimeLookup(ext)) || 'application/octet-stream') as string);
+      // Swift: mimetypes.guess_type(req.path_info), Python's table as Debian builds it.
+      const [guessed] = guessType(unquoteBytes(asByteString(rawPathOf(c))));
+      headers.set('content-type', guessed ?? 'application/octet-stream');
       headers.delete('x-detect-content-type');
     }
     const ts = Timestamp.now();
