@@ -10,11 +10,13 @@ import { bulkFilter } from './bulk';
 import { cacheFilter } from './cache';
 import { catchErrorsFilter } from './catch-errors';
 import { containerQuotasFilter } from './container-quotas';
+import { containerSyncFilter } from './container-sync';
 import { copyFilter } from './copy';
 import { corsFilter } from './cors';
 import { gatekeeperFilter } from './gatekeeper';
 import { healthcheckFilter } from './healthcheck';
 import { listingFormatsFilter } from './listing-formats';
+import { staticwebFilter } from './staticweb';
 import { proxyLoggingFilter } from './proxy-logging';
 import { symlinkFilter } from './symlink';
 import { tempauthFilter } from './tempauth/index';
@@ -40,6 +42,8 @@ filterRegistry.register(accountQuotasFilter);
 filterRegistry.register(corsFilter);
 filterRegistry.register(bulkFilter);
 filterRegistry.register(tempurlFilter);
+filterRegistry.register(staticwebFilter);
+filterRegistry.register(containerSyncFilter);
 
 export {
   accountQuotasFilter,
@@ -48,12 +52,14 @@ export {
   cacheFilter,
   catchErrorsFilter,
   containerQuotasFilter,
+  containerSyncFilter,
   copyFilter,
   corsFilter,
   gatekeeperFilter,
   healthcheckFilter,
   listingFormatsFilter,
   proxyLoggingFilter,
+  staticwebFilter,
   symlinkFilter,
   tempauthFilter,
   keystoneauthFilter,
