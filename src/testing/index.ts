@@ -20,3 +20,12 @@ export {
   type FakeKeystoneIssuedToken,
   type FakeKeystoneIds,
 } from './fake-keystone/index';
+export {
+  startFakeServer,
+  type FakeServer,
+  type FakeServerOptions,
+  type FakeBehaviour,
+  type FakeBehaviourChoice,
+  type FakeRequestInfo,
+  type FakeRecordedRequest,
+} from './fake-server';

@@ -13,7 +13,8 @@ import { checkMetadata } from '../check';
 import { clientHeaders, relayBody, swiftResponse } from '../response';
 import { ClientDisconnectedError, ClientTimeoutError, readSmallBody, watchBodyStall } from '../request-body';
 import { iterNodes } from '../replicas';
-import { BackendError, bestResponse, quorumSize, type BackendResponse } from '../../common/backend-client';
+import { BackendError, bestResponse, quorumSize, type BackendResponse, type BackendStreamResponse } from '../../common/backend-client';
+import { resumingBody } from '../resuming-body';
 import { Timestamp } from '../../common/timestamp';
 import { OBJECT_ALLOWED_HEADERS } from '../../common/headers';
 import type { Ring } from '../../common/ring';
@@ -65,21 +66,33 @@ export class ObjectController extends VerbController implements Controller {
       'x-backend-storage-policy-index': String(info.storagePolicy),
     });
     const seen: (BackendResponse | BackendError)[] = [];
-    for (const node of iterNodes(ring, part)) {
-      let res;
-      try {
-        res = await this.state.backend.stream(node, { method, partition: part, path: this.entityPath, query: rawQueryOf(c) || undefined, headers });
-      } catch (err) {
-        if (!(err instanceof BackendError)) throw err;
-        seen.push(err);
-        continue;
+    // One node iterator for the first answer and for any resumption, so no replica is asked twice.
+    const nodes = iterNodes(ring, part);
+    const query = rawQueryOf(c) || undefined;
+    const ask = async (h: Record<string, string>): Promise<BackendStreamResponse | undefined> => {
+      for (let next = nodes.next(); !next.done; next = nodes.next()) {
+        try {
+          return await this.state.backend.stream(next.value, { method, partition: part, path: this.entityPath, query, headers: h });
+        } catch (err) {
+          if (!(err instanceof BackendError)) throw err;
+          seen.push(err);
+        }
       }
+      return undefined;
+    };
+    for (let res = await ask(headers); res; res = await ask(headers)) {
       // Swift's good sources are 2xx, 3xx and 416; anything else (404, 412, 5xx, ...) moves on to
       // the next replica and, if no replica does better, best_response decides.
       const good = (res.status >= 200 && res.status < 400) || res.status === 416;
       if (!good) {
         const chunks: Buffer[] = [];
-        for await (const chunk of res.body) chunks.push(chunk as Buffer);
+        try {
+          for await (const chunk of res.body) chunks.push(chunk as Buffer);
+        } catch (err) {
+          // A replica failing while it explains its refusal counts as a failed node.
+          seen.push(new BackendError(res.node, 'io', err instanceof Error ? err.message : String(err)));
+          continue;
+        }
         seen.push({ node: res.node, status: res.status, headers: res.headers, body: Buffer.concat(chunks) });
         continue;
       }
@@ -92,7 +105,8 @@ export class ObjectController extends VerbController implements Controller {
         res.body.resume();
         return new Response(null, { status: res.status, headers: out });
       }
-      return relayBody(res.status, out, res.body);
+      // A replica failing mid-body hands over to the next one (Swift's GET resumption).
+      return relayBody(res.status, out, resumingBody({ first: res, headers, nextSource: ask }));
     }
     const best = bestResponse(seen, quorumSize(ring.replicaCount));
     if (!best) return swiftResponse(503, { method });
