@@ -243,16 +243,34 @@ afterAll(async () => {
 describe('signed sync requests', () => {
   it('accepts the realm key and key2 (realm in any case), and puts the X-Timestamp back', async () => {
     const path = `${A}/sync/o1`;
-    for (const [realm, key] of [['realm1', 'realm1key'], ['REALM1', 'realm1key2']] as const) {
+    // The second PUT carries the same timestamp: the object servers hold it already (409), which
+    // Swift's proxy answers 202, as it does for a sync that repeats a row.
+    for (const [realm, key, status] of [['realm1', 'realm1key', 201], ['REALM1', 'realm1key2', 202]] as const) {
       const res = await send(cluster.url, 'PUT', path, { 'X-Container-Sync-Auth': syncAuth(realm, key, 'PUT', path, TS), 'X-Timestamp': TS }, 'synced');
-      expect(res.status).toBe(201);
+      expect(res.status).toBe(status);
       expect(seen.get(path)?.['x-timestamp']).toBe(TS);
       expect(seen.get(path)).not.toHaveProperty('x-backend-inbound-x-timestamp');
     }
+    // The object written carries the synced timestamp (swob's ensure_x_timestamp).
     const get = await send(cluster.url, 'GET', path, { 'X-Auth-Token': owner });
-    expect([get.status, get.body.toString()]).toEqual([200, 'synced']);
-    const del = await send(cluster.url, 'DELETE', path, { 'X-Container-Sync-Auth': syncAuth('realm1', 'realm1key', 'DELETE', path, TS), 'X-Timestamp': TS });
+    expect([get.status, get.body.toString(), get.headers['x-timestamp']]).toEqual([200, 'synced', TS]);
+    // A DELETE older than the object loses (409); a newer one deletes.
+    const older = '1699999999.00000';
+    const stale = await send(cluster.url, 'DELETE', path, { 'X-Container-Sync-Auth': syncAuth('realm1', 'realm1key', 'DELETE', path, older), 'X-Timestamp': older });
+    expect(stale.status).toBe(409);
+    const newer = '1700000001.00000';
+    const del = await send(cluster.url, 'DELETE', path, { 'X-Container-Sync-Auth': syncAuth('realm1', 'realm1key', 'DELETE', path, newer), 'X-Timestamp': newer });
     expect(del.status).toBe(204);
+    expect((await send(cluster.url, 'GET', path, { 'X-Auth-Token': owner })).status).toBe(404);
+  });
+
+  it('answers 400 to a synced X-Timestamp that is not a timestamp, and stores nothing', async () => {
+    const path = `${A}/sync/badts`;
+    for (const ts of ['abc', '-1', '1e10']) {
+      const res = await send(cluster.url, 'PUT', path, { 'X-Container-Sync-Auth': syncAuth('realm1', 'realm1key', 'PUT', path, ts), 'X-Timestamp': ts }, 'x');
+      expect([res.status, res.body.toString()], ts).toEqual([400, `X-Timestamp should be a UNIX timestamp float value; was '${ts}'`]);
+    }
+    expect((await send(cluster.url, 'HEAD', path, { 'X-Auth-Token': owner })).status).toBe(404);
   });
 
   it('signs the path as Swift quotes it, and X-Timestamp 0 when none is sent', async () => {

@@ -26,6 +26,7 @@ import { guessType } from '../../compat/mimetypes';
 import { unquoteBytes } from '../../compat/quote';
 import { isHopByHop } from '../../compat/hop-by-hop';
 import { configTrue } from '../../compat/truthy';
+import { pyRepr } from '../../compat/repr';
 
 export class ObjectController extends VerbController implements Controller {
   /** In the order real Swift 2.30.1 lists them in Allow (its set's iteration order). */
@@ -111,6 +112,19 @@ export class ObjectController extends VerbController implements Controller {
     const best = bestResponse(seen, quorumSize(ring.replicaCount));
     if (!best) return swiftResponse(503, { method });
     return swiftResponse(best.status, { headers: pickBackendHeaders(best.headers), body: best.body, method });
+  }
+
+  /**
+   * swob's ensure_x_timestamp: a client's X-Timestamp is kept when valid (container sync sends
+   * one; the gatekeeper sets it aside for everyone else), 400 when not; otherwise now.
+   */
+  private requestTimestamp(c: ProxyContext): Timestamp | Response {
+    const raw = c.get('headers').get('x-timestamp');
+    if (raw === undefined) return Timestamp.now();
+    return (
+      Timestamp.tryParse(raw) ??
+      swiftResponse(400, { body: `X-Timestamp should be a UNIX timestamp float value; was ${pyRepr(raw)}`, contentType: 'text/plain' })
+    );
   }
 
   /** X-Delete-After becomes X-Delete-At; both must be integers in the future (check_delete_headers). */
@@ -200,7 +214,8 @@ export class ObjectController extends VerbController implements Controller {
       headers.set('content-type', guessed ?? 'application/octet-stream');
       headers.delete('x-detect-content-type');
     }
-    const ts = Timestamp.now();
+    const ts = this.requestTimestamp(c);
+    if (ts instanceof Response) return ts;
     const invalid = this.checkObjectCreation(c, ts);
     if (invalid) return invalid;
 
@@ -321,7 +336,8 @@ export class ObjectController extends VerbController implements Controller {
     if (pro instanceof Response) return pro;
     const { info, ring } = pro;
     if (!(info.status >= 200 && info.status < 300)) return swiftResponse(404, { method });
-    const ts = Timestamp.now();
+    const ts = this.requestTimestamp(c);
+    if (ts instanceof Response) return ts;
     const bad = checkMetadata(requestPairs(c), 'object', this.state.constraints) ?? this.checkDeleteHeaders(c, ts);
     if (bad) return bad;
     const part = ring.getPart(this.account, this.container, this.object);
@@ -346,7 +362,9 @@ export class ObjectController extends VerbController implements Controller {
     // (400 when not a timestamp, 412 when it is not the object's X-Delete-At).
     const ifDeleteAt = c.get('headers').get('x-if-delete-at');
     const extra: Record<string, string> = ifDeleteAt === undefined ? {} : { 'x-if-delete-at': ifDeleteAt };
-    const res = await this.fanOut(c, ring, part, 'DELETE', this.entityPath, this.replicaHeaders(c, nodes.length, info, Timestamp.now(), extra, false));
+    const ts = this.requestTimestamp(c);
+    if (ts instanceof Response) return ts;
+    const res = await this.fanOut(c, ring, part, 'DELETE', this.entityPath, this.replicaHeaders(c, nodes.length, info, ts, extra, false));
     return this.respond(method, res);
   }
 }
