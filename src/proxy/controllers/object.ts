@@ -24,7 +24,6 @@ import { spreadUpdateTargets, type DeleteAtTarget } from '../../common/update-ta
 import { asByteString, checkUtf8 } from '../../compat/bytes';
 import { guessType } from '../../compat/mimetypes';
 import { unquoteBytes } from '../../compat/quote';
-import { isHopByHop } from '../../compat/hop-by-hop';
 import { configTrue } from '../../compat/truthy';
 import { pyRepr } from '../../compat/repr';
 
@@ -110,8 +109,8 @@ export class ObjectController extends VerbController implements Controller {
       return relayBody(res.status, out, resumingBody({ first: res, headers, nextSource: ask }));
     }
     const best = bestResponse(seen, quorumSize(ring.replicaCount));
-    if (!best) return swiftResponse(503, { method });
-    return swiftResponse(best.status, { headers: pickBackendHeaders(best.headers), body: best.body, method });
+    // best_response: the backend's headers through update_headers (ETag unquoted, no second Date).
+    return this.respond(method, best);
   }
 
   /**
@@ -406,8 +405,3 @@ function unreadBodyCloses(res: Response, incoming: { complete: boolean } | undef
   return res;
 }
 
-function pickBackendHeaders(h: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (!isHopByHop(k) && k !== 'content-length' && k !== 'content-type') out[k] = v;
-  return out;
-}
