@@ -12,12 +12,16 @@ import { catchErrorsFilter } from './catch-errors';
 import { containerQuotasFilter } from './container-quotas';
 import { containerSyncFilter } from './container-sync';
 import { copyFilter } from './copy';
+import { crossdomainFilter } from './crossdomain';
+import { etagQuoterFilter } from './etag-quoter';
+import { formpostFilter } from './formpost';
 import { corsFilter } from './cors';
 import { gatekeeperFilter } from './gatekeeper';
 import { healthcheckFilter } from './healthcheck';
 import { listingFormatsFilter } from './listing-formats';
 import { staticwebFilter } from './staticweb';
 import { proxyLoggingFilter } from './proxy-logging';
+import { ratelimitFilter } from './ratelimit';
 import { symlinkFilter } from './symlink';
 import { tempauthFilter } from './tempauth/index';
 import { keystoneauthFilter } from './keystoneauth/index';
@@ -42,6 +46,10 @@ filterRegistry.register(accountQuotasFilter);
 filterRegistry.register(corsFilter);
 filterRegistry.register(bulkFilter);
 filterRegistry.register(tempurlFilter);
+filterRegistry.register(etagQuoterFilter);
+filterRegistry.register(crossdomainFilter);
+filterRegistry.register(ratelimitFilter);
+filterRegistry.register(formpostFilter);
 filterRegistry.register(staticwebFilter);
 filterRegistry.register(containerSyncFilter);
 
@@ -55,10 +63,14 @@ export {
   containerSyncFilter,
   copyFilter,
   corsFilter,
+  crossdomainFilter,
+  etagQuoterFilter,
+  formpostFilter,
   gatekeeperFilter,
   healthcheckFilter,
   listingFormatsFilter,
   proxyLoggingFilter,
+  ratelimitFilter,
   staticwebFilter,
   symlinkFilter,
   tempauthFilter,

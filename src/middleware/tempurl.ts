@@ -30,18 +30,18 @@
  *    the IPv4 address;
  *  - a path that is not valid UTF-8 is refused with the 401 (Swift would fail later).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import { defineFilter, type FilterContext } from '../proxy/filter';
-import { ConfigError, type Section } from '../proxy/config';
+import type { Section } from '../proxy/config';
 import type { Authorize, ProxyContext, ProxyEnv } from '../proxy/context';
 import { replaceResponse, swiftResponse } from '../proxy/response';
 import { rawPathOf, rawQueryOf } from '../proxy/request-target';
 import { splitPath } from '../common/path';
 import { parseQs } from '../compat/query';
 import { quote, quotePlus, unquoteUtf8 } from '../compat/quote';
-import { fetchAccountInfo, fetchContainerInfo } from './account-info';
+import { allowedDigests, constantTimeEqual, tempUrlKeys, type KeyScope } from './temp-url-keys';
 
 export const DEFAULT_METHODS = 'GET HEAD PUT POST DELETE';
 export const DEFAULT_INCOMING_REMOVE_HEADERS = 'x-timestamp';
@@ -50,14 +50,11 @@ export const DEFAULT_OUTGOING_REMOVE_HEADERS = 'x-object-meta-*';
 export const DEFAULT_OUTGOING_ALLOW_HEADERS = 'x-object-meta-public-*';
 const DISALLOWED_INCOMING_HEADERS = ['x-object-manifest', 'x-symlink-target', 'x-copy-from'];
 
-/** swift/common/digest.py: what may be configured, and what is deprecated (logged). */
-const SUPPORTED_DIGESTS = ['sha1', 'sha256', 'sha512'];
-const DEPRECATED_DIGESTS = ['sha1'];
 const HEX_DIGEST_BY_LENGTH: Record<number, string> = { 40: 'sha1', 64: 'sha256', 128: 'sha512' };
 
 const INVALID_BODY = '401 Unauthorized: Temp URL invalid\n';
 
-type Scope = 'account' | 'container';
+type Scope = KeyScope;
 
 // ------------------------------------------------------------------ parsing helpers
 
@@ -108,13 +105,6 @@ export function tempUrlHmac(method: string, path: string, expires: number, key: 
   const lines = [method, String(expires), path];
   if (ipRange) lines.unshift(`ip=${ipRange}`);
   return createHmac(digest, Buffer.from(key, 'utf8')).update(Buffer.from(lines.join('\n'), 'utf8')).digest('hex');
-}
-
-/** streq_const_time. */
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 // ------------------------------------------------------------------ IP ranges
@@ -255,20 +245,16 @@ export interface TempUrlConfig {
 
 /** filter_factory's options, with get_allowed_digests' rules. */
 export function parseTempUrlConfig(conf: Section): TempUrlConfig {
-  const configured = words(conf['allowed_digests'] ?? '').map((d) => d.toLowerCase());
-  let allowed = new Set(configured.length ? configured : SUPPORTED_DIGESTS);
-  allowed = new Set([...allowed].filter((d) => SUPPORTED_DIGESTS.includes(d)));
-  if (allowed.size === 0) throw new ConfigError('tempurl: No valid digest algorithms are configured');
-  const allowedDigests = [...allowed].sort();
+  const digests = allowedDigests(conf, 'tempurl');
   return {
     methods: words(conf['methods'] ?? DEFAULT_METHODS),
     incomingRemove: words(conf['incoming_remove_headers'] ?? DEFAULT_INCOMING_REMOVE_HEADERS),
     incomingAllow: words(conf['incoming_allow_headers'] ?? DEFAULT_INCOMING_ALLOW_HEADERS),
     outgoingRemove: words(conf['outgoing_remove_headers'] ?? DEFAULT_OUTGOING_REMOVE_HEADERS),
     outgoingAllow: words(conf['outgoing_allow_headers'] ?? DEFAULT_OUTGOING_ALLOW_HEADERS),
-    allowedDigests,
-    deprecatedDigests: allowedDigests.filter((d) => DEPRECATED_DIGESTS.includes(d)),
-    unsupportedDigests: configured.filter((d) => !SUPPORTED_DIGESTS.includes(d)),
+    allowedDigests: digests.allowed,
+    deprecatedDigests: digests.deprecated,
+    unsupportedDigests: digests.unsupported,
   };
 }
 
@@ -294,16 +280,6 @@ export function tempurl(cfg: TempUrlConfig, ctx: FilterContext): MiddlewareHandl
     }
   }
 
-  /** _get_keys: the account's keys, then the container's, each with its scope. */
-  async function keys(c: ProxyContext, account: string, container: string): Promise<[string, Scope][]> {
-    const out: [string, Scope][] = [];
-    const acct = await fetchAccountInfo(ctx.state, c, account);
-    for (const k of ['temp-url-key', 'temp-url-key-2']) if (acct.meta[k] !== undefined) out.push([acct.meta[k]!, 'account']);
-    const cont = await fetchContainerInfo(ctx.state, c, account, container);
-    for (const k of ['temp-url-key', 'temp-url-key-2']) if (cont.meta?.[k] !== undefined) out.push([cont.meta[k]!, 'container']);
-    return out;
-  }
-
   return async (c, next) => {
     const method = c.req.method;
     if (method === 'OPTIONS') return next();
@@ -325,7 +301,7 @@ export function tempurl(cfg: TempUrlConfig, ctx: FilterContext): MiddlewareHandl
     const ipRange = qs.get('temp_url_ip_range');
     if (ipRange && !inRange(c.env?.incoming?.socket?.remoteAddress, ipRange)) return invalid(method);
 
-    const scopedKeys = await keys(c, account, container);
+    const scopedKeys = await tempUrlKeys(ctx.state, c, account, container);
     if (!scopedKeys.length) return invalid(method);
 
     const prefix = qs.get('temp_url_prefix');
