@@ -15,6 +15,7 @@
  * reported by the container updater running inside this server (updater.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { Agent } from 'undici';
 import { ContainerBroker, extractSwiftBytes, ZERO_TIMESTAMP, type ContainerInfo, type ListedObject, type ReportedStats } from './broker';
 import { ContainerUpdater, reportLanded, sendAccountUpdates, type AccountTarget } from './updater';
@@ -46,6 +47,7 @@ import { asByteString, bytesOf, checkUtf8, textIfUtf8, textOf, type ByteString }
 import { HttpException } from '../../src/compat/http-exception';
 import { getParam, swobParams } from '../../src/compat/query';
 import { pyRepr } from '../../src/compat/repr';
+import { ContainerSyncRealms, realmSyncToError } from '../../src/common/container-sync-realms';
 import { configTrue } from '../../src/compat/truthy';
 
 export interface ContainerServerOptions extends StorageServerOptions {
@@ -94,14 +96,16 @@ function parseContainerPath(path: string, maxSegs: 4 | 5): ContainerPath {
 }
 
 /**
- * Swift's validate_sync_to without realms: an empty value (after trailing slashes) is fine;
- * `//realm/...` needs a realm key sluice never has; otherwise an http(s) URL with a path, no
+ * Swift's validate_sync_to: an empty value (after trailing slashes) is fine; `//realm/cluster/
+ * account/container` must name a realm with a key and one of its clusters in the realms file
+ * (none given: no realm has a key); otherwise an http(s) URL with a path, no
  * params/query/fragment, and a host in the allowed list. Returns the error text or undefined.
  */
-export function validateSyncTo(value: string, allowedHosts: string[]): string | undefined {
+export function validateSyncTo(value: string, allowedHosts: string[], realms?: ContainerSyncRealms): string | undefined {
   const v = value.replace(/\/+$/, '');
   if (!v) return undefined;
   if (v.startsWith('//')) {
+    if (realms) return realmSyncToError(value, realms) ?? undefined;
     const data = v.slice(2).split('/');
     if (data.length !== 4) return `Invalid X-Container-Sync-To format ${pyRepr(value)}`;
     return `No realm key for ${pyRepr(data[0]!)}`;
@@ -177,6 +181,8 @@ class ContainerServer {
   readonly conf: SwiftConf;
   private readonly saveHeaders: Set<string>;
   private readonly allowedSyncHosts: string[];
+  /** `<swift_dir>/container-sync-realms.conf`, which `//realm/cluster/...` sync-to values name. */
+  private readonly realms: ContainerSyncRealms | undefined;
   private readonly brokers = new DbCache<ContainerBroker>(256);
   private readonly agent: Agent;
   private readonly connTimeoutMs: number;
@@ -187,6 +193,8 @@ class ContainerServer {
     this.conf = opts.swiftConf ?? loadSwiftConf(opts.swiftDir);
     this.saveHeaders = new Set(opts.allowVersions ? [...SAVE_HEADERS, 'x-versions-location'] : SAVE_HEADERS);
     this.allowedSyncHosts = opts.allowedSyncHosts ?? ['127.0.0.1'];
+    // A file that cannot be read or parsed stops the server at start-up (Swift logs and goes on).
+    this.realms = opts.swiftDir ? new ContainerSyncRealms(join(opts.swiftDir, 'container-sync-realms.conf'), { logger: { debug: () => undefined, error: (m) => this.log(m) } }) : undefined;
     this.connTimeoutMs = Math.max(1, (opts.connTimeout ?? 0.5) * 1000);
     this.nodeTimeoutMs = Math.max(1, (opts.nodeTimeout ?? 3) * 1000);
     this.agent = new Agent({
@@ -304,7 +312,7 @@ class ContainerServer {
   private checkSyncTo(req: IncomingMessage): void {
     const v = header(req, 'x-container-sync-to');
     if (v === undefined) return;
-    const err = validateSyncTo(v, this.allowedSyncHosts);
+    const err = validateSyncTo(v, this.allowedSyncHosts, this.realms);
     if (err) throw new HttpException(400, err, {}, HTML_CONTENT_TYPE);
   }
 

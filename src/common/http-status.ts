@@ -34,6 +34,9 @@ const REASONS: Record<number, [string, string]> = {
   416: ['Requested Range Not Satisfiable', 'The Range requested is not available.'],
   417: ['Expectation Failed', 'Expectation failed.'],
   422: ['Unprocessable Entity', 'Unable to process the contained instructions'],
+  // Not swob's: the status lines Swift's ratelimit answers with.
+  497: ['Blacklisted', ''],
+  498: ['Rate Limited', ''],
   499: ['Client Disconnect', 'The client was disconnected during request.'],
   500: ['Internal Error', 'The server has either erred or is incapable of performing the requested operation.'],
   501: ['Not Implemented', 'The requested method is not implemented by this server.'],
