@@ -478,7 +478,7 @@ export class DiskFile {
   }
 
   /** Moves the whole object directory aside as Swift's quarantine_renamer does. */
-  private async quarantine(reason: string): Promise<DiskFileQuarantined> {
+  async quarantine(reason: string): Promise<DiskFileQuarantined> {
     const base = join(this.devicePath, 'quarantined', dataDirName(this.policy));
     await fsp.mkdir(base, { recursive: true });
     let dest = join(base, basename(this.datadir));

@@ -5,6 +5,7 @@
  * servers/object/updater.ts; ranges and conditionals are servers/object/ranges.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, type Hash } from 'node:crypto';
 import { OBJECT_ALLOWED_HEADERS } from '../../src/common/headers';
 import { isUserMeta, isSysMeta, OBJECT_TRANSIENT_SYSMETA_PREFIX, titleCase } from '../../src/common/headers';
 import { defaultBody } from '../../src/common/http-status';
@@ -657,13 +658,13 @@ class ObjectController {
       throw err;
     }
     try {
-      await this.serveObject(r, opened);
+      await this.serveObject(r, opened, df);
     } finally {
       await opened.close();
     }
   }
 
-  private async serveObject(r: ObjectRequest, o: OpenedObject): Promise<void> {
+  private async serveObject(r: ObjectRequest, o: OpenedObject, df: DiskFile): Promise<void> {
     const { req, res } = r;
     const md = o.metadata;
     const fileTs = Timestamp.parse(md['X-Timestamp']!);
@@ -726,8 +727,13 @@ class ObjectController {
     }
     if (!ranges || size === 0) {
       res.writeHead(200, { ...headers, 'Content-Length': size } as Record<string, string | number>);
-      await this.pump(o, [[0, size]], res);
+      // As Swift's DiskFileReader: a body read whole whose MD5 is not its ETag is quarantined
+      // once sent, so the next read goes to a good replica (and the replicator can repair it).
+      const md5 = createHash('md5');
+      const whole = await this.pump(o, [[0, size]], res, md5);
       res.end();
+      const actual = md5.digest('hex');
+      if (whole && md.ETag !== undefined && actual !== md.ETag) await df.quarantine(`ETag ${md.ETag} and file's md5 ${actual} do not match`);
       return;
     }
     if (ranges.length === 1) {
@@ -769,7 +775,7 @@ class ObjectController {
   }
 
   /** Streams byte ranges of the open .data file to the response. */
-  private async pump(o: OpenedObject, ranges: ByteRange[], res: ServerResponse): Promise<boolean> {
+  private async pump(o: OpenedObject, ranges: ByteRange[], res: ServerResponse, md5?: Hash): Promise<boolean> {
     for (const [start, end] of ranges) {
       let pos = start;
       while (pos < end) {
@@ -782,7 +788,9 @@ class ObjectController {
           return false;
         }
         pos += bytesRead;
-        if (!(await this.writeChunk(res, bytesRead === n ? buf : buf.subarray(0, bytesRead)))) return false;
+        const chunk = bytesRead === n ? buf : buf.subarray(0, bytesRead);
+        md5?.update(chunk);
+        if (!(await this.writeChunk(res, chunk))) return false;
       }
     }
     return true;
