@@ -5,6 +5,7 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { createServer, ServerResponse, type IncomingMessage, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { buildProxyApp, type ProxyPipeline } from './pipeline';
 import type { FilterRegistry } from './filter';
@@ -13,6 +14,7 @@ import { loadProxyConfig, floatOption, intOption, trackReads, type ProxyConfig }
 import { createProxyState, type ProxyState, type Rings } from './state';
 import type { SwiftConf } from '../common/swift-conf';
 import type { SharedCache } from './info-cache';
+import type { Constraints } from '../common/constraints';
 
 /**
  * Node 20's ServerResponse.flushHeaders() sends the header block as UTF-8, so header values
@@ -24,6 +26,17 @@ import type { SharedCache } from './info-cache';
 export class Latin1HeaderResponse extends ServerResponse {
   override flushHeaders(): void {
     this.write(Buffer.alloc(0));
+  }
+
+  /**
+   * An answer sent before the request's body has all arrived (a 413 past max_file_size, a 401
+   * to an upload) ends its connection. Node would otherwise read and drop the rest to reuse the
+   * connection, as eventlet does (Input.discard) with no bound on the total: a body that never
+   * ends, trickled within client_timeout, would hold the connection for ever.
+   */
+  override writeHead(...args: any[]): this {
+    if (!this.headersSent && !this.req.complete) this.shouldKeepAlive = false;
+    return (super.writeHead as (...a: unknown[]) => this)(...args);
   }
 }
 
@@ -46,21 +59,121 @@ export function requestLineLength(req: IncomingMessage): number {
   return `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`.length;
 }
 
+/** eventlet's MAX_TOTAL_HEADER_SIZE: the header lines' bytes together (Swift leaves it as is). */
+export const MAX_TOTAL_HEADER_SIZE = 65536;
+
+/** The limits eventlet, as Swift's proxy sets it up, puts on a request's head. */
+export interface HeadLimits {
+  /** A request line this long or longer (CRLF included) is 414 (eventlet's url_length_limit). */
+  maxRequestLine: number;
+  /** A header line this long or longer is 400 (Swift sets eventlet's MAX_HEADER_LINE to max_header_size). */
+  maxHeaderLine: number;
+  /** More bytes than this over all header lines is 400. */
+  maxTotal: number;
+  /**
+   * More lines than this (the blank one ending the block included) is 431: Swift's
+   * bufferedhttp sets http.client's _MAXHEADERS to 1.6 × MAX_HEADER_COUNT, and
+   * MAX_HEADER_COUNT is max_meta_count + 36 + extra_header_count.
+   */
+  maxLines: number;
+}
+
+export function headLimits(c: Constraints): HeadLimits {
+  return {
+    maxRequestLine: c.max_request_line,
+    maxHeaderLine: c.max_header_size,
+    maxTotal: MAX_TOTAL_HEADER_SIZE,
+    maxLines: (c.max_meta_count + 36 + Math.max(c.extra_header_count, 0)) * 1.6,
+  };
+}
+
+/** Node's byte limit on a request's head: whatever eventlet would let through fits under it. */
+export const nodeMaxHeaderSize = (l: HeadLimits): number => l.maxRequestLine + l.maxTotal + 1024;
+
+interface HeadRefusal {
+  status: number;
+  reason: string;
+  /**
+   * The body: http.server's send_error page for the 431; for eventlet's own refusals, which
+   * have none, sluice says which header and which limit (text/plain).
+   */
+  body: string;
+  contentType?: string;
+}
+
 /**
- * What eventlet does before Swift's proxy sees a request: a request line of max_request_line
- * bytes or more is 414 with an empty body, and the connection is closed. Without it a long
- * percent-encoded UTF-8 name (up to 12 bytes a character) passes the proxy and fails at the
- * storage servers instead ("Header value too long: Referer").
+ * eventlet's checks on a request's head, in its order: the request line, then line by line the
+ * line's length, the running total, and (http.client's) the line count. Node hands over the
+ * headers parsed, so each line is measured as `Name: value` CRLF, the form clients send.
  */
-function frontDoor(maxRequestLine: number, app: RequestListener): RequestListener {
+export function refuseHead(req: IncomingMessage, l: HeadLimits): HeadRefusal | undefined {
+  if (requestLineLength(req) >= l.maxRequestLine) return { status: 414, reason: 'Request URI Too Long', body: '' };
+  const raw = req.rawHeaders;
+  let total = 0;
+  let lines = 0;
+  for (let i = 0; i <= raw.length; i += 2) {
+    // Past the last header: the blank line that ends the block.
+    const line = i < raw.length ? raw[i]!.length + raw[i + 1]!.length + 4 : 2;
+    if (line >= l.maxHeaderLine) {
+      const body = `Header line too long: ${raw[i]} is ${line} bytes with its name; a header line must be under ${l.maxHeaderLine} bytes`;
+      return { status: 400, reason: 'Header Line Too Long', body, contentType: 'text/plain' };
+    }
+    total += line;
+    if (total > l.maxTotal) return { status: 400, reason: 'Headers Too Large', body: `Headers too large: more than ${l.maxTotal} bytes of header lines`, contentType: 'text/plain' };
+    if (++lines > l.maxLines) {
+      const body = `<html><h1>Error response</h1><p>Error code: 431</p><p>Message: Too many headers.</p></html>\n`;
+      return { status: 431, reason: 'Too many headers', body, contentType: 'text/html;charset=utf-8' };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What eventlet (with Swift's http_protocol) does before Swift's proxy sees a request, see
+ * refuseHead: the answer, and the connection closed. Without the request-line check a long
+ * percent-encoded UTF-8 name (up to 12 bytes a character) passes the proxy and fails at the
+ * storage servers instead ("Header value too long: Referer"); without the others Node would
+ * take 256 KiB of headers and silently drop those past its 2000th.
+ */
+function frontDoor(limits: HeadLimits, app: RequestListener): RequestListener {
   return (req, res) => {
-    if (requestLineLength(req) >= maxRequestLine) {
-      res.writeHead(414, 'Request URI Too Long', { Connection: 'close', 'Content-Length': 0 });
-      res.end();
+    const refused = refuseHead(req, limits);
+    if (refused) {
+      const type: Record<string, string> = refused.contentType ? { 'Content-Type': refused.contentType } : {};
+      res.writeHead(refused.status, refused.reason, { ...type, Connection: 'close', 'Content-Length': Buffer.byteLength(refused.body) });
+      res.end(refused.body);
       return;
     }
     encodeBackslashes(req);
     app(req, res);
+  };
+}
+
+/**
+ * Node's parser errors, answered as Node would but for a head past nodeMaxHeaderSize: eventlet
+ * would have refused it line by line with a 400, never Node's 431. Which 400 is told from the
+ * bytes in hand: the line they end in is max_header_size or longer (Header Line Too Long), or
+ * not (Headers Too Large). A request line that long alone is 414 in Swift, 400 here.
+ */
+export function clientErrorHandler(limits: HeadLimits): (err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex) => void {
+  return (err, socket) => {
+    const inFlight = (socket as unknown as { _httpMessage?: ServerResponse })._httpMessage;
+    if (!socket.writable || (inFlight && inFlight.headersSent)) {
+      socket.destroy();
+      return;
+    }
+    let status = '400 Bad Request';
+    let body = '';
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      const seen = err.rawPacket?.subarray(0, err.bytesParsed ?? err.rawPacket.length);
+      const lineSoFar = seen ? seen.length - (seen.lastIndexOf(0x0a) + 1) : 0;
+      const lineTooLong = lineSoFar >= limits.maxHeaderLine;
+      status = lineTooLong ? '400 Header Line Too Long' : '400 Headers Too Large';
+      body = lineTooLong ? `Header line too long: a header line must be under ${limits.maxHeaderLine} bytes` : `Headers too large: more than ${limits.maxTotal} bytes of header lines`;
+    } else if (err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') status = '413 Payload Too Large';
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = '408 Request Timeout';
+    const type = body ? 'Content-Type: text/plain\r\n' : '';
+    socket.end(`HTTP/1.1 ${status}\r\n${type}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
   };
 }
 
@@ -146,11 +259,15 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
     const appName = config.pipeline[config.pipeline.length - 1];
     (opts.logger ?? ownLog!.logger).warn(`${config.source}: [app:${appName}] ignores unknown option${unread.length > 1 ? 's' : ''} ${unread.join(', ')}`);
   }
+  const limits = headLimits(state.constraints);
   const server = createAdaptorServer({
     fetch: app.fetch,
-    serverOptions: { maxHeaderSize: 256 * 1024, ...timeouts, ServerResponse: Latin1HeaderResponse as typeof ServerResponse },
-    createServer: ((options: ServerOptions, listener: RequestListener) => createServer(options, frontDoor(state.constraints.max_request_line, listener))) as typeof createServer,
+    serverOptions: { maxHeaderSize: nodeMaxHeaderSize(limits), ...timeouts, ServerResponse: Latin1HeaderResponse as typeof ServerResponse },
+    createServer: ((options: ServerOptions, listener: RequestListener) => createServer(options, frontDoor(limits, listener))) as typeof createServer,
   }) as Server;
+  // Node keeps only the first 2000 headers; refuseHead must see at least one past the limit.
+  server.maxHeadersCount = Math.max(2000, Math.ceil(limits.maxLines) + 1);
+  server.on('clientError', clientErrorHandler(limits));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
