@@ -46,6 +46,11 @@ const REASONS: Record<number, [string, string]> = {
   507: ['Insufficient Storage', 'There was not enough space to save the resource. Drive: %(drive)s'],
 };
 
+/** swob's reason phrase for a status it knows, else undefined. */
+export function swobReason(status: number): string | undefined {
+  return REASONS[status]?.[0];
+}
+
 export function statusTitle(status: number): string {
   return REASONS[status]?.[0] ?? 'Unknown';
 }

@@ -15,6 +15,7 @@ import { createProxyState, type ProxyState, type Rings } from './state';
 import type { SwiftConf } from '../common/swift-conf';
 import type { SharedCache } from './info-cache';
 import type { Constraints } from '../common/constraints';
+import { swobReason } from '../common/http-status';
 
 /**
  * Node 20's ServerResponse.flushHeaders() sends the header block as UTF-8, so header values
@@ -36,6 +37,12 @@ export class Latin1HeaderResponse extends ServerResponse {
    */
   override writeHead(...args: any[]): this {
     if (!this.headersSent && !this.req.complete) this.shouldKeepAlive = false;
+    // swob's reason phrases (413 Request Entity Too Large, 500 Internal Error, 498 Rate
+    // Limited, ...) where Node's differ, unless the caller gave one.
+    if (typeof args[1] !== 'string') {
+      const reason = swobReason(args[0] as number);
+      if (reason) args.splice(1, 0, reason);
+    }
     return (super.writeHead as (...a: unknown[]) => this)(...args);
   }
 }

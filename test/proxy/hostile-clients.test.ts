@@ -218,7 +218,7 @@ describe('a body that never ends', () => {
   it('answers a chunked object PUT trickled past max_file_size with 413, closes the connection and stores nothing', async () => {
     const path = `${container}/${uniq('big')}`;
     const r = await trickle(cluster.url, `PUT ${path} HTTP/1.1\r\nHost: proxy\r\nX-Test-Owner: yes\r\nTransfer-Encoding: chunked\r\n\r\n`, Buffer.alloc(8 * 1024, 'b'), 10);
-    expect([r.status, r.reason]).toEqual([413, 'Payload Too Large']);
+    expect([r.status, r.reason]).toEqual([413, 'Request Entity Too Large']);
     expect(r.body).toBe('Your request is too large.');
     expect(r.head).toMatch(/\r\nConnection: close(\r\n|$)/i);
     expect(r.sent).toBeGreaterThan(MAX_FILE_SIZE);
@@ -375,4 +375,19 @@ describe(`${IDLE} idle keep-alive connections against the CLI in a child process
     },
     IDLE_CLIENT_TIMEOUT * 1000 + 120_000,
   );
+});
+
+describe('reason phrases', () => {
+  it("are swob's where Node's differ (413, 416, 499, 500, and ratelimit's 497/498)", async () => {
+    const { swobReason } = await import('../../src/common/http-status');
+    expect([413, 414, 416, 497, 498, 499, 500].map(swobReason)).toEqual([
+      'Request Entity Too Large',
+      'Request URI Too Long',
+      'Requested Range Not Satisfiable',
+      'Blacklisted',
+      'Rate Limited',
+      'Client Disconnect',
+      'Internal Error',
+    ]);
+  });
 });
