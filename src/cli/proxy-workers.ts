@@ -18,6 +18,7 @@ import pino from 'pino';
 import { ConfigError, floatOption, loadProxyConfig, parseProxyConfig, type ProxyConfig } from '../proxy/config';
 import { startProxyServer, type ProxyServerOptions } from '../proxy/server';
 import { ClusterCache, serveClusterCache } from '../proxy/cluster-cache';
+import { serveClusterMetrics } from '../proxy/metrics-cluster';
 import { loadSwiftConf } from '../common/swift-conf';
 import { namingServer } from './startup';
 import type { CliIo } from './main';
@@ -218,6 +219,8 @@ export async function runProxies(plan: WorkerPlan, workers: number, io: CliIo): 
   /** The longest bound any worker still running started with. */
   let longestGraceMs = graceMs;
   serveClusterCache();
+  // A Prometheus scrape reaching one worker answers for all of them, through this process.
+  serveClusterMetrics();
   let url = '';
   const listened = new Set<Worker>();
   /** The workers serving the current configuration; a replacement for one that died joins them. */

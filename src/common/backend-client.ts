@@ -159,6 +159,12 @@ function emptyBody(): Readable {
   });
 }
 
+/** Told of each backend request and failure (the proxy's metrics, src/proxy/metrics.ts). */
+export interface BackendObserver {
+  backendRequest(node: RingNode, req: Pick<BackendRequest, 'path'>): void;
+  backendError(err: BackendError, req: Pick<BackendRequest, 'path'>): void;
+}
+
 /** The most header bytes read from a storage server's answer (as the proxy and servers accept). */
 export const BACKEND_MAX_HEADER_BYTES = 256 * 1024;
 
@@ -167,7 +173,15 @@ export class BackendClient {
   /** The pool for a node object: rings hand out the same (frozen) node objects every time. */
   private poolByNode = new WeakMap<RingNode, Pool>();
 
+  /** Set by the proxy state when it keeps metrics. */
+  observer: BackendObserver | undefined;
+
   constructor(readonly timeouts: BackendTimeouts) {}
+
+  /** Each pool's undici counters (connected, free, pending, queued, running, size), by origin. */
+  poolStats(): Map<string, Pool['stats']> {
+    return new Map([...this.pools].map(([origin, pool]) => [origin, pool.stats]));
+  }
 
   private pool(node: RingNode): Pool {
     const known = this.poolByNode.get(node);
@@ -193,6 +207,12 @@ export class BackendClient {
     return p;
   }
 
+  private failed(node: RingNode, req: BackendRequest, err: unknown): BackendError {
+    const classified = this.classify(node, err);
+    this.observer?.backendError(classified, req);
+    return classified;
+  }
+
   private classify(node: RingNode, err: unknown): BackendError {
     const e = err as Error & { code?: string };
     if (e instanceof undiciErrors.ConnectTimeoutError) return new BackendError(node, 'connect', 'connect timeout');
@@ -212,6 +232,7 @@ export class BackendClient {
       const res = await this.send(node, req);
       return { node, status: res.status, headers: res.headers, body: emptyBody() };
     }
+    this.observer?.backendRequest(node, req);
     try {
       const res = await this.pool(node).request({
         method: req.method,
@@ -225,15 +246,16 @@ export class BackendClient {
       });
       return { node, status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body as unknown as Readable };
     } catch (err) {
-      throw this.classify(node, err);
+      throw this.failed(node, req, err);
     }
   }
 
   /** Sends a request and reads the whole (small) response body: account, container and control requests. */
   send(node: RingNode, req: BackendRequest): Promise<BackendResponse> {
+    this.observer?.backendRequest(node, req);
     return new Promise<BackendResponse>((resolve, reject) => {
       const handler = new WholeResponseHandler(req.body, (err, res) => {
-        if (err) reject(this.classify(node, err));
+        if (err) reject(this.failed(node, req, err));
         else resolve({ node, status: res!.status, headers: res!.headers, body: res!.body });
       });
       this.pool(node).dispatch(

@@ -21,6 +21,7 @@ import { healthcheckFilter } from './healthcheck';
 import { listingFormatsFilter } from './listing-formats';
 import { staticwebFilter } from './staticweb';
 import { proxyLoggingFilter } from './proxy-logging';
+import { prometheusFilter } from './prometheus';
 import { ratelimitFilter } from './ratelimit';
 import { symlinkFilter } from './symlink';
 import { tempauthFilter } from './tempauth/index';
@@ -33,6 +34,7 @@ filterRegistry.register(catchErrorsFilter);
 filterRegistry.register(gatekeeperFilter);
 filterRegistry.register(healthcheckFilter);
 filterRegistry.register(proxyLoggingFilter);
+filterRegistry.register(prometheusFilter);
 filterRegistry.register(cacheFilter);
 filterRegistry.register(listingFormatsFilter);
 filterRegistry.register(tempauthFilter);
@@ -70,6 +72,7 @@ export {
   healthcheckFilter,
   listingFormatsFilter,
   proxyLoggingFilter,
+  prometheusFilter,
   ratelimitFilter,
   staticwebFilter,
   symlinkFilter,

@@ -3,7 +3,8 @@
  * twice in its pipeline (to also log subrequests made by middleware); sluice logs once, at the
  * outermost instance. Tokens, keys and signatures never reach the log: sensitive headers and
  * query parameters are replaced by `***` unless `reveal_sensitive_prefix` (default 0; Swift
- * shows 16 characters) allows a prefix.
+ * shows 16 characters) allows a prefix. It also sends Swift's per-request StatsD metrics
+ * (src/proxy/request-metrics.ts) and hands the same figures to the Prometheus filter.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import { rawPathOf, rawQueryOf } from '../proxy/request-target';
 import { replaceResponse } from '../proxy/response';
 import { asByteString } from '../compat/bytes';
 import { unquotePlusBytes } from '../compat/quote';
+import { RequestMetrics, requestMetricsOptions, type RequestMetricsOptions } from '../proxy/request-metrics';
 
 const SENSITIVE_HEADERS = ['x-auth-token', 'x-storage-token', 'x-service-token', 'x-auth-key', 'x-storage-pass'];
 // Compared in lower case: Swift registers temp_url_sig (tempurl) and Signature, X-Amz-Signature (s3api).
@@ -57,9 +59,11 @@ export function obscureReferer(referer: string | undefined, reveal: number): str
 export interface ProxyLoggingOptions {
   /** Characters of a token or signature shown before `...` (Swift's reveal_sensitive_prefix; 0 hides all). */
   revealSensitivePrefix?: number;
+  /** StatsD and valid methods for Swift's per-request metrics (log_statsd_*, access_log_statsd_*). */
+  metrics?: RequestMetricsOptions;
 }
 
-export function proxyLogging(options: ProxyLoggingOptions, logger: Logger): MiddlewareHandler<ProxyEnv> {
+export function proxyLogging(options: ProxyLoggingOptions, logger: Logger, metrics?: RequestMetrics): MiddlewareHandler<ProxyEnv> {
   const reveal = options.revealSensitivePrefix ?? 0;
   const LOGGED = Symbol.for('sluice.proxy-logging');
   return async (c, next) => {
@@ -75,12 +79,14 @@ export function proxyLogging(options: ProxyLoggingOptions, logger: Logger): Midd
     const userAgent = headers.get('user-agent');
     const clientEtag = headers.get('etag');
     const query = obscureQuery(rawQueryOf(c), reveal);
+    const measure = metrics?.start(c, incoming, rawPathOf(c));
     let status = 500;
     let answered = false;
     try {
       await next();
       status = c.res.status;
       answered = true;
+      measure?.headersReady(status);
     } finally {
       const method = c.req.method;
       const res = c.res as Response | undefined;
@@ -101,7 +107,7 @@ export function proxyLogging(options: ProxyLoggingOptions, logger: Logger): Midd
         });
         replaceResponse(c, new Response(res.body.pipeThrough(counter), { status: res.status, statusText: res.statusText, headers: res.headers }));
       }
-      const write = (clientDisconnected: boolean) =>
+      const write = (clientDisconnected: boolean) => {
         logger.info({
           client_ip: headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? incoming.socket?.remoteAddress,
           remote_addr: incoming.socket?.remoteAddress,
@@ -123,6 +129,8 @@ export function proxyLogging(options: ProxyLoggingOptions, logger: Logger): Midd
           start_time: startTime,
           request_time: (performance.now() - start) / 1000,
         });
+        measure?.done(clientDisconnected ? 499 : status, bytesSent);
+      };
       // As Swift, the line is written once the response body has gone out (or the client left),
       // so request_time covers the transfer.
       const outgoing = c.env?.outgoing;
@@ -139,6 +147,9 @@ export { SENSITIVE_HEADERS };
 
 export const proxyLoggingFilter = defineFilter<ProxyLoggingOptions>({
   name: 'proxy_logging',
-  options: (conf) => ({ revealSensitivePrefix: intOption(conf, 'reveal_sensitive_prefix', 0) }),
-  create: (options, ctx) => proxyLogging(options, ctx.accessLogger),
+  options: (conf) => ({ revealSensitivePrefix: intOption(conf, 'reveal_sensitive_prefix', 0), metrics: requestMetricsOptions(conf) }),
+  create: (options, ctx) => {
+    const metrics = new RequestMetrics(options.metrics ?? requestMetricsOptions({}), ctx.state, ctx.logger);
+    return { handler: proxyLogging(options, ctx.accessLogger, metrics), close: async () => metrics.close() };
+  },
 });

@@ -52,6 +52,11 @@ export interface SharedCache {
   get<T>(key: string): Promise<T | undefined> | T | undefined;
   set(key: string, value: unknown, ttlSeconds: number, mark?: number): Promise<void> | void;
   delete(key: string): Promise<void> | void;
+  /**
+   * Swift's set(..., raise_on_error=True), for what is useless unless stored (tempauth's new
+   * tokens): rejects when no server stored it. Caches that cannot fail to store omit it.
+   */
+  setOrFail?(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   /** The invalidation counter now, for a guarded `set` (caches without guards omit it). */
   mark?(): number;
 }

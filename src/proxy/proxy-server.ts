@@ -22,11 +22,16 @@ export function proxyServer(state: ProxyState): MiddlewareHandler<ProxyEnv> {
     const method = c.req.method;
     const cl = c.get('headers').get('content-length');
     if (cl !== undefined && (!/^\d+$/.test(cl.trim()))) {
+      state.metrics.proxyError();
       return swiftResponse(400, { body: 'Invalid Content-Length', method });
     }
     if (rawPathOf(c) === '/info') return handleInfo(c, state);
     const parsed = parseProxyPath(rawPathOf(c), state.constraints.valid_api_versions);
-    if (parsed instanceof Response) return parsed;
+    if (parsed instanceof Response) {
+      // Swift counts `errors` for a bad version, path or UTF-8 (Application.handle_request).
+      state.metrics.proxyError();
+      return parsed;
+    }
     if (state.options.denyHostHeaders.size > 0) {
       const host = (c.get('headers').get('host') ?? '').split(':')[0]!;
       if (state.options.denyHostHeaders.has(host)) return swiftResponse(403, { body: 'Invalid host header', method });
@@ -53,6 +58,9 @@ export function proxyServer(state: ProxyState): MiddlewareHandler<ProxyEnv> {
       if (!denial) c.set('authorize', undefined);
       else if (!controller.delaysDenial(method)) return denial;
     }
-    return controller.handle(c, method);
+    const res = await controller.handle(c, method);
+    // Swift's object controller counts the PUTs it answers 408 and 499 (client_timeouts/disconnects).
+    if (controller instanceof ObjectController) state.metrics.answered('object', res.status);
+    return res;
   };
 }

@@ -11,6 +11,7 @@ import { BackendClient } from '../common/backend-client';
 import { LruInfoCache, type SharedCache } from './info-cache';
 import { DEFAULT_EXPIRING_OBJECTS_CONTAINER_DIVISOR, EXPIRING_OBJECTS_ACCOUNT_NAME } from '../common/expiring-objects';
 import { boolOption, ConfigError, floatOption, intOption, listOption, type Section } from './config';
+import { ProxyMetrics } from './metrics';
 
 /** Swift's default swift_owner_headers (names compared lower-case). */
 export const DEFAULT_SWIFT_OWNER_HEADERS = [
@@ -76,6 +77,8 @@ export interface ProxyState {
    * one request only, as in Swift.
    */
   cache: SharedCache | undefined;
+  /** Swift's proxy-server StatsD metrics and the events the Prometheus filter counts. */
+  metrics: ProxyMetrics;
   /**
    * Set by the authtoken filter when it is built: keystoneauth, later in the pipeline, refuses
    * to start without it (it would otherwise trust nothing, or worse, client headers).
@@ -162,6 +165,9 @@ export function createProxyState(init: ProxyStateInit): ProxyState {
   const options = proxyOptionsFrom(init.app);
   const rings = init.rings ?? loadRings(swiftDir, swiftConf);
   const backend = new BackendClient({ connTimeout: options.connTimeout, nodeTimeout: options.nodeTimeout });
+  const metrics = new ProxyMetrics(init.app);
+  backend.observer = metrics;
+  let cache: SharedCache | undefined;
   return {
     options,
     swiftConf,
@@ -169,9 +175,18 @@ export function createProxyState(init: ProxyStateInit): ProxyState {
     rings,
     backend,
     cacheBackend: init.cache ?? new LruInfoCache(),
-    cache: undefined,
+    // Whatever cache the cache filter installs has its lookups counted (hit ratios).
+    get cache() {
+      return cache;
+    },
+    set cache(value) {
+      cache = value && metrics.countLookups(value);
+    },
+    metrics,
     keystoneAuthtoken: false,
     info: { swift: swiftInfo(options, swiftConf) },
-    close: () => backend.close(),
+    close: async () => {
+      await Promise.all([backend.close(), metrics.close()]);
+    },
   };
 }

@@ -45,8 +45,10 @@ export class TokenStore {
     const token = `${this.resellerPrefix}tk${randomUUID().replace(/-/g, '')}`;
     const expires = this.now() + this.tokenLife;
     const ttl = expires - this.now();
-    await this.cache.set(this.tokenKey(token), [expires, groups] satisfies TokenRecord, ttl);
-    await this.cache.set(this.userKey(accountUser), token, ttl);
+    // Swift stores both with raise_on_error=True: a token memcached did not keep fails the login (503).
+    const store = (key: string, value: unknown) => (this.cache.setOrFail ? this.cache.setOrFail(key, value, ttl) : this.cache.set(key, value, ttl));
+    await store(this.tokenKey(token), [expires, groups] satisfies TokenRecord);
+    await store(this.userKey(accountUser), token);
     return { token, expires };
   }
 }
