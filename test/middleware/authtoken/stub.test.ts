@@ -162,10 +162,13 @@ describe('not delayed (delay_auth_decision = false)', () => {
 
   it('a token no Keystone could have issued is invalid without asking Keystone', async () => {
     stub.reset();
-    for (const t of ['tok en', 'x'.repeat(9000), 'caf\u00e9']) {
+    for (const t of ['tok en', 'caf\u00e9']) {
       const r = await echo(c.url, 'GET', '/v1/AUTH_p1', { 'X-Auth-Token': Buffer.from(t, 'utf8').toString('latin1') });
       expect(r.status, t.slice(0, 10)).toBe(401);
     }
+    // A token longer than any Keystone issues: the front door refuses its header line (as
+    // eventlet does) before authtoken sees it.
+    expect((await echo(c.url, 'GET', '/v1/AUTH_p1', { 'X-Auth-Token': 'x'.repeat(9000) })).status).toBe(400);
     expect(stub.requests).toHaveLength(0);
   });
 
