@@ -21,7 +21,6 @@
  *    Content-Length" (Swift answers 500);
  *  - a source answer without Content-Length is refused with 413 only when it is a success
  *    (redirects and errors are passed on);
- *  - no SLO/DLO manifest handling (`?multipart-manifest=get`) until those filters exist.
  */
 import type { MiddlewareHandler } from 'hono';
 import { defineFilter, type FilterContext } from '../proxy/filter';
@@ -73,13 +72,35 @@ function isCopiedToResponse(name: string): boolean {
 }
 
 /**
- * The query string without one parameter: as Swift deletes it from `req.params` and sets them
- * back, the query is then re-encoded from swob's params; without it, the query stays as it is.
+ * The source GET's query: copying a manifest itself (`multipart-manifest=get`) asks SLO for it
+ * in the form it was PUT (`format=raw`). Edited params are re-encoded from swob's params, as
+ * Swift sets `req.params`; otherwise the query stays as it is.
  */
-function withoutParam(query: ByteString, name: string): string {
+function sourceQuery(query: ByteString): string {
   const params = swobParams(query);
-  if (!params.delete(name)) return query;
+  if (params.get('multipart-manifest') !== 'get') return query;
+  params.set('format', asByteString('raw'));
   return urlencode(params);
+}
+
+/**
+ * The destination PUT's query: an SLO manifest copied as a manifest is PUT back with
+ * `multipart-manifest=put`, a DLO manifest as an object with its X-Object-Manifest; the
+ * source's `version-id` does not apply to the destination.
+ */
+function sinkQuery(query: ByteString, source: Response, sink: RequestHeaders): string {
+  const params = swobParams(query);
+  let updated = params.delete('version-id');
+  if (params.get('multipart-manifest') === 'get') {
+    if (source.headers.has('x-static-large-object')) params.set('multipart-manifest', asByteString('put'));
+    const dlo = source.headers.get('x-object-manifest');
+    if (dlo !== null) {
+      params.delete('multipart-manifest');
+      sink.set('x-object-manifest', dlo);
+    }
+    updated = true;
+  }
+  return updated ? urlencode(params) : query;
 }
 
 function target(path: ByteString, query: string): string {
@@ -130,7 +151,7 @@ class ServerSideCopy {
     getHeaders.delete('transfer-encoding');
     getHeaders.set('content-length', '0');
     getHeaders.set('x-newest', 'true');
-    const source = await this.app(c, { method: 'GET', path: target(sourcePath, query), headers: getHeaders });
+    const source = await this.app(c, { method: 'GET', path: target(sourcePath, sourceQuery(query)), headers: getHeaders });
 
     const length = source.headers.get('content-length');
     const tooLarge = length === null ? source.status < 300 : Number(length) > this.maxFileSize();
@@ -144,7 +165,8 @@ class ServerSideCopy {
     sink.set('content-length', length!);
     sink.delete('transfer-encoding');
     const etag = source.headers.get('etag');
-    if (source.status === 200 && !source.headers.has('x-static-large-object') && !source.headers.has('x-object-manifest') && etag !== null) {
+    const manifestCopy = swobParams(query).get('multipart-manifest') === 'get';
+    if (source.status === 200 && !source.headers.has('x-static-large-object') && (!source.headers.has('x-object-manifest') || manifestCopy) && etag !== null) {
       // The object servers check the copied bytes against the source's ETag.
       sink.set('etag', etag);
     } else {
@@ -171,7 +193,7 @@ class ServerSideCopy {
     try {
       put = await this.app(c, {
         method: 'PUT',
-        path: target(asByteString(`/${version}/${account}/${container}/${object}`), withoutParam(query, 'version-id')),
+        path: target(asByteString(`/${version}/${account}/${container}/${object}`), sinkQuery(query, source, sink)),
         headers: sink,
         body: body.body,
       });

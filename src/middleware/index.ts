@@ -16,13 +16,15 @@ import { crossdomainFilter } from './crossdomain';
 import { etagQuoterFilter } from './etag-quoter';
 import { formpostFilter } from './formpost';
 import { corsFilter } from './cors';
+import { dloFilter } from './dlo';
 import { gatekeeperFilter } from './gatekeeper';
 import { healthcheckFilter } from './healthcheck';
 import { listingFormatsFilter } from './listing-formats';
-import { staticwebFilter } from './staticweb';
+import { sloFilter } from './slo/index';
 import { proxyLoggingFilter } from './proxy-logging';
 import { prometheusFilter } from './prometheus';
 import { ratelimitFilter } from './ratelimit';
+import { staticwebFilter } from './staticweb';
 import { symlinkFilter } from './symlink';
 import { tempauthFilter } from './tempauth/index';
 import { keystoneauthFilter } from './keystoneauth/index';
@@ -54,6 +56,8 @@ filterRegistry.register(ratelimitFilter);
 filterRegistry.register(formpostFilter);
 filterRegistry.register(staticwebFilter);
 filterRegistry.register(containerSyncFilter);
+filterRegistry.register(sloFilter);
+filterRegistry.register(dloFilter);
 
 export {
   accountQuotasFilter,
@@ -68,11 +72,13 @@ export {
   crossdomainFilter,
   etagQuoterFilter,
   formpostFilter,
+  dloFilter,
   gatekeeperFilter,
   healthcheckFilter,
   listingFormatsFilter,
   proxyLoggingFilter,
   prometheusFilter,
+  sloFilter,
   ratelimitFilter,
   staticwebFilter,
   symlinkFilter,
