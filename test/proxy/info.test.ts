@@ -36,7 +36,7 @@ describe('/info', () => {
   it('lists every middleware of the pipeline with its settings, as Swift registers them', async () => {
     const info = JSON.parse((await call(cl.url, 'GET', '/info')).text);
     expect(Object.keys(info).sort()).toEqual(
-      ['account_quotas', 'bulk_delete', 'bulk_upload', 'container_quotas', 'swift', 'symlink', 'tempauth', 'tempurl', 'versioned_writes'],
+      ['account_quotas', 'bulk_delete', 'bulk_upload', 'container_quotas', 'slo', 'swift', 'symlink', 'tempauth', 'tempurl', 'versioned_writes'],
     );
     expect(info.tempurl).toEqual({
       methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
@@ -53,6 +53,7 @@ describe('/info', () => {
     expect(info.versioned_writes).toEqual({ allowed_flags: ['x-versions-location', 'x-history-location'] });
     expect(info.container_quotas).toEqual({});
     expect(info.account_quotas).toEqual({});
+    expect(info.slo).toMatchObject({ max_manifest_segments: 1000, max_manifest_size: 8388608, yield_frequency: 10 });
   });
 
   it('reflects the configured settings, and leaves out what is disabled', async () => {
