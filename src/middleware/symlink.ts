@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
 import type { ParsedPath, ProxyContext, ProxyEnv } from '../proxy/context';
 import type { Section } from '../proxy/config';
+import { rewriteJsonListing } from './listing-rewrite';
 import { defineFilter } from '../proxy/filter';
 import type { ProxyState } from '../proxy/state';
 import { RequestHeaders } from '../proxy/request-headers';
@@ -23,7 +24,6 @@ import { exceptionResponse, replaceResponse, swiftResponse } from '../proxy/resp
 import { splitPath, InvalidPathError } from '../common/path';
 import { asByteString, bytesOf, type ByteString } from '../compat/bytes';
 import { HttpException } from '../compat/http-exception';
-import { pyJsonDumps } from '../compat/json';
 import { swobParams } from '../compat/query';
 import { quoteBytes, unquoteBytes } from '../compat/quote';
 import { pyRepr } from '../compat/repr';
@@ -303,23 +303,10 @@ export function symlink(options: SymlinkOptions, state: ProxyState, app: Subrequ
   /** Listing entries: `hash; symlink_target=...` becomes the hash plus symlink_path etc. */
   async function handleContainer(c: ProxyContext, path: ParsedPath, next: () => Promise<void>): Promise<void> {
     await next();
-    const res = c.res;
-    if (c.req.method !== 'GET' || res.status < 200 || res.status >= 300) return;
-    if ((res.headers.get('content-type') ?? '').split(';')[0]!.trim() !== 'application/json') return;
-    const body = Buffer.from(await res.arrayBuffer());
-    let listing: unknown;
-    try {
-      listing = JSON.parse(body.toString('utf8'));
-    } catch {
-      listing = undefined;
-    }
-    if (!Array.isArray(listing)) {
-      replaceResponse(c, new Response(body.length ? body : null, { status: res.status, headers: res.headers }));
-      return;
-    }
+    if (c.req.method !== 'GET') return;
     const quotedAccount = quoteBytes(bytesOf(path.account));
-    for (const item of listing as Record<string, unknown>[]) {
-      if (item === null || typeof item !== 'object' || typeof item.hash !== 'string') continue;
+    await rewriteJsonListing(c, (item) => {
+      if (typeof item.hash !== 'string') return;
       const [hash, params] = parseHeader(item.hash);
       let h = hash;
       let account = quotedAccount;
@@ -334,11 +321,7 @@ export function symlink(options: SymlinkOptions, state: ProxyState, app: Subrequ
       item.hash = h;
       // os.path.join('/', version, account, target)
       if (target) item.symlink_path = target.startsWith('/') ? target : `/${path.version}/${account}/${target}`;
-    }
-    const out = Buffer.from(pyJsonDumps(listing), 'utf8');
-    const headers = new Headers(res.headers);
-    headers.set('content-length', String(out.length));
-    replaceResponse(c, new Response(out, { status: res.status, headers }));
+    });
   }
 
   return async (c, next) => {

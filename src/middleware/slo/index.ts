@@ -10,13 +10,13 @@ import type { MiddlewareHandler } from 'hono';
 import type { ProxyContext, ProxyEnv } from '../../proxy/context';
 import { defineFilter, type FilterContext } from '../../proxy/filter';
 import { rawPathOf, rawQueryOf } from '../../proxy/request-target';
-import { exceptionResponse, replaceResponse, swiftResponse } from '../../proxy/response';
+import { exceptionResponse, swiftResponse } from '../../proxy/response';
 import { splitPath } from '../../common/path';
 import { HttpException } from '../../compat/http-exception';
-import { pyJsonDumps } from '../../compat/json';
 import { swobParams } from '../../compat/query';
 import { unquoteBytes } from '../../compat/quote';
 import { sloOptions, type SloContext, type SloOptions } from './context';
+import { rewriteJsonListing } from '../listing-rewrite';
 import { SloDelete } from './delete';
 import { SloGet } from './get';
 import { SloPut } from './put';
@@ -27,35 +27,19 @@ const MAX_LISTING_LENGTH = 1024 * 1024 * 10;
 /** handle_container_listing: `hash; slo_etag=X` becomes the hash plus a quoted `slo_etag`. */
 async function containerListing(c: ProxyContext, next: () => Promise<void>): Promise<void> {
   await next();
-  const res = c.res;
-  if (res.status < 200 || res.status >= 300) return;
-  if ((res.headers.get('content-type') ?? '').split(';')[0]!.trim() !== 'application/json') return;
-  const length = res.headers.get('content-length');
-  if (length === null || Number(length) > MAX_LISTING_LENGTH) return;
-  const body = Buffer.from(await res.arrayBuffer());
-  let listing: unknown;
-  try {
-    listing = JSON.parse(body.toString('utf8'));
-  } catch {
-    listing = undefined;
-  }
-  if (!Array.isArray(listing)) {
-    replaceResponse(c, new Response(body.length ? body : null, { status: res.status, headers: res.headers }));
-    return;
-  }
-  for (const item of listing as Record<string, unknown>[]) {
-    if (item === null || typeof item !== 'object' || 'subdir' in item || typeof item.hash !== 'string') continue;
-    const parts = item.hash.split(';').map((p) => p.trim());
-    const params = parts.slice(1).map((p) => [p.slice(0, p.indexOf('=')).trim().toLowerCase(), p.slice(p.indexOf('=') + 1).trim()] as const);
-    const slo = params.find(([k]) => k === 'slo_etag');
-    if (!slo) continue;
-    item.slo_etag = `"${slo[1]}"`;
-    item.hash = parts[0] + params.filter(([k]) => k !== 'slo_etag').map(([k, v]) => `; ${k}=${v}`).join('');
-  }
-  const out = Buffer.from(pyJsonDumps(listing), 'utf8');
-  const headers = new Headers(res.headers);
-  headers.set('content-length', String(out.length));
-  replaceResponse(c, new Response(out, { status: res.status, headers }));
+  await rewriteJsonListing(
+    c,
+    (item) => {
+      if ('subdir' in item || typeof item.hash !== 'string') return;
+      const parts = item.hash.split(';').map((p) => p.trim());
+      const params = parts.slice(1).map((p) => [p.slice(0, p.indexOf('=')).trim().toLowerCase(), p.slice(p.indexOf('=') + 1).trim()] as const);
+      const slo = params.find(([k]) => k === 'slo_etag');
+      if (!slo) return;
+      item.slo_etag = `"${slo[1]}"`;
+      item.hash = parts[0] + params.filter(([k]) => k !== 'slo_etag').map(([k, v]) => `; ${k}=${v}`).join('');
+    },
+    { maxLength: MAX_LISTING_LENGTH },
+  );
 }
 
 export function slo(options: SloOptions, ctx: FilterContext): MiddlewareHandler<ProxyEnv> {
