@@ -95,6 +95,8 @@ export class AccountController extends VerbController implements Controller {
       });
     } else {
       const headers = this.ownerView(c, { ...res.headers });
+      // update_headers: the backend's X-Put-Timestamp stays behind (only the fake listing has one).
+      delete headers['x-put-timestamp'];
       // Swift's proxy advertises ranges on every answer from a good source (get_working_response);
       // not on the fake listing above, which no backend answered.
       if (res.status >= 200 && res.status < 400) headers['accept-ranges'] = 'bytes';

@@ -71,6 +71,8 @@ export class ContainerController extends VerbController implements Controller {
     if (denial) return denial;
     if (!res) return swiftResponse(503, { method });
     const headers = clientHeaders(res.headers);
+    // update_headers: the backend's X-Put-Timestamp stays behind (Swift never shows it).
+    delete headers['x-put-timestamp'];
     if (!c.get('swiftOwner')) for (const h of this.state.options.swiftOwnerHeaders) delete headers[h];
     // Swift's proxy advertises ranges on every answer from a good source (get_working_response).
     if (res.status >= 200 && res.status < 400) headers['accept-ranges'] = 'bytes';
