@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClusterCache, ClusterCacheServer, type CacheChannel } from '../../src/proxy/cluster-cache';
+import { channel } from '../helpers/cache-channel';
 
 interface Pipe {
   primaryEnd: CacheChannel;
@@ -11,15 +12,6 @@ interface Pipe {
   sent: Record<string, number>;
 }
 
-function channel(deliver: (m: unknown) => void): CacheChannel & EventEmitter {
-  const ee = new EventEmitter() as CacheChannel & EventEmitter;
-  ee.send = (m: unknown) => {
-    const copy = JSON.parse(JSON.stringify(m)) as unknown;
-    setImmediate(() => deliver(copy));
-    return true;
-  };
-  return ee;
-}
 
 function pipe(): Pipe {
   const sent: Record<string, number> = {};

@@ -15,6 +15,7 @@ import { ClusterCache, ClusterCacheServer, type CacheChannel } from '../../src/p
 import { accountCacheKey, LruInfoCache, type AccountInfo, type SharedCache } from '../../src/proxy/info-cache';
 import type { BackendRequest } from '../../src/common/backend-client';
 import { call } from './helpers';
+import { channel } from '../helpers/cache-channel';
 
 const ACCOUNT = 'AUTH_test';
 const ACL_KEY = 'core-access-control';
@@ -160,16 +161,6 @@ describe('stale ACL: in-process LruInfoCache', () => {
   }
 });
 
-// Worker channels as in test/proxy/cluster-cache.test.ts: asynchronous, serialised copies.
-function channel(deliver: (m: unknown) => void): CacheChannel & EventEmitter {
-  const ee = new EventEmitter() as CacheChannel & EventEmitter;
-  ee.send = (m: unknown) => {
-    const copy = JSON.parse(JSON.stringify(m)) as unknown;
-    setImmediate(() => deliver(copy));
-    return true;
-  };
-  return ee;
-}
 
 function workerCache(server: ClusterCacheServer): ClusterCache {
   let workerEnd!: CacheChannel & EventEmitter;
