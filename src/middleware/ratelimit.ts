@@ -20,17 +20,18 @@
  * `497 Blacklisted` "Your account has been blacklisted". Without the cache filter nothing is
  * limited (logged). Each request is limited once, however often it meets the filter.
  *
- * Counters are updated atomically when the cache offers `incr` (memcached, shared with Swift's
- * own proxies: same keys, same arithmetic) or reads synchronously (the in-process cache of one
- * proxy process). An asynchronous cache without `incr` (the cache proxy workers share without
- * memcached) falls back to get and set, which may count two simultaneous requests as one.
+ * Counters are updated atomically through the cache's `incr`: memcached's (shared with Swift's
+ * own proxies: same keys, same arithmetic), the in-process cache's, or, with proxy workers and
+ * no memcached, the primary's, so the workers of one proxy share one limit as Swift's workers
+ * share memcached. A cache without `incr` falls back to get and set, which may count two
+ * simultaneous requests as one.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { ConfigError, floatOption, intOption, type Section } from '../proxy/config';
 import type { ProxyEnv } from '../proxy/context';
 import { defineFilter, type FilterContext } from '../proxy/filter';
-import type { SharedCache } from '../proxy/info-cache';
+import { addToCounter, type SharedCache } from '../proxy/info-cache';
 import { rawPathOf } from '../proxy/request-target';
 import { swiftResponse } from '../proxy/response';
 import { splitPath } from '../common/path';
@@ -100,16 +101,12 @@ export function pyRound(x: number): number {
 
 export class MaxSleepTimeHitError extends Error {}
 
-/** The cache the counters live in: Swift's memcache incr/decr when the cache has an `incr`. */
-type CounterCache = SharedCache & { incr?(key: string, delta: number, ttlSeconds: number): Promise<number> | number };
-
 /** memcache incr: a missing key starts at 0; counters never go below 0 (memcached's decr). */
-async function incr(cache: CounterCache, key: string, delta: number, ttlSeconds: number): Promise<number> {
+async function incr(cache: SharedCache, key: string, delta: number, ttlSeconds: number): Promise<number> {
   if (cache.incr) return cache.incr(key, delta, ttlSeconds);
-  const add = (cur: unknown) => Math.max(0, (typeof cur === 'number' ? cur : 0) + delta);
   const got = cache.get<number>(key);
   // A cache that answers synchronously is updated with no await in between: atomic.
-  const value = got instanceof Promise ? add(await got) : add(got);
+  const value = addToCounter(got instanceof Promise ? await got : got, delta);
   await cache.set(key, value, ttlSeconds);
   return value;
 }
@@ -136,7 +133,7 @@ export class RateLimiter {
    * _get_sleep_time: seconds the request must wait for `key` at `maxRate` per second; throws
    * MaxSleepTimeHitError (having taken its increment back) when that reaches max_sleep_time_seconds.
    */
-  async sleepTime(cache: CounterCache, key: string, maxRate: number): Promise<number> {
+  async sleepTime(cache: SharedCache, key: string, maxRate: number): Promise<number> {
     const { clockAccuracy: acc, rateBufferSeconds, maxSleepTimeSeconds } = this.options;
     const nowM = pyRound(this.clock.now() * acc);
     const perRequestM = pyRound(acc / maxRate);
@@ -207,7 +204,7 @@ export function ratelimit(options: RatelimitOptions, ctx: FilterContext, clock: 
   let warnedNoCache = false;
 
   return async (c, next) => {
-    const cache = state.cache as CounterCache | undefined;
+    const cache = state.cache as SharedCache | undefined;
     if (!cache) {
       if (!warnedNoCache) logger.warn('Warning: Cannot ratelimit without a memcached client');
       warnedNoCache = true;

@@ -8,6 +8,8 @@
  *   value for the key moments ago: Swift re-sets account info on every account HEAD/GET, and one
  *   IPC round trip per request cost more CPU than the request's own work. The primary then keeps
  *   the value (and the TTL) it already has, both within the window.
+ * - incr: on the primary only, so counters (ratelimit's) are shared and atomic across workers
+ *   as memcached's are across Swift's; workers keep no local copy of a counter.
  * - delete: local, the primary, and every other worker's local copy (and its record of what it
  *   sent); resolves only when all workers have dropped it, so a write that clears info (an ACL
  *   change) is effective on every worker before its response goes out.
@@ -20,12 +22,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { Invalidations, type SharedCache } from './info-cache';
+import { addToCounter, Invalidations, type SharedCache } from './info-cache';
 
 type Msg =
   | { sluiceCache: 'get'; id: string; key: string }
   | { sluiceCache: 'set'; id: string; key: string; value: unknown; ttl: number; mark?: number }
   | { sluiceCache: 'delete'; id: string; key: string }
+  | { sluiceCache: 'incr'; id: string; key: string; delta: number; ttl: number }
   | { sluiceCache: 'drop'; id: string; key: string; seq: number }
   /** seq: the primary's delete counter when it answered (a delete: that delete's number). */
   | { sluiceCache: 'reply'; id: string; value?: unknown; ttl?: number; seq?: number; stored?: boolean };
@@ -33,7 +36,8 @@ type Msg =
 type Ask =
   | { sluiceCache: 'get'; key: string }
   | { sluiceCache: 'set'; key: string; value: unknown; ttl: number; mark?: number }
-  | { sluiceCache: 'delete'; key: string };
+  | { sluiceCache: 'delete'; key: string }
+  | { sluiceCache: 'incr'; key: string; delta: number; ttl: number };
 
 function isMsg(m: unknown): m is Msg {
   return typeof m === 'object' && m !== null && 'sluiceCache' in m;
@@ -84,6 +88,14 @@ export class ClusterCacheServer {
         const stored = m.ttl > 0 && (m.mark === undefined || inv.allows(m.key, m.mark));
         if (stored) this.store.set(m.key, { value: m.value }, { ttl: m.ttl * 1000 });
         reply({ stored });
+        break;
+      }
+      case 'incr': {
+        const had = this.store.has(m.key);
+        const value = addToCounter(this.store.get(m.key)?.value, m.delta);
+        if (had) this.store.set(m.key, { value }, { noUpdateTTL: true });
+        else if (m.ttl > 0) this.store.set(m.key, { value }, { ttl: m.ttl * 1000 });
+        reply({ value });
         break;
       }
       case 'delete': {
@@ -200,6 +212,13 @@ export class ClusterCache implements SharedCache {
     const r = await this.ask({ sluiceCache: 'set', key, value, ttl: ttlSeconds, mark });
     // Refused by the primary: it does not hold the value, so the next set must go out again.
     if (r.stored === false && this.sent.get(key) === record) this.sent.delete(key);
+  }
+
+  async incr(key: string, delta: number, ttlSeconds: number): Promise<number> {
+    this.local.delete(key);
+    this.sent.delete(key);
+    const r = await this.ask({ sluiceCache: 'incr', key, delta, ttl: ttlSeconds });
+    return r.value as number;
   }
 
   async delete(key: string): Promise<void> {

@@ -59,6 +59,16 @@ export interface SharedCache {
   setOrFail?(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   /** The invalidation counter now, for a guarded `set` (caches without guards omit it). */
   mark?(): number;
+  /**
+   * Swift's MemcacheRing.incr (ratelimit's counters), atomic: a missing key starts at `delta`
+   * (0 for a decrement) with `ttlSeconds`; an existing one keeps its expiry; never below 0.
+   */
+  incr?(key: string, delta: number, ttlSeconds: number): Promise<number> | number;
+}
+
+/** memcached's counter arithmetic: from `current` (undefined: absent), never below 0. */
+export function addToCounter(current: unknown, delta: number): number {
+  return Math.max(0, (typeof current === 'number' && Number.isFinite(current) ? current : 0) + Math.trunc(delta));
 }
 
 /**
@@ -133,6 +143,14 @@ export class LruInfoCache implements SharedCache {
 
   mark(): number {
     return this.invalidations.current;
+  }
+
+  incr(key: string, delta: number, ttlSeconds: number): number {
+    const had = this.lru.has(key);
+    const value = addToCounter(this.lru.get(key), delta);
+    if (had) this.lru.set(key, value, { noUpdateTTL: true });
+    else if (ttlSeconds > 0) this.lru.set(key, value, { ttl: ttlSeconds * 1000 });
+    return value;
   }
 }
 

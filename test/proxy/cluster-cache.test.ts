@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClusterCache, ClusterCacheServer, type CacheChannel } from '../../src/proxy/cluster-cache';
 import { channel } from '../helpers/cache-channel';
+import { LruInfoCache } from '../../src/proxy/info-cache';
 
 interface Pipe {
   primaryEnd: CacheChannel;
@@ -145,5 +146,45 @@ describe('ClusterCache', () => {
     } finally {
       process.send = send;
     }
+  });
+});
+
+describe('counters (incr), as ratelimit uses them', () => {
+  it('counts concurrent increments from every worker once each, on the primary', async () => {
+    const { pipes, caches } = cluster(3);
+    const all = caches.flatMap((c) => Array.from({ length: 20 }, () => c.incr('ratelimit/AUTH_test', 5, 60)));
+    const values = await Promise.all(all);
+    // Atomic: every increment saw a distinct running total, the last one 60 × 5.
+    expect(new Set(values).size).toBe(60);
+    expect(Math.max(...values)).toBe(300);
+    expect(await caches[0]!.incr('ratelimit/AUTH_test', 0, 60)).toBe(300);
+    expect(pipes.every((p) => p.sent.incr! >= 20)).toBe(true);
+  });
+
+  it('starts a missing counter at delta (0 for a decrement) and never goes below 0', async () => {
+    const { caches } = cluster(2);
+    const [a, b] = caches as [ClusterCache, ClusterCache];
+    expect(await a.incr('c1', -7, 60)).toBe(0);
+    expect(await b.incr('c2', 7, 60)).toBe(7);
+    expect(await a.incr('c2', -10, 60)).toBe(0);
+    expect(await b.get('c2')).toBe(0);
+  });
+
+  it('keeps the expiry set when the counter was created, as memcached incr does', async () => {
+    const { caches } = cluster(2);
+    const [a, b] = caches as [ClusterCache, ClusterCache];
+    await a.incr('short', 1, 0.4);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await b.incr('short', 1, 60)).toBe(2); // does not extend the first TTL
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await a.incr('short', 1, 60)).toBe(1); // expired: starts again
+  });
+
+  it('is the same arithmetic in the in-process cache', () => {
+    const lru = new LruInfoCache();
+    expect(lru.incr('k', -3, 60)).toBe(0);
+    expect(lru.incr('k', 4, 60)).toBe(4);
+    expect(lru.incr('k', -10, 60)).toBe(0);
+    expect(lru.get('k')).toBe(0);
   });
 });
