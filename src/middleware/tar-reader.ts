@@ -106,13 +106,16 @@ function numberField(buf: Buffer): number {
     return buf[0] === 0xff ? n - 256 ** (buf.length - 1) : n;
   }
   const end = buf.indexOf(0);
-  const s = buf
-    .subarray(0, end < 0 ? buf.length : end)
-    .toString('latin1')
-    .trim();
+  const raw = buf.subarray(0, end < 0 ? buf.length : end).toString('latin1');
+  // tarfile's nti: ASCII only, stripped of Python's whitespace, then int(s, 8) (sign, 0o, _).
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(raw)) throw new TarError('invalid header');
+  const s = raw.replace(/^[\t\n\v\f\r\x1c-\x1f ]+|[\t\n\v\f\r\x1c-\x1f ]+$/g, '');
   if (!s) return 0;
-  if (!/^[0-7]+$/.test(s)) throw new TarError('invalid header');
-  return parseInt(s, 8);
+  const m = /^([+-]?)(?:0[oO]_?)?([0-7](?:_?[0-7])*)$/.exec(s);
+  if (!m) throw new TarError('invalid header');
+  const n = parseInt(m[2]!.replace(/_/g, ''), 8);
+  return m[1] === '-' ? -n : n;
 }
 
 /** A NUL-terminated string field as a byte string. */
@@ -121,13 +124,9 @@ function stringField(buf: Buffer): ByteString {
   return byteStringOf(buf.subarray(0, end < 0 ? buf.length : end));
 }
 
+/** frombuf's check: a checksum field that is no number throws 'invalid header' (nti). */
 function checksumOk(buf: Buffer): boolean {
-  let stored: number;
-  try {
-    stored = numberField(buf.subarray(148, 156));
-  } catch {
-    return false;
-  }
+  const stored = numberField(buf.subarray(148, 156));
   let unsigned = 256; // the checksum field counts as eight spaces
   let signed = 256;
   for (let i = 0; i < BLOCK; i++) {
@@ -214,9 +213,18 @@ export class TarReader {
         if (subsequent) throw new TarError('missing or bad subsequent header');
         return null;
       }
-      if (!checksumOk(buf)) {
+      let ok: boolean;
+      let why = 'bad checksum';
+      try {
+        ok = checksumOk(buf);
+      } catch (err) {
+        if (!(err instanceof TarError)) throw err;
+        ok = false;
+        why = err.message;
+      }
+      if (!ok) {
         if (subsequent) throw new TarError('missing or bad subsequent header');
-        if (atStart) throw new TarError('bad checksum');
+        if (atStart) throw new TarError(why);
         return null;
       }
       this.offset += BLOCK;

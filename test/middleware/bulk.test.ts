@@ -303,7 +303,10 @@ describe('extract archive', () => {
     const c = await container();
     const put = (query: string, body: Buffer) => raw('PUT', `/v1/AUTH_test/${c}?extract-archive=${query}`, { 'X-Auth-Token': tok, Accept: 'application/json' }, body);
     const cases: [string, Buffer, string][] = [
-      ['tar', Buffer.from('this is not a tar file at all'.repeat(40)), 'Invalid Tar File: bad checksum'],
+      // tarfile's nti: a checksum field that is not octal is 'invalid header'; one that is, but wrong, 'bad checksum'.
+      ['tar', Buffer.from('this is not a tar file at all'.repeat(40)), 'Invalid Tar File: invalid header'],
+      ['tar', Buffer.concat([Buffer.alloc(148), Buffer.from('0000777\0'), Buffer.alloc(356, 0x61)]), 'Invalid Tar File: bad checksum'],
+      ['tar', Buffer.concat([Buffer.alloc(148), Buffer.from(' -0o1_7\0'), Buffer.alloc(356, 0x61)]), 'Invalid Tar File: bad checksum'],
       ['tar', Buffer.alloc(0), 'Invalid Tar File: empty file'],
       ['tar', Buffer.alloc(100, 1), 'Invalid Tar File: truncated header'],
       ['tar.gz', tar([{ name: 'a/b', data: 'x' }]), 'Invalid Tar File: not a gzip file'],

@@ -17,7 +17,7 @@ import { BackendError, bestResponse, quorumSize, type BackendResponse, type Back
 import { resumingBody } from '../resuming-body';
 import { Timestamp } from '../../common/timestamp';
 import { OBJECT_ALLOWED_HEADERS } from '../../common/headers';
-import type { Ring } from '../../common/ring';
+import type { Ring, RingDevice } from '../../common/ring';
 import type { ContainerInfo } from '../info-cache';
 import { expirerContainer, expiringObjectsAccount } from '../../common/expiring-objects';
 import { spreadUpdateTargets, type DeleteAtTarget } from '../../common/update-targets';
@@ -300,13 +300,30 @@ export class ObjectController extends VerbController implements Controller {
       if (source) source.unpipe(pipes[i]);
       pipes[i].resume();
     };
+    // Swift's _connect_put_node: a slot whose node cannot take the write goes to the next
+    // handoff (shared by all slots). A refused connection never read the body, so any body can
+    // follow; after a 507 or 5xx answer only a body held whole can (a streamed one was read).
+    const nextHandoff = (): RingDevice | undefined => {
+      const n = more.next();
+      return n.done ? undefined : n.value;
+    };
     const results = await Promise.all(
-      nodes.map(async (node, i) => {
+      nodes.map(async (primary, i) => {
+        let node: RingDevice | undefined = primary;
         try {
-          return await this.state.backend.send(node, { method, partition: part, path: this.entityPath, headers: perReplica[i]!, body: whole ?? pipes[i]! });
-        } catch (err) {
-          if (!(err instanceof BackendError)) throw err;
-          return err;
+          for (;;) {
+            const body = whole ?? lazyBody(pipes[i]!);
+            let result: BackendResponse | BackendError;
+            try {
+              result = await this.state.backend.send(node, { method, partition: part, path: this.entityPath, headers: perReplica[i]!, body });
+            } catch (err) {
+              if (!(err instanceof BackendError)) throw err;
+              result = err;
+            }
+            const retry = clientFault === undefined && (result instanceof BackendError ? result.kind === 'connect' : whole !== undefined && result.status >= 500);
+            if (retry && (node = nextHandoff()) !== undefined) continue;
+            return result;
+          }
         } finally {
           stopFeeding(i);
         }
@@ -318,14 +335,16 @@ export class ObjectController extends VerbController implements Controller {
     if (refused !== undefined) return swiftResponse(refused, { method });
     if (clientFault === 'gone') return swiftResponse(499, { method });
     const best = bestResponse(results, quorumSize(nodes.length));
-    if (!best) return unreadBodyCloses(swiftResponse(503, { method }), incoming);
+    // Swift's _store_object sets Last-Modified (the write's timestamp, rounded up) on whatever
+    // best_response gives, a 422 or a 503 too; only its early exits (mismatched ETags) have none.
+    const lastModified = new Timestamp(Math.ceil(Timestamp.parse(perReplica[0]!['x-timestamp']!).seconds) * 100_000).httpDate;
+    if (!best) return unreadBodyCloses(swiftResponse(503, { method, headers: { 'last-modified': lastModified } }), incoming);
     if (best.status === 201) {
       const etags = new Set(results.filter((r): r is BackendResponse => !(r instanceof BackendError) && r.status === 201).map((r) => r.headers.etag));
       if (etags.size > 1) return swiftResponse(500, { method });
     }
-    const out: Record<string, string> = {};
+    const out: Record<string, string> = { 'last-modified': lastModified };
     if (best.headers.etag) out.etag = best.headers.etag.replace(/"/g, '');
-    if (best.status === 201) out['last-modified'] = new Timestamp(Math.ceil(Timestamp.parse(perReplica[0]!['x-timestamp']!).seconds) * 100_000).httpDate;
     return swiftResponse(best.status, { headers: out, body: best.body, method });
   }
 
@@ -366,6 +385,19 @@ export class ObjectController extends VerbController implements Controller {
     const res = await this.fanOut(c, ring, part, 'DELETE', this.entityPath, this.replicaHeaders(c, nodes.length, info, ts, extra, false));
     return this.respond(method, res);
   }
+}
+
+/**
+ * A streamed body for one backend attempt, read only once undici sends it: undici destroys a
+ * stream body whose request fails, and a node that refuses the connection must leave the
+ * replica's pipe whole for the handoff that takes its place.
+ */
+function lazyBody(pipe: Readable): Readable {
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for await (const chunk of pipe) yield chunk as Buffer;
+  }
+  // Readable.from pulls only when read; destroyed unread, it ends the generator before its first step.
+  return Readable.from(chunks(), { objectMode: false, highWaterMark: 64 * 1024 });
 }
 
 /**
