@@ -371,6 +371,20 @@ describe('object', () => {
     expect((await call(url, 'HEAD', `/v1/${a}/c/o`)).status).toBe(404);
   });
 
+  it('answers Transfer-Encodings other than chunked as swob does: several codings 501, one 400, "Chunked" 411', async () => {
+    const a = uniq('AUTH_o');
+    await mkContainer(a, 'c');
+    const host = new URL(url).host;
+    const put = (te: string) => rawRequest(url, `PUT /v1/${a}/c/o HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: ${te}\r\nConnection: close\r\n\r\n0\r\n\r\n`);
+    const several = await put('gzip, chunked');
+    expect(several.status).toBe(501);
+    expect(several.text.endsWith('\r\n\r\nUnsupported Transfer-Coding header value specified in Transfer-Encoding header')).toBe(true);
+    // Compared with 'chunked' as sent, so another spelling has no length (constraints.check_object_creation).
+    const capital = await put('Chunked');
+    expect(capital.status).toBe(411);
+    expect((await call(url, 'HEAD', `/v1/${a}/c/o`)).status).toBe(404);
+  });
+
   it('answers 413 above max_file_size', async () => {
     const a = uniq('AUTH_o');
     await mkContainer(a, 'c');

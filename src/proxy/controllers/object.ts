@@ -234,9 +234,15 @@ export class ObjectController extends VerbController implements Controller {
     const bad = (status: number, body: string) => swiftResponse(status, { body, contentType: 'text/plain' });
     const cl = headers.get('content-length');
     const te = headers.get('transfer-encoding');
-    if (te !== undefined && te.toLowerCase() !== 'chunked') return bad(501, `Invalid Transfer-Encoding header value: ${te}`);
-    if (cl !== undefined && te === undefined && Number(cl) > this.state.constraints.max_file_size) return bad(413, 'Your request is too large.');
-    if (cl === undefined && te?.toLowerCase() !== 'chunked') return bad(411, 'Missing Content-Length header.');
+    // constraints.check_object_creation over swob's message_length/is_chunked: several codings
+    // are 501, one that is not chunked 400; 411 compares the header with 'chunked' as sent.
+    if (te) {
+      const codings = te.split(',');
+      if (codings.length > 1) return bad(501, 'Unsupported Transfer-Coding header value specified in Transfer-Encoding header');
+      if (codings[0]!.toLowerCase() !== 'chunked') return bad(400, 'Invalid Transfer-Encoding header value');
+    }
+    if (cl !== undefined && !te && Number(cl) > this.state.constraints.max_file_size) return bad(413, 'Your request is too large.');
+    if (cl === undefined && te !== 'chunked') return bad(411, 'Missing Content-Length header.');
     const nameLen = [...this.object!].length;
     const max = this.state.constraints.max_object_name_length;
     if (nameLen > max) return bad(400, `Object name length of ${nameLen} longer than ${max}`);
