@@ -119,6 +119,46 @@ class ServerPool {
   }
 }
 
+const OP_INCREMENT = 0x05;
+const OP_DECREMENT = 0x06;
+
+/** The part of memjs's client that sends a prepared binary request (public in memjs 1.3, untyped). */
+interface RawClient {
+  seq: number;
+  incrSeq(): void;
+  perform(key: string, request: Buffer, seq: number, callback: (err: Error | null, response: { header: { status: number }; val: Buffer } | null) => void): void;
+}
+
+/**
+ * memcached's binary increment/decrement with the 64-bit counter read whole. memjs 1.3 reads
+ * it as `(hi << 8) + lo`, which is wrong past 2^32, and ratelimit's counters (milliseconds
+ * since 1970, as Swift's) are far past it: every request would look like the first.
+ */
+function counter(client: memjs.Client<Buffer, Buffer | null>, op: number, key: string, amount: number, initial: number, expires: number): Promise<number> {
+  const raw = client as unknown as RawClient;
+  raw.incrSeq();
+  const seq = raw.seq;
+  const name = Buffer.from(key, 'utf8');
+  const request = Buffer.alloc(24 + 20 + name.length);
+  request[0] = 0x80;
+  request[1] = op;
+  request.writeUInt16BE(name.length, 2);
+  request[4] = 20;
+  request.writeUInt32BE(20 + name.length, 8);
+  request.writeUInt32BE(seq, 12);
+  request.writeBigUInt64BE(BigInt(amount), 24);
+  request.writeBigUInt64BE(BigInt(initial), 32);
+  request.writeUInt32BE(expires, 40);
+  name.copy(request, 44);
+  return new Promise((resolve, reject) => {
+    raw.perform(key, request, seq, (err, response) => {
+      if (err) return reject(err);
+      if (!response || response.header.status !== 0 || response.val.length < 8) return reject(new Error('counter not updated'));
+      resolve(Number(response.val.readBigUInt64BE(0)));
+    });
+  });
+}
+
 export class MemcacheCache implements SharedCache {
   private readonly ring: MemcacheRing;
   private readonly pools = new Map<string, ServerPool>();
@@ -253,12 +293,7 @@ export class MemcacheCache implements SharedCache {
   async incr(key: string, delta: number, ttlSeconds: number): Promise<number> {
     const amount = Math.abs(Math.trunc(delta));
     const initial = delta < 0 ? 0 : amount;
-    const r = await this.run(key, async (client, hashed) => {
-      const op = delta < 0 ? client.decrement.bind(client) : client.increment.bind(client);
-      const { success, value } = await op(hashed, amount, { initial, expires: expiry(ttlSeconds) });
-      if (!success || value === null || value === undefined) throw new Error('counter not updated');
-      return Number(value);
-    });
+    const r = await this.run(key, (client, hashed) => counter(client, delta < 0 ? OP_DECREMENT : OP_INCREMENT, hashed, amount, initial, expiry(ttlSeconds)));
     if (r === 'failed') throw new Error('No memcached connections succeeded.');
     return r.value;
   }

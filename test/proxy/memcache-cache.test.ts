@@ -215,6 +215,14 @@ describe.skipIf(!haveMemcached)('memcache cache on a real memcached', () => {
     expect(await cache.get('ratelimit/x')).toBe('0');
   });
 
+  it('keeps counters past 2^32 whole (ratelimit counts milliseconds since 1970, as Swift)', async () => {
+    const now = 1_796_336_334_582;
+    await cache.set('ratelimit/ms', now, 60);
+    expect(await cache.incr('ratelimit/ms', 20_000, 60)).toBe(now + 20_000);
+    expect(await cache.incr('ratelimit/ms', -5_000, 60)).toBe(now + 15_000);
+    expect(await cache.incr('ratelimit/big', 2 ** 40, 60)).toBe(2 ** 40);
+  });
+
   describe.skipIf(!haveSwift)("Swift's own code on the same memcached", () => {
     it("reads sluice's entries, and sluice reads Swift's", async () => {
       const servers = [mc.server];
