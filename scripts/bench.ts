@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { DEV_PROXY_CONF, devProxyConfWithKeystone } from '../src/cluster/dev-cluster';
 import { buildBundle, CLI_BUNDLE } from './build';
 import { benchKeystone, type BenchKeystone } from './lib/bench-keystone';
+import { startMemcached, type Memcached } from '../test/helpers/memcached';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -52,6 +53,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                       authtoken + keystoneauth (same storage servers), a cached Keystone token:
                       the real Keystone when KEYSTONE_URL and KEYSTONE_FIXTURES are set
                       (eval "$(scripts/keystone-dev.sh env)"), else a fake one in the bench
+  --two-proxy on|off  (local mode, default on) also measure TWO_PROXY_ROWS
+                      through two more sluice proxies sharing one memcached (Debian's
+                      /usr/bin/memcached), the load split across both, and one of them alone
 
   --target URL        benchmark this endpoint instead of a fresh local cluster
   --auth-url URL      TempAuth-style v1.0 auth URL (default TARGET/auth/v1.0)
@@ -163,6 +167,8 @@ export const OPS: OpDef[] = [
 export interface BenchOptions {
   /** keystone: also the KEYSTONE_OPS rows through authtoken + keystoneauth (local mode). */
   auth: 'tempauth' | 'keystone';
+  /** Also the TWO_PROXY_OPS rows through two proxies sharing memcached (local mode). */
+  twoProxy?: boolean;
   connections: number;
   duration: number;
   warmup: number;
@@ -226,6 +232,9 @@ export interface OpResult {
   keystoneVsTempauth?: { reqPerSec: number | null; cpuUsPerReq: number | null };
   /** Token validations Keystone answered during the Keystone row (warm-up and measurement); null when unknown. */
   keystoneValidations?: number | null;
+  /** With --two-proxy, for TWO_PROXY_OPS: one memcached-configured proxy alone, then two sharing the load (see measureTwoProxies). */
+  memcached?: OpStats;
+  twoProxies?: OpStats;
 }
 
 export interface FailedRow {
@@ -243,7 +252,7 @@ export interface FailedRow {
 export function failedRowsOf(results: readonly OpResult[]): FailedRow[] {
   const out: FailedRow[] = [];
   for (const r of results) {
-    const rows: [string, OpStats | null | undefined][] = [['sluice', r.sluice], ['sluice, Keystone', r.keystone], ['passthrough', r.passthrough]];
+    const rows: [string, OpStats | null | undefined][] = [['sluice', r.sluice], ['sluice, Keystone', r.keystone], [ONE_PROXY_TARGET, r.memcached], [TWO_PROXY_TARGET, r.twoProxies], ['passthrough', r.passthrough]];
     for (const [target, s] of rows) {
       if (!s?.failed) continue;
       const statusCodes = Object.fromEntries(Object.entries(s.statusCodes).filter(([code]) => !/^2\d\d$/.test(code)));
@@ -648,9 +657,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   let passthroughBundle: string | undefined;
   const children: Child[] = [];
   let keystone: BenchKeystone | undefined;
+  let twoProxies: TwoProxies | null = null;
   const cleanup = async () => {
     for (const c of children.reverse()) await stopChild(c).catch(() => undefined);
     children.length = 0;
+    await twoProxies?.memcached.stop().catch(() => undefined);
     await keystone?.stop().catch(() => undefined);
     keystone = undefined;
   };
@@ -758,12 +769,22 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     }
 
     const ctx: OpContext = { token: owner.token, aclToken, user: opts.user, key: opts.key, body4k: Buffer.alloc(4096, 0x63) };
+    const twoProxyOps = opts.twoProxy && !opts.target && swiftDir ? ops.filter((o) => TWO_PROXY_OPS.includes(o.name)) : [];
+    if (twoProxyOps.length) {
+      try {
+        twoProxies = await startTwoProxies(swiftDir!, dir, sluice.accountPath, opts, ctx, children, log);
+      } catch (err) {
+        skipped.push({ op: 'two-proxy', reason: (err as Error).message });
+        log(`no two-proxy rows: ${(err as Error).message}`);
+      }
+    }
     const keystoneCtx: OpContext = { ...ctx, token: keystone?.ownerToken ?? '' };
     const runnable = ops.filter((o) => !o.needsAcl || aclToken);
     for (const [name, ep] of [['sluice', sluice], ['passthrough', passthrough]] as const) {
       if (ep) await warmUp(name, ep, runnable, ctx, opts, log);
     }
     if (keystoneEp) await warmUp('sluice (Keystone)', keystoneEp, keystoneOps, keystoneCtx, opts, log);
+    if (twoProxies) for (const ep of [twoProxies.a, twoProxies.b]) await warmUp('sluice (memcached)', ep, twoProxyOps, twoProxies.ctx, opts, log);
     const results: OpResult[] = [];
     for (const op of ops) {
       if (op.needsAcl && !aclToken) continue;
@@ -782,6 +803,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
           cpuUsPerReq: k.cpuUsPerReq !== null && s.cpuUsPerReq ? k.cpuUsPerReq / s.cpuUsPerReq : null,
         };
         result.keystoneValidations = before === null || after === null ? null : after - before;
+      }
+      if (twoProxies && twoProxyOps.includes(op)) {
+        log(`${op.label}: one proxy, then two, through memcached`);
+        Object.assign(result, await measureTwoProxies(twoProxies, op, opts, log, storagePid));
       }
       if (passthrough) {
         log(`${op.label}: passthrough`);
@@ -824,6 +849,114 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Two proxies through memcached: how proxies scale out (README, "How proxies scale")
+
+/** The operations measured through two proxies: a token check and a small read, the cache's work. */
+export const TWO_PROXY_OPS = ['account-head', 'object-get-4k'];
+const ONE_PROXY_TARGET = 'sluice, memcached';
+const TWO_PROXY_TARGET = 'sluice ×2, memcached';
+
+interface TwoProxies {
+  a: Endpoint;
+  b: Endpoint;
+  memcached: Memcached;
+  /** A token issued through proxy A, so held in memcached: proxy B honours it too. */
+  ctx: OpContext;
+}
+
+/**
+ * Two more sluice proxies on the same storage servers, each with the bench's worker count and
+ * the development pipeline with `memcache_servers` naming one shared memcached: the layout of
+ * docs/deploy.md (stateless proxies behind a balancer), on one machine.
+ */
+async function startTwoProxies(swiftDir: string, dir: string, accountPath: string, opts: BenchOptions, ctx: OpContext, children: Child[], log: (l: string) => void): Promise<TwoProxies> {
+  const memcached = await startMemcached();
+  try {
+    const confPath = join(dir, 'proxy-server-memcached.conf');
+    writeFileSync(confPath, proxyConf(swiftDir).replace('[filter:cache]\nuse = egg:swift#memcache\n', `[filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = ${memcached.server}\n`));
+    log(`starting two sluice proxies (${opts.workers} workers each) sharing memcached at ${memcached.server}`);
+    const eps: Endpoint[] = [];
+    for (const name of ['sluice-memcached-a', 'sluice-memcached-b']) {
+      const args = [...opts.proxyNodeArgs, 'bin/sluice.js', 'proxy', '--config', confPath, '--port', String(await freePort()), '--workers', String(opts.workers)];
+      const proxy = await startServer(name, args, dir, /proxy-server listening on (\S+)/, opts.workers);
+      children.push(proxy.child);
+      eps.push({ ...proxy.ep, accountPath });
+    }
+    const [a, b] = eps as [Endpoint, Endpoint];
+    const token = (await login(new URL(a.authPath, a.origin).href, opts.user, opts.key)).token;
+    // The token A stored in memcached is good on B: the proxies share their state there.
+    await call('HEAD', new URL(accountPath, b.origin).href, token);
+    return { a, b, memcached, ctx: { ...ctx, token } };
+  } catch (err) {
+    await memcached.stop();
+    throw err;
+  }
+}
+
+/** Two rows' figures as one: counts and rates add up, latency percentiles are the worse proxy's. */
+function combinedStats(x: OpStats, y: OpStats, cpuSeconds: number | null, storageCpuSeconds: number | null): OpStats {
+  const statusCodes = { ...x.statusCodes };
+  for (const [code, n] of Object.entries(y.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const requests = x.requests + y.requests;
+  return {
+    reqPerSec: x.reqPerSec + y.reqPerSec,
+    mbPerSec: x.mbPerSec + y.mbPerSec,
+    p50Ms: Math.max(x.p50Ms, y.p50Ms),
+    p99Ms: Math.max(x.p99Ms, y.p99Ms),
+    requests,
+    errors: x.errors + y.errors,
+    timeouts: x.timeouts + y.timeouts,
+    non2xx: x.non2xx + y.non2xx,
+    statusCodes,
+    failed: x.failed || y.failed,
+    peakRssMiB: x.peakRssMiB === null || y.peakRssMiB === null ? null : x.peakRssMiB + y.peakRssMiB,
+    cpuUsPerReq: perRequest(cpuSeconds, requests),
+    storageCpuUsPerReq: perRequest(storageCpuSeconds, requests),
+    workerExits: x.workerExits === null || y.workerExits === null ? null : x.workerExits + y.workerExits,
+  };
+}
+
+/**
+ * One operation through proxy A alone (all connections), then through A and B at once (the
+ * connections split between them, as a balancer would), in the same minute so both rows see
+ * the same machine.
+ */
+async function measureTwoProxies(tp: TwoProxies, op: OpDef, opts: BenchOptions, log: (l: string) => void, storagePid?: number): Promise<{ memcached: OpStats; twoProxies: OpStats }> {
+  const memcached = await measure(tp.a, op, tp.ctx, opts, log, storagePid);
+  const pairs = [
+    { ep: tp.a, connections: Math.ceil(opts.connections / 2) },
+    { ep: tp.b, connections: Math.max(1, Math.floor(opts.connections / 2)) },
+  ];
+  if (opts.warmup > 0) {
+    await Promise.all(pairs.map((p) => drive(p.ep, op.request(p.ep, tp.ctx), p.connections, opts.warmup)));
+    for (const p of pairs) await settle(p.ep, log);
+  }
+  const seenBefore = pairs.map((p) => p.ep.workers?.firstSeen.size ?? 0);
+  const samplers = pairs.map((p) => sampleTree(p.ep.pid, () => noteWorkers(p.ep)));
+  const storage = sampleTree(storagePid);
+  const runs = await Promise.all(pairs.map((p) => drive(p.ep, op.request(p.ep, tp.ctx), p.connections, opts.duration)));
+  const usage = samplers.map((s) => s.stop());
+  const storageUsage = storage.stop();
+  for (const p of pairs) await settle(p.ep, log);
+  const rows = runs.map((r, i) => statsOf(r, usage[i]!, { peakRssMiB: null, cpuSeconds: null }, (pairs[i]!.ep.workers?.firstSeen.size ?? 0) - seenBefore[i]!));
+  const cpu = usage[0]!.cpuSeconds === null || usage[1]!.cpuSeconds === null ? null : usage[0]!.cpuSeconds + usage[1]!.cpuSeconds;
+  return { memcached, twoProxies: combinedStats(rows[0]!, rows[1]!, cpu, storageUsage.cpuSeconds) };
+}
+
+function twoProxyFooter(report: BenchReport): string[] {
+  const rows = report.results.filter((r) => r.memcached && r.twoProxies);
+  if (!rows.length) return [];
+  const out = ['', 'two proxies sharing memcached over one of them alone (same configuration, same run; p50/p99 of the slower proxy):'];
+  for (const r of rows) {
+    const one = r.memcached!;
+    const two = r.twoProxies!;
+    const cpu = one.cpuUsPerReq && two.cpuUsPerReq !== null ? two.cpuUsPerReq / one.cpuUsPerReq : null;
+    out.push(`  ${r.label}: req/s ×${num(one.reqPerSec > 0 ? two.reqPerSec / one.reqPerSec : null, 2)}, CPU µs/req ×${num(cpu, 2)}; memcached instead of the in-process cache, one proxy: req/s ×${num(r.sluice.reqPerSec > 0 ? one.reqPerSec / r.sluice.reqPerSec : null, 2)}`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Output
 
 const COLUMNS = [
@@ -859,6 +992,8 @@ export function formatTable(report: BenchReport): string {
       const ratio = r.passthrough && r.passthrough.reqPerSec > 0 ? (r.keystone.reqPerSec / r.passthrough.reqPerSec).toFixed(2) : '-';
       rows.push(row('', 'sluice, Keystone', r.keystone, ratio));
     }
+    if (r.memcached) rows.push(row('', ONE_PROXY_TARGET, r.memcached, '-'));
+    if (r.twoProxies) rows.push(row('', TWO_PROXY_TARGET, r.twoProxies, '-'));
     if (r.passthrough) rows.push(row('', 'passthrough', r.passthrough, ''));
   }
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
@@ -885,6 +1020,7 @@ export function formatTable(report: BenchReport): string {
       foot.push(`  ${r.label}: req/s ×${num(v.reqPerSec, 2)}, CPU µs/req ×${num(v.cpuUsPerReq, 2)}${validations}`);
     }
   }
+  foot.push(...twoProxyFooter(report));
   if (report.hwmMiB.keystone !== undefined) foot.push(`lifetime peak RSS of the Keystone proxy (VmHWM): ${num(report.hwmMiB.keystone, 0)} MiB`);
   for (const s of report.skipped) foot.push(`skipped ${s.op}: ${s.reason}`);
   if (report.failedRows.length) {
@@ -896,6 +1032,9 @@ export function formatTable(report: BenchReport): string {
   }
   return [...head, line(COLUMNS), sep, ...rows.map(line), ...foot].join('\n');
 }
+
+// For scripts/bench-compare-swift.ts, which measures with the same machinery.
+export { measure, warmUp, startServer, spawnLogged, waitForLine, stopChild, freePort, sleep, childPids, login, call, prepare, sampleTree, withSwiftDir, OBJ_CONTAINER, type Endpoint, type OpContext, type OpDef, type Child };
 
 // ---------------------------------------------------------------------------------------------
 // CLI
@@ -938,6 +1077,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { json?: string }
       'swift-dir': { type: 'string' },
       'proxy-pid': { type: 'string' },
       auth: { type: 'string' },
+      'two-proxy': { type: 'string' },
     },
   });
   if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
@@ -955,10 +1095,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { json?: string }
   if (values.target && !/^https?:\/\//.test(values.target)) throw new UsageError(`--target must be an http(s) URL (got ${JSON.stringify(values.target)})`);
   const auth = values.auth ?? 'tempauth';
   if (auth !== 'tempauth' && auth !== 'keystone') throw new UsageError(`--auth must be tempauth or keystone (got ${JSON.stringify(auth)})`);
+  const twoProxy = values['two-proxy'] ?? 'on';
+  if (twoProxy !== 'on' && twoProxy !== 'off') throw new UsageError(`--two-proxy must be on or off (got ${JSON.stringify(twoProxy)})`);
   if (auth === 'keystone' && values.target) throw new UsageError('--auth keystone starts its own Keystone proxy: not with --target');
   if (auth === 'keystone' && ops.length && !ops.some((o) => KEYSTONE_OPS.includes(o))) throw new UsageError(`--auth keystone measures ${KEYSTONE_OPS.join(', ')}: --ops has neither`);
   return {
     auth,
+    twoProxy: twoProxy === 'on' && !values.target,
     connections,
     duration,
     warmup: positiveNumber('warmup', values.warmup, 1, false),
@@ -981,10 +1124,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { json?: string }
 }
 
 export async function main(argv: string[], io: BenchIo): Promise<number> {
+  // sluice next to Debian's Swift: scripts/bench-compare-swift.ts (its own options).
+  if (argv.includes('--compare-swift')) return (await import('./bench-compare-swift')).main(argv.filter((a) => a !== '--compare-swift'), io);
   let opts;
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
-      io.out(USAGE.replace('KEYSTONE_ROWS', KEYSTONE_OPS.join(' and ')).replace(/OPS$/, OPS.map((o) => o.name).join(', ')));
+      io.out(USAGE.replace('KEYSTONE_ROWS', KEYSTONE_OPS.join(' and ')).replace('TWO_PROXY_ROWS', TWO_PROXY_OPS.join(' and ')).replace(/OPS$/, OPS.map((o) => o.name).join(', ')));
       return 0;
     }
     opts = parseBenchArgs(argv);

@@ -138,7 +138,25 @@ describe('npm run bench', () => {
     }
     expect(report.hwmMiB.sluice).toBeGreaterThan(0);
     expect(report.hwmMiB.passthrough).toBeGreaterThan(0);
-    expect(tableRows(out.join('\n'))).toHaveLength(4);
+    // object GET 4 KiB is a TWO_PROXY_OPS row: one memcached proxy alone, then two sharing the load.
+    expect(report.results.map((r) => [r.op, r.memcached !== undefined, r.twoProxies !== undefined])).toEqual([
+      ['auth', false, false],
+      ['object-get-4k', true, true],
+    ]);
+    const get = report.results[1]!;
+    expectStats(get.memcached!, 'number', 'number');
+    expectStats(get.twoProxies!, 'number', 'number');
+    expect(get.twoProxies!.statusCodes['200']).toBe(get.twoProxies!.requests);
+    expect(err.filter((l) => /warming up sluice \(memcached\): 1 s over 1 operation\(s\)/.test(l))).toHaveLength(2);
+    expect(tableRows(out.join('\n')).map((c) => [c[0], c[1]])).toEqual([
+      ['GET /auth/v1.0', 'sluice'],
+      ['', 'passthrough'],
+      ['object GET 4 KiB', 'sluice'],
+      ['', 'sluice, memcached'],
+      ['', 'sluice ×2, memcached'],
+      ['', 'passthrough'],
+    ]);
+    expect(out.join('\n')).toMatch(/\n {2}object GET 4 KiB: req\/s ×\d+\.\d\d, CPU µs\/req ×\d+\.\d\d; memcached instead of the in-process cache, one proxy: req\/s ×\d+\.\d\d/);
     expect(out.join('\n')).toMatch(/lifetime peak RSS \(VmHWM, primary \+ workers\): sluice \d+ MiB, passthrough \d+ MiB/);
   }, 180_000);
 
@@ -148,7 +166,7 @@ describe('npm run bench', () => {
     const json = join(dir, 'keystone.json');
     const { io, out, err } = capture();
     const code = await main(
-      ['--auth', 'keystone', '--workers', '1', '--duration', '1', '--warmup', '0', '--initial-warmup', '1', '--connections', '4', '--ops', 'auth,account-head,object-get-4k', '--json', json],
+      ['--auth', 'keystone', '--two-proxy', 'off', '--workers', '1', '--duration', '1', '--warmup', '0', '--initial-warmup', '1', '--connections', '4', '--ops', 'auth,account-head,object-get-4k', '--json', json],
       io,
     );
     expect(code, err.join('\n')).toBe(0);
