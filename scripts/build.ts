@@ -6,7 +6,7 @@
  *   newer than every source file. Compiled code skips tsx's per-module loading and the `__name`
  *   wrapper it puts on every closure (to keep function names); in the proxy that was a fifth of
  *   the CPU per request (docs/benchmarks.md). `npm start` builds only this (`--cli`).
- * - dist/lib/: the package's entry points (`sluice`, `sluice/testing`, `sluice/servers`) as ES
+ * - dist/lib/: the package's entry points (`sluice`, `sluice/testing`, `sluice/servers`, `sluice/client`) as ES
  *   modules in one build with shared chunks, so every entry sees the same module state (a
  *   filter registered through `sluice` is there for the cluster `sluice/testing` starts).
  * - dist/types/: their declarations, emitted by tsc and with extensions added to relative
@@ -31,6 +31,7 @@ export const LIB_ENTRIES: Record<string, string> = {
   index: 'src/index.ts',
   'testing/index': 'src/testing/index.ts',
   'servers/index': 'servers/index.ts',
+  'client/index': 'src/client/index.ts',
 };
 
 const COMMON = { absWorkingDir: ROOT, bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' } as const;

@@ -1,6 +1,9 @@
 // Dependencies point one way: compat → common (and acl, policy) → proxy and servers → middleware →
-// cli, cluster and the public entry points. This reads every import of src/ and servers/
-// (static, type-only, re-exports and dynamic) and fails on one against that direction.
+// cli, cluster and the public entry points. The client SDK (src/client, `sluice/client`) stands
+// apart: it may use only src/compat and src/acl, so a client never loads the proxy, and src/cli
+// may use it.
+// This reads every import of src/ and servers/ (static, type-only, re-exports and dynamic) and
+// fails on one against that direction.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,13 +19,22 @@ interface Layer {
 
 const LAYERS: Layer[] = [
   { name: 'compat', rank: 0, roots: ['src/compat'] },
-  { name: 'common', rank: 1, roots: ['src/common', 'src/acl', 'src/policy'] },
+  // Swift's ACL formats, on compat alone: the client's ACL helpers use them without the rest of common.
+  { name: 'acl', rank: 0.5, roots: ['src/acl'] },
+  { name: 'common', rank: 1, roots: ['src/common', 'src/policy'] },
   { name: 'proxy', rank: 2, roots: ['src/proxy'] },
   // The storage servers sit beside the proxy: neither may import the other.
   { name: 'servers', rank: 2, roots: ['servers'] },
   { name: 'middleware', rank: 3, roots: ['src/middleware'] },
   { name: 'top', rank: 4, roots: ['src/cli', 'src/cluster', 'src/testing', 'src/index.ts'] },
+  { name: 'client', rank: 1, roots: ['src/client'] },
 ];
+
+/** Layers a layer may import besides lower-ranked ones, and (`only`) layers limited to a list. */
+const EXTRA: Record<string, { also?: string[]; only?: string[] }> = {
+  client: { only: ['compat', 'acl'] },
+  top: { also: ['client'] },
+};
 
 export function layerOf(file: string): Layer | undefined {
   const rel = relative(ROOT, file).split('\\').join('/');
@@ -40,6 +52,9 @@ export function importsOf(source: string): string[] {
 /** Whether a module of layer `from` may import one of layer `to`. */
 export function allowed(from: Layer, to: Layer): boolean {
   if (from.name === to.name) return true;
+  const extra = EXTRA[from.name];
+  if (extra?.only) return extra.only.includes(to.name);
+  if (to.name === 'client') return extra?.also?.includes('client') ?? false;
   return to.rank < from.rank;
 }
 
@@ -94,6 +109,13 @@ describe('layering', () => {
     expect(allowed(byName('compat'), byName('common'))).toBe(false);
     expect(allowed(byName('common'), byName('compat'))).toBe(true);
     expect(allowed(byName('top'), byName('servers'))).toBe(true);
+    expect(allowed(byName('client'), byName('compat'))).toBe(true);
+    expect(allowed(byName('client'), byName('acl'))).toBe(true);
+    expect(allowed(byName('acl'), byName('common'))).toBe(false);
+    expect(allowed(byName('common'), byName('acl'))).toBe(true);
+    for (const other of ['common', 'proxy', 'servers', 'middleware', 'top']) expect(allowed(byName('client'), byName(other)), other).toBe(false);
+    expect(allowed(byName('top'), byName('client'))).toBe(true);
+    for (const other of ['compat', 'common', 'proxy', 'servers', 'middleware']) expect(allowed(byName(other), byName('client')), other).toBe(false);
   });
 
   it('holds for every file of src/ and servers/', () => {

@@ -12,6 +12,7 @@ import { ACL_USAGE, runAcl } from './acl';
 import { EXPIRER_USAGE, runExpirer } from './expirer';
 import { POLICY_USAGE, runPolicy } from './policy';
 import { exitSoon } from './startup';
+import { CLIENT_COMMANDS, CLIENT_USAGE, runClientCommand } from './client';
 
 export const USAGE = `Usage: sluice <command> [options]
 
@@ -23,12 +24,15 @@ Commands:
   ring build <account|container|object|object-N> ...   write a Swift v1 ring file
   ring show FILE                                        describe a ring file
   user add|remove|list ...                              TempAuth's user store (keys as scrypt hashes)
+  acl show|grant|revoke ...                             read and change account and container ACLs
   acl explain --user ID --path PATH ...                 ask the proxy why a request would be allowed or denied
   policy list|check|lint ...                            the auth filter's rules: list, evaluate, lint a policy file
   account-server   --bind IP --port N --devices DIR [--swift-dir DIR]
   container-server --bind IP --port N --devices DIR [--swift-dir DIR]
   object-server    --bind IP --port N --devices DIR [--swift-dir DIR]
   object-expirer   --swift-dir DIR [--interval S] [--once]  remove objects whose X-Delete-At passed
+  stat, list, upload, download, delete, copy, post, tempurl
+                                                        object storage, as python-swiftclient's commands
   help [command]                                        show help
   version                                               print the version
 
@@ -83,7 +87,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
     else if (topic === 'start') io.out(START_USAGE);
     else if (topic === 'proxy') io.out(PROXY_USAGE);
     else if (topic === 'user') io.out(USER_USAGE);
-    else if (topic === 'acl') io.out(ACL_USAGE);
+    else if (topic === 'acl') io.out(`${CLIENT_USAGE.acl}\n\n${ACL_USAGE}`);
+    else if (topic && topic in CLIENT_USAGE) io.out(CLIENT_USAGE[topic]!);
     else if (topic === 'object-expirer') io.out(EXPIRER_USAGE);
     else if (topic === 'policy') io.out(POLICY_USAGE);
     else if (topic && topic in SERVER_COMMANDS) return runServer(SERVER_COMMANDS[topic]!, ['--help'], io);
@@ -105,7 +110,9 @@ async function dispatch(argv: string[], io: CliIo): Promise<number | undefined> 
     throw new UsageError(sub === undefined ? 'ring needs a subcommand (build or show)' : `unknown ring subcommand ${JSON.stringify(sub)}`, RING_USAGE);
   }
   if (command === 'user') return runUser(rest, io);
+  if (command === 'acl' && (rest[0] === 'show' || rest[0] === 'grant' || rest[0] === 'revoke')) return runClientCommand('acl', rest, io);
   if (command === 'acl') return runAcl(rest, io);
+  if (CLIENT_COMMANDS.has(command)) return runClientCommand(command, rest, io);
   if (command === 'policy') return runPolicy(rest, io);
   if (command === 'start') return runStart(rest, io);
   if (command === 'proxy') return runProxy(rest, io);
