@@ -14,4 +14,6 @@ export interface StorageServerOptions {
   /** Seconds to wait for a peer (account/container update) to connect and answer. */
   nodeTimeout?: number;
   connTimeout?: number;
+  /** Where Swift's daemons keep their recon cache files, which /recon/ reads (Swift's recon_cache_path, /var/cache/swift). */
+  reconCachePath?: string;
 }

@@ -40,6 +40,7 @@ import { asByteString, bytesOf, textOf, type ByteString } from '../../src/compat
 import { HttpException } from '../../src/compat/http-exception';
 import { quote } from '../../src/compat/quote';
 import { configTrue } from '../../src/compat/truthy';
+import { withRecon } from '../common/recon';
 
 /** Swift's default reclaim_age: a deleted, empty account DB is removed after a week. */
 const RECLAIM_AGE_SECONDS = 7 * 24 * 3600;
@@ -380,7 +381,7 @@ export class AccountServer {
 export async function startAccountServer(opts: StorageServerOptions): Promise<RunningServer> {
   const conf = opts.swiftConf ?? loadSwiftConf(opts.swiftDir);
   const app = new AccountServer(opts.devices, conf);
-  return listen((req, res) => app.handle(req, res), {
+  return listen(withRecon({ ...opts, swiftConf: conf }, (req, res) => app.handle(req, res)), {
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
     name: 'account-server',

@@ -82,8 +82,11 @@ export interface PathCheck {
   contentType: string;
 }
 
-/** The object server's: no NUL, `Invalid UTF8 or contains NULL` as text/plain. */
-export const OBJECT_PATH_CHECK: PathCheck = { internal: false, body: 'Invalid UTF8 or contains NULL', contentType: 'text/plain' };
+/**
+ * The object server's: check_utf8(internal=True) as in Swift 2.30 (object versioning stores
+ * versions under NUL-led names); the reserved-namespace rules are validateInternalObject's.
+ */
+export const OBJECT_PATH_CHECK: PathCheck = { internal: true, body: 'Invalid UTF8 or contains NULL', contentType: HTML_CONTENT_TYPE };
 
 /** The raw request path as text, or the server's 412 when its bytes fail check_utf8. */
 export function requestPathText(rawPath: ByteString, check: PathCheck): string {
@@ -123,6 +126,21 @@ export function checkReservedName(name: string | undefined, type: 'account' | 'c
   if (name && name.includes('\0') && !name.startsWith('\0')) {
     throw new HttpException(400, `Invalid reserved-namespace ${type}`, {}, HTML_CONTENT_TYPE);
   }
+}
+
+/**
+ * Swift's validate_internal_obj: each name is reserved only from its first byte, and reserved
+ * objects live only in reserved containers and the other way round (auto-created accounts,
+ * `.expiring_objects` ..., hold any name).
+ */
+export function validateInternalObject(account: string, container: string, object: string, autoCreatePrefix = '.'): void {
+  checkReservedName(account, 'account');
+  checkReservedName(container, 'container');
+  if (!object || account.startsWith(autoCreatePrefix) || account === '.misplaced_objects') return;
+  checkReservedName(object, 'object');
+  const reservedContainer = container.startsWith('\0');
+  if (reservedContainer && !object.startsWith('\0')) throw new HttpException(400, 'Invalid user-namespace object in reserved-namespace container', {}, HTML_CONTENT_TYPE);
+  if (object.startsWith('\0') && !reservedContainer) throw new HttpException(400, 'Invalid reserved-namespace object in user-namespace container', {}, HTML_CONTENT_TYPE);
 }
 
 /**

@@ -49,6 +49,8 @@ import { getParam, swobParams } from '../../src/compat/query';
 import { pyRepr } from '../../src/compat/repr';
 import { ContainerSyncRealms, realmSyncToError } from '../../src/common/container-sync-realms';
 import { configTrue } from '../../src/compat/truthy';
+import { sendOptions } from '../common/options-method';
+import { withRecon } from '../common/recon';
 
 export interface ContainerServerOptions extends StorageServerOptions {
   /** Swift's deprecated `allow_versions`: also save X-Versions-Location (off by default, as in Swift). */
@@ -240,6 +242,8 @@ class ContainerServer {
         return this.post(req, res, path);
       case 'DELETE':
         return this.delete(req, res, path);
+      case 'OPTIONS':
+        return sendOptions(req, res, 'container');
       default:
         return send(req, res, 405);
     }
@@ -646,7 +650,7 @@ class ContainerServer {
 export async function startContainerServer(opts: ContainerServerOptions): Promise<RunningContainerServer> {
   const server = new ContainerServer(opts);
   try {
-    const running = await listen((req, res) => server.handle(req, res), {
+    const running = await listen(withRecon({ ...opts, swiftConf: server.conf }, (req, res) => server.handle(req, res)), {
       host: opts.host ?? '127.0.0.1',
       port: opts.port ?? 0,
       name: 'container-server',

@@ -24,6 +24,7 @@ import {
   header,
   listen,
   OBJECT_PATH_CHECK,
+  validateInternalObject,
   requestPathText,
   requireTimestamp,
   send,
@@ -33,6 +34,8 @@ import {
   type RunningServer,
 } from '../common/http';
 import type { StorageServerOptions } from '../options';
+import { sendOptions } from '../common/options-method';
+import { withRecon } from '../common/recon';
 import { asByteString, bytesOf, isUtf8, textOf } from '../../src/compat/bytes';
 import { HttpException } from '../../src/compat/http-exception';
 import { unquote } from '../../src/compat/quote';
@@ -110,7 +113,7 @@ const isTransientSysmeta = (k: string) => k.toLowerCase().startsWith(OBJECT_TRAN
 export async function startObjectServer(opts: ObjectServerOptions): Promise<RunningObjectServer> {
   const conf: SwiftConf = opts.swiftConf ?? loadSwiftConf(opts.swiftDir);
   const ctx = new ObjectController(opts, conf);
-  const running = await listen((req, res) => ctx.handle(req, res), {
+  const running = await listen(withRecon({ ...opts, swiftConf: conf }, (req, res) => ctx.handle(req, res)), {
     host: opts.host,
     port: opts.port,
     name: 'object-server',
@@ -212,6 +215,7 @@ class ObjectController {
       DELETE: (r) => this.DELETE(r),
     };
     requestPathText(rawPath, OBJECT_PATH_CHECK);
+    if (method === 'OPTIONS') return sendOptions(req, res, 'object');
     const handler = handlers[method];
     if (!handler) {
       send(req, res, 405);
@@ -227,6 +231,7 @@ class ObjectController {
       policy = n;
     }
     const p = splitBackendPath(requestPathText(rawPath, OBJECT_PATH_CHECK), 5, 5, true);
+    validateInternalObject(p.account, p.container!, p.object!, this.conf.constraints.auto_create_account_prefix);
     const r: ObjectRequest = { req, res, device: p.device, partition: p.partition, account: p.account, container: p.container!, obj: p.object!, policy, rawPath };
     await handler(r);
   }

@@ -8,16 +8,23 @@ import type { ProxyEnv } from '../proxy/context';
 import { defineFilter } from '../proxy/filter';
 import { swiftResponse } from '../proxy/response';
 import { rawPathOf } from '../proxy/request-target';
+import { asByteString } from '../compat/bytes';
+import { unquoteBytes } from '../compat/quote';
 
 export interface HealthcheckOptions {
   /** While this file exists, /healthcheck answers 503 (Swift's disable_path). */
   disablePath?: string;
 }
 
+/** Swift compares swob's req.path, the percent-decoded path: `/%68ealthcheck` is the health check too. */
+function isHealthcheckPath(raw: string): boolean {
+  return raw === '/healthcheck' || (raw.includes('%') && unquoteBytes(asByteString(raw)) === '/healthcheck');
+}
+
 export function healthcheck(options: HealthcheckOptions = {}): MiddlewareHandler<ProxyEnv> {
   const disablePath = options.disablePath ?? '';
   return async (c, next) => {
-    if (rawPathOf(c) !== '/healthcheck') return next();
+    if (!isHealthcheckPath(rawPathOf(c))) return next();
     const method = c.req.method;
     if (disablePath && existsSync(disablePath)) return swiftResponse(503, { body: 'DISABLED BY FILE', contentType: 'text/plain', method });
     return swiftResponse(200, { body: 'OK', contentType: 'text/plain', method });

@@ -16,6 +16,15 @@ import { HttpException } from '../compat/http-exception';
 import { getParam, swobParams } from '../compat/query';
 import { unquoteUtf8 } from '../compat/quote';
 
+/**
+ * Requests whose listing a later middleware answers in its own format (Swift's
+ * env['swift.format_listing'] = False, set by object versioning's `?versions`).
+ */
+const unformatted = new WeakSet<Request>();
+export function leaveListingUnformatted(c: { req: { raw: Request } }): void {
+  unformatted.add(c.req.raw);
+}
+
 /** Swift: listings over this size are passed through unformatted. */
 const MAX_LISTING_CONTENT_LENGTH = 1024 * 1024 * 10;
 
@@ -49,6 +58,7 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
     }
     const canVary = !params.has('format');
     await next();
+    if (unformatted.has(c.req.raw)) return;
     const res = c.res;
     if (res.status !== 200 && res.status !== 204) return;
     const addVary = (headers: Headers) => {

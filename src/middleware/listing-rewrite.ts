@@ -15,6 +15,18 @@ export async function rewriteJsonListing(c: ProxyContext, edit: (item: Record<st
     const length = res.headers.get('content-length');
     if (length === null || Number(length) > opts.maxLength) return;
   }
+  const listing = await readJsonListing(c);
+  if (!listing) return;
+  for (const item of listing as unknown[]) if (item !== null && typeof item === 'object') edit(item as Record<string, unknown>);
+  replaceListing(c, res, Buffer.from(pyJsonDumps(listing), 'utf8'));
+}
+
+/**
+ * The JSON listing of the response, read whole; undefined when the body is not a JSON list,
+ * in which case the response is put back as it came.
+ */
+export async function readJsonListing(c: ProxyContext): Promise<Record<string, unknown>[] | undefined> {
+  const res = c.res;
   const body = Buffer.from(await res.arrayBuffer());
   let listing: unknown;
   try {
@@ -22,13 +34,14 @@ export async function rewriteJsonListing(c: ProxyContext, edit: (item: Record<st
   } catch {
     listing = undefined;
   }
-  if (!Array.isArray(listing)) {
-    replaceResponse(c, new Response(body.length ? body : null, { status: res.status, headers: res.headers }));
-    return;
-  }
-  for (const item of listing as unknown[]) if (item !== null && typeof item === 'object') edit(item as Record<string, unknown>);
-  const out = Buffer.from(pyJsonDumps(listing), 'utf8');
+  if (Array.isArray(listing)) return listing as Record<string, unknown>[];
+  replaceResponse(c, new Response(body.length ? body : null, { status: res.status, headers: res.headers }));
+  return undefined;
+}
+
+/** `res` (its status and headers) with a new listing body, as the response. */
+export function replaceListing(c: ProxyContext, res: Response, body: Buffer): void {
   const headers = new Headers(res.headers);
-  headers.set('content-length', String(out.length));
-  replaceResponse(c, new Response(out, { status: res.status, headers }));
+  headers.set('content-length', String(body.length));
+  replaceResponse(c, new Response(body.length ? body : null, { status: res.status, headers }));
 }

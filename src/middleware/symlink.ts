@@ -18,7 +18,7 @@ import { rewriteJsonListing } from './listing-rewrite';
 import { defineFilter } from '../proxy/filter';
 import type { ProxyState } from '../proxy/state';
 import { RequestHeaders } from '../proxy/request-headers';
-import { parseProxyPath, rawPathOf, rawQueryOf } from '../proxy/request-target';
+import { allowsReservedNames, parseProxyPath, rawPathOf, rawQueryOf } from '../proxy/request-target';
 import { captureIdentity, discard, type Identity, type Subrequest } from '../proxy/subrequest';
 import { exceptionResponse, replaceResponse, swiftResponse } from '../proxy/response';
 import { splitPath, InvalidPathError } from '../common/path';
@@ -36,7 +36,7 @@ export async function drain(res: Response): Promise<void> {
 
 /** The parsed path of a request, or undefined when it is not a valid /v1 path. */
 export function requestPath(c: ProxyContext, state: ProxyState): ParsedPath | undefined {
-  const parsed = parseProxyPath(rawPathOf(c), state.constraints.valid_api_versions);
+  const parsed = parseProxyPath(rawPathOf(c), state.constraints.valid_api_versions, allowsReservedNames(c.get('headers')));
   return parsed instanceof Response ? undefined : parsed;
 }
 
@@ -296,6 +296,11 @@ export function symlink(options: SymlinkOptions, state: ProxyState, app: Subrequ
     const headers: Record<string, string> = { location: `/${path.version}/${acct}/${target.replace(/^\/+/, '')}` };
     const etag = res.headers.get(SYS_ETAG);
     if (etag) headers[TGT_ETAG] = etag;
+    // Swift keeps the link's object sysmeta on the 307 (object versioning reads it; the
+    // gatekeeper strips it for clients).
+    res.headers.forEach((v, k) => {
+      if (k.startsWith('x-object-sysmeta-')) headers[k] = v;
+    });
     await drain(res);
     replaceResponse(c, swiftResponse(307, { headers, body: 'The requested POST was applied to a symlink. POST directly to the target to apply requested metadata.' }));
   }

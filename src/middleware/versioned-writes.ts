@@ -32,8 +32,11 @@ import { HttpException } from '../compat/http-exception';
 import { quote, quoteBytes, unquoteBytes } from '../compat/quote';
 import { configTrue } from '../compat/truthy';
 import { drain, requestPath, withHeaders } from './symlink';
+import { objectVersioning } from './object-versioning/index';
+import { DELETE_MARKER_CONTENT_TYPE } from './object-versioning/names';
+import { ConfigError } from '../compat/config-error';
 
-export const DELETE_MARKER_CONTENT_TYPE = 'application/x-deleted;swift_versions_deleted=1';
+export { DELETE_MARKER_CONTENT_TYPE };
 const CLIENT_VERSIONS_LOC = 'x-versions-location';
 const CLIENT_HISTORY_LOC = 'x-history-location';
 const SYSMETA_VERSIONS_LOC = 'x-container-sysmeta-versions-location';
@@ -314,10 +317,36 @@ export function versionedWrites(options: VersionedWritesOptions, state: ProxySta
   };
 }
 
-export const versionedWritesFilter = defineFilter<VersionedWritesOptions>({
+/**
+ * Swift's versioned_writes filter_factory: the legacy middleware, and with
+ * allow_object_versioning the newer object versioning right below it (legacy → object
+ * versioning → the rest of the pipeline). Object versioning needs symlink in the pipeline.
+ */
+export const versionedWritesFilter = defineFilter<VersionedWritesOptions & { allowObjectVersioning: boolean }>({
   name: 'versioned_writes',
-  options: (conf) => ({ allowVersionedWrites: conf.allow_versioned_writes ? configTrue(conf.allow_versioned_writes) : undefined }),
+  options: (conf) => ({
+    allowVersionedWrites: conf.allow_versioned_writes ? configTrue(conf.allow_versioned_writes) : undefined,
+    allowObjectVersioning: configTrue(conf.allow_object_versioning),
+  }),
   // Advertised only when enabled, with the two client headers (register_swift_info).
-  info: (options): InfoSections => (options.allowVersionedWrites ? { versioned_writes: { allowed_flags: [CLIENT_VERSIONS_LOC, CLIENT_HISTORY_LOC] } } : {}),
-  create: (options, ctx) => versionedWrites(options, ctx.state, ctx.app),
+  info: (options): InfoSections => ({
+    ...(options.allowVersionedWrites ? { versioned_writes: { allowed_flags: [CLIENT_VERSIONS_LOC, CLIENT_HISTORY_LOC] } } : {}),
+    ...(options.allowObjectVersioning ? { object_versioning: {} } : {}),
+  }),
+  create: (options, ctx) => {
+    const legacy = versionedWrites(options, ctx.state, ctx.app);
+    if (!options.allowObjectVersioning) return legacy;
+    const versioning = objectVersioning(ctx.state, ctx.app);
+    let checked = false;
+    return (c, next) => {
+      // Filters are made left to right, so symlink's /info section exists only once all are.
+      if (!checked) {
+        if (!ctx.state.info.symlink) throw new ConfigError('object versioning requires symlinks (add symlink to the pipeline after versioned_writes)');
+        checked = true;
+      }
+      return legacy(c, async () => {
+        await versioning(c, next);
+      });
+    };
+  },
 });

@@ -13,7 +13,7 @@ import { AccountController } from './controllers/account';
 import { ContainerController } from './controllers/container';
 import { ObjectController } from './controllers/object';
 import { handleInfo } from './controllers/info';
-import { parseProxyPath, rawPathOf } from './request-target';
+import { allowsReservedNames, parseProxyPath, rawPathOf } from './request-target';
 import type { Controller } from './controllers/base';
 
 
@@ -26,7 +26,7 @@ export function proxyServer(state: ProxyState): MiddlewareHandler<ProxyEnv> {
       return swiftResponse(400, { body: 'Invalid Content-Length', method });
     }
     if (rawPathOf(c) === '/info') return handleInfo(c, state);
-    const parsed = parseProxyPath(rawPathOf(c), state.constraints.valid_api_versions);
+    const parsed = parseProxyPath(rawPathOf(c), state.constraints.valid_api_versions, allowsReservedNames(c.get('headers')));
     if (parsed instanceof Response) {
       // Swift counts `errors` for a bad version, path or UTF-8 (Application.handle_request).
       state.metrics.proxyError();

@@ -8,6 +8,13 @@ import { InvalidPathError, splitPath } from '../common/path';
 import { asByteString, type ByteString } from '../compat/bytes';
 import { InvalidUtf8Error, unquoteUtf8 } from '../compat/quote';
 import { swiftResponse } from './response';
+import type { RequestHeaders } from './request-headers';
+import { configTrue } from '../compat/truthy';
+
+/** swob's req.allow_reserved_names: only middleware sets it (the gatekeeper strips x-backend-*). */
+export function allowsReservedNames(headers: RequestHeaders): boolean {
+  return configTrue(headers.get('x-backend-allow-reserved-names'));
+}
 
 function targetOf(c: ProxyContext): string {
   const target = c.get('rawTarget') ?? c.env?.incoming?.url;
@@ -34,12 +41,14 @@ export function rawQueryOf(c: ProxyContext): ByteString {
 /**
  * Splits `/v1/<account>[/<container>[/<object>]]`. Returns a Response for the errors Swift
  * answers here: 412 for bad UTF-8 or NUL, 404 for an unsplittable path, 400 for an unknown
- * API version, 412 "Bad URL" when no controller matches.
+ * API version, 412 "Bad URL" when no controller matches. Names in the reserved namespace
+ * (leading NUL) pass only with `allowReservedNames` (X-Backend-Allow-Reserved-Names).
  */
-export function parseProxyPath(rawPath: string, validVersions: readonly string[]): ParsedPath | Response {
+export function parseProxyPath(rawPath: string, validVersions: readonly string[], allowReservedNames = false): ParsedPath | Response {
   let path: string;
   try {
-    path = unquoteUtf8(asByteString(rawPath));
+    // Swift's check_utf8(internal=req.allow_reserved_names): NUL-led names only when allowed.
+    path = unquoteUtf8(asByteString(rawPath), allowReservedNames);
   } catch (err) {
     if (err instanceof InvalidUtf8Error) return swiftResponse(412, { body: 'Invalid UTF8 or contains NULL' });
     throw err;

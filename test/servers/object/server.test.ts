@@ -182,7 +182,8 @@ describe('PUT errors', () => {
   it('400 for a bad path and 405 for other methods', async () => {
     expect((await req(srv.url, 'GET', '/sda/1/a/c')).status).toBe(400);
     expect((await req(srv.url, 'GET', '/sda/1/a')).status).toBe(400);
-    expect((await req(srv.url, 'OPTIONS', '/sda/1/a/c/o')).status).toBe(405);
+    // OPTIONS is answered (200, test/servers/recon.test.ts), as Swift's BaseStorageServer does.
+    expect((await req(srv.url, 'PATCH', '/sda/1/a/c/o')).status).toBe(405);
     expect((await req(srv.url, 'GET', '/sda/1/a/c/%FF')).status).toBe(412);
   });
 
