@@ -337,11 +337,16 @@ export const versionedWritesFilter = defineFilter<VersionedWritesOptions & { all
     const legacy = versionedWrites(options, ctx.state, ctx.app);
     if (!options.allowObjectVersioning) return legacy;
     const versioning = objectVersioning(ctx.state, ctx.app);
+    // Swift's filter_factory refuses to start without symlink; its /info section exists only
+    // once the filters after this one are built.
+    const requireSymlink = () => {
+      if (!ctx.state.info.symlink) throw new ConfigError('object versioning requires symlinks (add symlink to the pipeline after versioned_writes)');
+    };
+    if (ctx.whenBuilt) ctx.whenBuilt(requireSymlink);
     let checked = false;
     return (c, next) => {
-      // Filters are made left to right, so symlink's /info section exists only once all are.
       if (!checked) {
-        if (!ctx.state.info.symlink) throw new ConfigError('object versioning requires symlinks (add symlink to the pipeline after versioned_writes)');
+        requireSymlink();
         checked = true;
       }
       return legacy(c, async () => {

@@ -22,6 +22,11 @@ export interface FilterContext {
   accessLogger: Logger;
   /** Runs subrequests through the filters after this one and the proxy application (Swift's `self.app`). */
   app: Subrequest;
+  /**
+   * Runs `check` once every filter of the pipeline is built, for a filter that needs another
+   * after it (object versioning needs symlink); a ConfigError it throws stops the start-up.
+   */
+  whenBuilt?(check: () => void): void;
 }
 
 /** What `create` may return when the filter holds resources (files, databases, timers). */

@@ -88,7 +88,8 @@ export interface ProxyPipeline {
 export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: BuildOptions = {}): ProxyPipeline {
   const registry = opts.registry ?? filterRegistry;
   const logger = opts.logger ?? pino({ name: 'proxy-server' });
-  const ctx = { state, logger, accessLogger: opts.accessLogger ?? logger.child({ log_route: 'proxy-access' }) };
+  const checks: (() => void)[] = [];
+  const ctx = { state, logger, accessLogger: opts.accessLogger ?? logger.child({ log_route: 'proxy-access' }), whenBuilt: (check: () => void) => void checks.push(check) };
   const appName = config.pipeline[config.pipeline.length - 1]!;
   const appEgg = filterName(config.uses[appName] ?? appName);
   if (appEgg !== 'proxy' && appEgg !== 'proxy_server') throw new ConfigError(`${config.source}: the pipeline must end with the proxy application (egg:swift#proxy), not "${appName}"`);
@@ -125,6 +126,7 @@ export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: Buil
       handlers.push(built.handler);
       app.use('*', built.handler);
     });
+    for (const check of checks) check();
   } catch (err) {
     void closeAll();
     throw err;
