@@ -16,6 +16,8 @@ import type { SwiftConf } from '../common/swift-conf';
 import type { SharedCache } from './info-cache';
 import type { Constraints } from '../common/constraints';
 import { swobReason } from '../common/http-status';
+import { swiftHeaderName } from '../compat/title-case';
+import { installRequestLineStep, takeRequestLineLength } from './request-line';
 
 /**
  * Node 20's ServerResponse.flushHeaders() sends the header block as UTF-8, so header values
@@ -43,8 +45,63 @@ export class Latin1HeaderResponse extends ServerResponse {
       const reason = swobReason(args[0] as number);
       if (reason) args.splice(1, 0, reason);
     }
+    const at = typeof args[1] === 'string' ? 2 : 1;
+    if (args[at] !== undefined) args[at] = swiftCaseHeaders(args[at], this.req.method === 'OPTIONS');
+    this.connectionAsEventlet(headerNames(args[at]));
     return (super.writeHead as (...a: unknown[]) => this)(...args);
   }
+
+  /**
+   * eventlet's Connection header: `close` when the connection ends after this answer,
+   * `keep-alive` when it stays open and the client asked for it with exactly that, and none
+   * otherwise (never Node's `Keep-Alive: timeout=...`).
+   */
+  private connectionAsEventlet(given: Set<string>): void {
+    if (given.has('connection') || this.hasHeader('connection')) return;
+    const asked = this.req.headers.connection?.toLowerCase();
+    // An HTTP/1.0 client keeps its connection only with exactly `keep-alive`, and only for an
+    // answer with a length (Swift's parse_request; eventlet cannot chunk for it).
+    if (this.req.httpVersion === '1.0' && (asked !== 'keep-alive' || !(given.has('content-length') || this.hasHeader('content-length')))) this.shouldKeepAlive = false;
+    if (!this.shouldKeepAlive) return;
+    if (asked === 'keep-alive') this.setHeader('Connection', 'keep-alive');
+    else this.removeHeader('connection');
+  }
+}
+
+/**
+ * Headers of a CORS preflight that Swift's proxy sets in a plain dict (BaseController.OPTIONS
+ * replaces swob's HeaderKeyDict with it), so they go out in lower case; the rest of that answer
+ * (Allow, Access-Control-Allow-Methods re-set by the copy middleware) is title case.
+ */
+const PREFLIGHT_VERBATIM = new Set(['access-control-allow-origin', 'access-control-max-age', 'access-control-allow-headers', 'vary']);
+
+/** The lower-cased names in writeHead's headers argument. */
+function headerNames(headers: unknown): Set<string> {
+  const names = new Set<string>();
+  if (Array.isArray(headers)) {
+    if (headers.length && Array.isArray(headers[0])) for (const [k] of headers as Array<[string, unknown]>) names.add(k.toLowerCase());
+    else for (let i = 0; i < headers.length; i += 2) names.add(String(headers[i]).toLowerCase());
+  } else if (headers && typeof headers === 'object') for (const k of Object.keys(headers)) names.add(k.toLowerCase());
+  return names;
+}
+
+/** Response header names as swob spells them (see swiftHeaderName); Node's own are left alone. */
+export function swiftCaseHeaders(headers: unknown, preflight: boolean): unknown {
+  const spell = (name: string): string => {
+    if (preflight && PREFLIGHT_VERBATIM.has(name)) return name;
+    return swiftHeaderName(name);
+  };
+  if (Array.isArray(headers)) {
+    // Node's flat [name, value, name, value, ...] form, or a list of pairs.
+    if (headers.length && Array.isArray(headers[0])) return headers.map(([k, v]: [string, unknown]) => [spell(k), v]);
+    return headers.map((x: unknown, i) => (i % 2 === 0 ? spell(x as string) : x));
+  }
+  if (headers && typeof headers === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(headers)) out[spell(k)] = v;
+    return out;
+  }
+  return headers;
 }
 
 /**
@@ -60,11 +117,18 @@ export function encodeBackslashes(req: IncomingMessage): void {
   if (path.includes('\\')) req.url = path.replace(/\\/g, '%5C') + (q < 0 ? '' : url.slice(q));
 }
 
-/** Bytes of the request line as eventlet reads it (`METHOD SP target SP HTTP/x.y CRLF`). */
-export function requestLineLength(req: IncomingMessage): number {
+/**
+ * Bytes of the request line as eventlet reads it, terminator included: as the client sent it
+ * (counted before raw bytes were percent-encoded, see request-line.ts), else rebuilt as
+ * `METHOD SP target SP HTTP/x.y CRLF`.
+ */
+export function requestLineLength(req: IncomingMessage, raw?: number): number {
   // Node hands the target over as latin-1, one character per byte.
-  return `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`.length;
+  return raw ?? `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`.length;
 }
+
+/** eventlet's answer to a request line of url_length_limit bytes or more, byte for byte. */
+export const RESPONSE_414 = Buffer.from('HTTP/1.0 414 Request URI Too Long\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
 
 /** eventlet's MAX_TOTAL_HEADER_SIZE: the header lines' bytes together (Swift leaves it as is). */
 export const MAX_TOTAL_HEADER_SIZE = 65536;
@@ -113,8 +177,8 @@ interface HeadRefusal {
  * line's length, the running total, and (http.client's) the line count. Node hands over the
  * headers parsed, so each line is measured as `Name: value` CRLF, the form clients send.
  */
-export function refuseHead(req: IncomingMessage, l: HeadLimits): HeadRefusal | undefined {
-  if (requestLineLength(req) >= l.maxRequestLine) return { status: 414, reason: 'Request URI Too Long', body: '' };
+export function refuseHead(req: IncomingMessage, l: HeadLimits, rawLineLength?: number): HeadRefusal | undefined {
+  if (requestLineLength(req, rawLineLength) >= l.maxRequestLine) return { status: 414, reason: 'Request URI Too Long', body: '' };
   const raw = req.rawHeaders;
   let total = 0;
   let lines = 0;
@@ -144,7 +208,11 @@ export function refuseHead(req: IncomingMessage, l: HeadLimits): HeadRefusal | u
  */
 function frontDoor(limits: HeadLimits, app: RequestListener): RequestListener {
   return (req, res) => {
-    const refused = refuseHead(req, limits);
+    const refused = refuseHead(req, limits, takeRequestLineLength(req.socket));
+    if (refused?.status === 414) {
+      answerRaw(res, RESPONSE_414);
+      return;
+    }
     if (refused) {
       const type: Record<string, string> = refused.contentType ? { 'Content-Type': refused.contentType } : {};
       res.writeHead(refused.status, refused.reason, { ...type, Connection: 'close', 'Content-Length': Buffer.byteLength(refused.body) });
@@ -154,6 +222,16 @@ function frontDoor(limits: HeadLimits, app: RequestListener): RequestListener {
     encodeBackslashes(req);
     app(req, res);
   };
+}
+
+/**
+ * Writes `bytes` as the whole answer to `res` once it is this response's turn on the connection
+ * (after the answers to requests pipelined before it), then closes the connection.
+ */
+function answerRaw(res: ServerResponse, bytes: Buffer): void {
+  const send = (socket: Duplex) => socket.end(bytes, () => socket.destroy());
+  if (res.socket) send(res.socket);
+  else res.once('socket', send);
 }
 
 /**
@@ -275,6 +353,7 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
   // Node keeps only the first 2000 headers; refuseHead must see at least one past the limit.
   server.maxHeadersCount = Math.max(2000, Math.ceil(limits.maxLines) + 1);
   server.on('clientError', clientErrorHandler(limits));
+  installRequestLineStep(server, limits.maxRequestLine, nodeMaxHeaderSize(limits));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

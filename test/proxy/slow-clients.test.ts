@@ -168,9 +168,10 @@ describe('slow and hostile clients', () => {
     c.sock.write(`GET ${container}/small HTTP/1.1\r\nHost: proxy\r\nX-Test-Owner: yes\r\n\r\n`);
     const head = await c.head;
     expect(head.status).toBe(200);
-    expect(head.head).toMatch(/\r\nKeep-Alive: timeout=1(\r\n|$)/i);
+    // eventlet never advertises a Keep-Alive timeout; sluice does not either (Swift's header set).
+    expect(head.head).not.toMatch(/\r\nKeep-Alive:/i);
     const lived = await c.closed;
-    // Node adds a second of grace past the advertised timeout.
+    // Node adds a second of grace past its keep-alive timeout.
     expect(lived - head.at).toBeGreaterThanOrEqual(CLIENT_TIMEOUT * 1000 - 50);
     expect(lived - head.at).toBeLessThan(CLIENT_TIMEOUT * 1000 + 1500);
     console.info(`idle keep-alive closed ${(lived - head.at).toFixed(0)} ms after its answer`);
