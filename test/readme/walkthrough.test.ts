@@ -25,7 +25,7 @@ const README_URL = 'http://127.0.0.1:8080';
 const localCli = (command: string): string => command.replaceAll('npx sluice ', `node ${JSON.stringify(join(ROOT, 'bin', 'sluice.js'))} `);
 const EXPORT_LINE = `export SLUICE=${README_URL}`;
 /** The TempAuth walkthroughs this file runs. */
-const SECTIONS = ['quickstart', 'account-acls', 'explain', 'tempurl', 'large-objects', 'policies'];
+const SECTIONS = ['quickstart', 'account-acls', 'explain', 'tempurl', 'large-objects', 'policies', 'client-cli'];
 /** Walkthroughs run elsewhere: `keystone` needs a real Keystone (keystone-walkthrough.test.ts). */
 const OTHER_SECTIONS = ['keystone'];
 const allSteps: Step[] = extractSteps(readFileSync(join(ROOT, 'README.md'), 'utf8'));
