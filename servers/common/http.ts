@@ -5,6 +5,7 @@
  * The storage servers use node:http directly rather than Hono: they stream object bodies
  * both ways and must control status lines and headers byte for byte as Swift's servers do.
  */
+import { MAX_REQUEST_LINE, RESPONSE_414 } from '../../src/common/eventlet-limits';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -205,6 +206,13 @@ export interface ListenOptions {
  */
 export async function listen(handler: Handler, opts: ListenOptions): Promise<RunningServer> {
   const server = createServer({ maxHeaderSize: 256 * 1024, keepAliveTimeout: 30_000, requestTimeout: 0 }, (req, res) => {
+    // eventlet's url_length_limit, as under Swift's storage servers: the backend path
+    // (/<device>/<partition>/...) is longer than the client's, so a proxy in front passes on a
+    // 414 for some lines its own front door served.
+    if (req.method!.length + req.url!.length + req.httpVersion.length + 9 >= MAX_REQUEST_LINE) {
+      req.socket.end(RESPONSE_414);
+      return;
+    }
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((err: unknown) => {

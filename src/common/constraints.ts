@@ -10,7 +10,6 @@ export interface Constraints {
   max_meta_count: number;
   max_meta_overall_size: number;
   max_header_size: number;
-  max_request_line: number;
   max_object_name_length: number;
   container_listing_limit: number;
   account_listing_limit: number;
@@ -28,7 +27,6 @@ export const DEFAULT_CONSTRAINTS: Readonly<Constraints> = Object.freeze({
   max_meta_count: 90,
   max_meta_overall_size: 4096,
   max_header_size: 8192,
-  max_request_line: 8192,
   max_object_name_length: 1024,
   container_listing_limit: 10_000,
   account_listing_limit: 10_000,

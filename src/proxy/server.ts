@@ -16,6 +16,8 @@ import type { SwiftConf } from '../common/swift-conf';
 import type { SharedCache } from './info-cache';
 import type { Constraints } from '../common/constraints';
 import { swobReason } from '../common/http-status';
+import { MAX_REQUEST_LINE, RESPONSE_414 } from '../common/eventlet-limits';
+export { RESPONSE_414 } from '../common/eventlet-limits';
 import { swiftHeaderName } from '../compat/title-case';
 import { installRequestLineStep, takeRequestLineLength } from './request-line';
 
@@ -118,6 +120,19 @@ export function encodeBackslashes(req: IncomingMessage): void {
 }
 
 /**
+ * An HTTP/1.0 request may come without Host; Swift then builds URLs from SERVER_NAME and
+ * SERVER_PORT (the address the request came in on). @hono/node-server needs a Host to build the
+ * request's URL and answers a bare 400 without one, so the local address stands in, as in Swift.
+ * (HTTP/1.1 without Host is refused by Node's parser, as RFC 9112 requires.)
+ */
+export function supplyHost(req: IncomingMessage): void {
+  if (req.headers.host !== undefined) return;
+  const { localAddress, localPort } = req.socket;
+  if (!localAddress) return;
+  req.headers.host = `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
+}
+
+/**
  * Bytes of the request line as eventlet reads it, terminator included: as the client sent it
  * (counted before raw bytes were percent-encoded, see request-line.ts), else rebuilt as
  * `METHOD SP target SP HTTP/x.y CRLF`.
@@ -128,7 +143,7 @@ export function requestLineLength(req: IncomingMessage, raw?: number): number {
 }
 
 /** eventlet's answer to a request line of url_length_limit bytes or more, byte for byte. */
-export const RESPONSE_414 = Buffer.from('HTTP/1.0 414 Request URI Too Long\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
+
 
 /** eventlet's MAX_TOTAL_HEADER_SIZE: the header lines' bytes together (Swift leaves it as is). */
 export const MAX_TOTAL_HEADER_SIZE = 65536;
@@ -151,7 +166,7 @@ export interface HeadLimits {
 
 export function headLimits(c: Constraints): HeadLimits {
   return {
-    maxRequestLine: c.max_request_line,
+    maxRequestLine: MAX_REQUEST_LINE,
     maxHeaderLine: c.max_header_size,
     maxTotal: MAX_TOTAL_HEADER_SIZE,
     maxLines: (c.max_meta_count + 36 + Math.max(c.extra_header_count, 0)) * 1.6,
@@ -220,6 +235,7 @@ function frontDoor(limits: HeadLimits, app: RequestListener): RequestListener {
       return;
     }
     encodeBackslashes(req);
+    supplyHost(req);
     app(req, res);
   };
 }
@@ -255,6 +271,11 @@ export function clientErrorHandler(limits: HeadLimits): (err: NodeJS.ErrnoExcept
       const lineTooLong = lineSoFar >= limits.maxHeaderLine;
       status = lineTooLong ? '400 Header Line Too Long' : '400 Headers Too Large';
       body = lineTooLong ? `Header line too long: a header line must be under ${limits.maxHeaderLine} bytes` : `Headers too large: more than ${limits.maxTotal} bytes of header lines`;
+    } else if (err.code === 'HPE_INVALID_TRANSFER_ENCODING') {
+      // swob's message_length text; Node cannot frame such a body, so the request ends here.
+      body = 'Invalid Transfer-Encoding header value';
+    } else if (err.code === 'HPE_UNEXPECTED_CONTENT_LENGTH') {
+      body = 'Conflicting Content-Length headers: a request has one length';
     } else if (err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') status = '413 Payload Too Large';
     else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = '408 Request Timeout';
     const type = body ? 'Content-Type: text/plain\r\n' : '';

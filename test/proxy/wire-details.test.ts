@@ -329,4 +329,34 @@ describe('the proxy at the wire', () => {
       expect(closed).toBe(true);
     });
   });
+  describe('framing and Host', () => {
+    it('serves HTTP/1.0 without Host, as Swift (URLs from the address it came in on)', async () => {
+      const bytes = Buffer.from('GET /healthcheck HTTP/1.0\r\n\r\n', 'latin1');
+      const a = await one(bytes);
+      expect([a.statusLine, a.body.toString()]).toEqual(['HTTP/1.1 200 OK', 'OK']);
+      const auth = await one(Buffer.from('GET /auth/v1.0 HTTP/1.0\r\nX-Auth-User: test:tester\r\nX-Auth-Key: testing\r\n\r\n', 'latin1'));
+      expect(header(auth, 'x-storage-url')).toBe(`${cluster.url}/v1/AUTH_test`);
+    });
+
+    it('refuses HTTP/1.1 without Host (RFC 9112)', async () => {
+      const a = await one(Buffer.from('GET /healthcheck HTTP/1.1\r\n\r\n', 'latin1'));
+      expect(a.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    });
+
+    it('answers a Transfer-Encoding it cannot frame, and two Content-Lengths, with a 400 that says so', async () => {
+      const te = await one(req('PUT', '/v1/AUTH_test/wire/te', { 'Transfer-Encoding': 'identity' }, 'x'));
+      expect([te.statusLine, header(te, 'content-type'), te.body.toString()]).toEqual(['HTTP/1.1 400 Bad Request', 'text/plain', 'Invalid Transfer-Encoding header value']);
+      const two = await one(Buffer.from(`PUT /v1/AUTH_test/wire/cl HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${token}\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx`, 'latin1'));
+      expect([two.statusLine, two.body.toString()]).toEqual(['HTTP/1.1 400 Bad Request', 'Conflicting Content-Length headers: a request has one length']);
+      expect((await one(req('HEAD', '/v1/AUTH_test/wire/cl', { Connection: 'close' }), true)).statusLine).toBe('HTTP/1.1 404 Not Found');
+    });
+
+    it("passes on the storage servers' 414 for a request line their longer path takes past eventlet's limit", async () => {
+      // /v1/AUTH_test/wire/<name> is 8,190 bytes on the request line; /<device>/<part>/AUTH_test/wire/<name> is longer.
+      const prefix = 'GET /v1/AUTH_test/wire/';
+      const name = 'n'.repeat(8190 - prefix.length - ' HTTP/1.1\r\n'.length);
+      const a = await one(req('GET', `/v1/AUTH_test/wire/${name}`, { Connection: 'close' }));
+      expect(a.statusLine).toBe('HTTP/1.1 414 Request URI Too Long');
+    });
+  });
 });
