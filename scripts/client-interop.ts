@@ -8,19 +8,10 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { accountAcl, containerAcl, ObjectStore, Session, TempAuth } from '../src/client';
 import { startClusters, type Side } from './lib/differential-clusters';
+import { SeededRandom } from './lib/seeded-random';
 
 /** Deterministic bytes (the same on both sides, so SLO ETags match too). */
-function bytes(n: number, seed: number): Buffer {
-  const out = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+const bytes = (n: number, seed: number): Buffer => new SeededRandom('client-interop', seed).bytes(n);
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

@@ -8,11 +8,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main';
 import { ACL_USAGE } from '../../src/cli/acl';
 import { startCluster, type TestCluster } from '../../src/testing/index';
 import { send, Session } from '../conformance/replayer';
 import { findKeystone, keystoneProxyConf, TokenBox, type KeystoneFixtures } from '../keystone/fixtures';
+import { cliRunner } from './run-cli';
 
 const ks = await findKeystone();
 
@@ -20,22 +20,7 @@ const ks = await findKeystone();
 const secrets = new Set<string>(['testing', 'testing3', 'not-the-key-3f9c', 'not-a-token-77d1']);
 const TEMPAUTH_TOKEN = /AUTH_tk[0-9a-f]/;
 
-interface Result {
-  code: number | undefined;
-  out: string[];
-  err: string[];
-}
-
-async function sluice(...args: string[]): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(args, { out: (l) => out.push(...l.split('\n')), err: (l) => err.push(...l.split('\n')) });
-  for (const line of [...out, ...err]) {
-    expect(line).not.toMatch(TEMPAUTH_TOKEN);
-    for (const s of secrets) expect(line.includes(s), `${JSON.stringify(line)} holds a secret`).toBe(false);
-  }
-  return { code, out, err };
-}
+const sluice = cliRunner(secrets);
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {

@@ -10,30 +10,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../../src/cli/main';
 import { startCluster, type TestCluster } from '../../../src/testing/index';
 import { send, Session } from '../../conformance/replayer';
+import { cliRunner } from '../run-cli';
 
 /** What the commands wrote to process.stderr (progress lines and per-object failures). */
 const stderr: string[] = [];
 const secrets = new Set<string>(['testing', 'testing3']);
 
-interface Result {
-  code: number | undefined;
-  out: string[];
-  err: string[];
-}
-
-async function sluice(...args: string[]): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(args, { out: (l) => out.push(...l.split('\n')), err: (l) => err.push(...l.split('\n')) });
-  for (const line of [...out, ...err]) {
-    expect(line).not.toMatch(/AUTH_tk[0-9a-f]/);
-    for (const s of secrets) expect(line.includes(s), `${JSON.stringify(line)} holds a secret`).toBe(false);
-  }
-  return { code, out, err };
-}
+const sluice = cliRunner(secrets);
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
