@@ -332,5 +332,5 @@ export async function runAcl(args: string[], io: CliIo): Promise<number> {
     io.out(ACL_USAGE);
     return 0;
   }
-  throw new UsageError(sub === undefined ? 'acl needs a subcommand (explain)' : `unknown acl subcommand ${JSON.stringify(sub)}`, ACL_USAGE);
+  throw new UsageError(sub === undefined ? 'acl needs a subcommand (show, grant, revoke or explain)' : `unknown acl subcommand ${JSON.stringify(sub)}`, ACL_USAGE);
 }

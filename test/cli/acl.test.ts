@@ -240,10 +240,13 @@ describe('sluice acl explain against a server that does not explain', () => {
 describe('sluice acl: usage', () => {
   it('help, and bad usage exits 2 with the usage text', async () => {
     const help = await sluice('help', 'acl');
-    expect(help).toEqual({ code: 0, out: ACL_USAGE.split('\n'), err: [] });
+    expect(help).toMatchObject({ code: 0, err: [] });
+    // The show/grant/revoke usage first, then explain's.
+    expect(help.out.slice(-ACL_USAGE.split('\n').length)).toEqual(ACL_USAGE.split('\n'));
+    expect(help.out[0]).toMatch(/^Usage: sluice acl show/);
     expect((await sluice('acl', 'explain', '--help')).out[0]).toBe(ACL_USAGE.split('\n')[0]);
     const cases: [string[], string][] = [
-      [['acl'], 'sluice: acl needs a subcommand (explain)'],
+      [['acl'], 'sluice: acl needs a subcommand (show, grant, revoke or explain)'],
       [['acl', 'why'], 'sluice: unknown acl subcommand "why"'],
       [['acl', 'explain', '--path', 'c/o'], 'sluice: --user IDENTITY is required (ACCOUNT:USER, PROJECT_ID:USER_ID or anonymous)'],
       [['acl', 'explain', '--user', 'a:b'], 'sluice: --path PATH is required'],

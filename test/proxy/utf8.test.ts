@@ -526,9 +526,10 @@ describe('name length limits count characters, not bytes', () => {
     expect(cjk.status).toBe(414);
     expect(cjk.raw.length).toBe(0);
     expect(cjk.header('connection')).toBe('close');
-    // The limit counts the whole line: "GET " + target + " HTTP/1.1\r\n".
-    const target = (n: number) => `/v1/AUTH_test/nothere/${'x'.repeat(n - 'GET '.length - ' HTTP/1.1\r\n'.length - '/v1/AUTH_test/nothere/'.length)}`;
-    expect((await owner('GET', target(8191))).status).toBe(404);
+    // The limit counts the whole line: "GET " + target + " HTTP/1.1\r\n". (Measured on a request
+    // the proxy answers itself: the storage servers' own limit applies to their longer paths.)
+    const target = (n: number) => `/healthcheck?pad=${'x'.repeat(n - 'GET '.length - ' HTTP/1.1\r\n'.length - '/healthcheck?pad='.length)}`;
+    expect((await owner('GET', target(8191))).status).toBe(200);
     expect((await owner('GET', target(8192))).status).toBe(414);
   });
 });

@@ -276,7 +276,9 @@ export class ObjectController extends VerbController implements Controller {
       if (err instanceof ClientTimeoutError) return clientTimeoutResponse(method);
       throw err;
     }
-    const pipes = whole ? [] : perReplica.map(() => new PassThrough({ highWaterMark: 64 * 1024 }));
+    // abortAll destroys the pipes with an error; a pipe whose backend attempt has not started
+    // reading it (lazyBody) has no other listener, and the error is already handled here.
+    const pipes = whole ? [] : perReplica.map(() => new PassThrough({ highWaterMark: 64 * 1024 }).on('error', () => undefined));
     // A client that goes away or stalls mid-body must abort the backend uploads too: otherwise
     // every replica keeps waiting for the rest of the body (and holds its connection).
     const abortAll = (fault: 'gone' | 'timeout') => {
