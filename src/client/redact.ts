@@ -21,6 +21,8 @@ const MASKED_HEADERS = new Set([
   'x-account-meta-temp-url-key-2',
   'x-container-meta-temp-url-key',
   'x-container-meta-temp-url-key-2',
+  // container sync's shared secret (its header, and the key a container shows its owner)
+  'x-container-sync-key',
 ]);
 /** Keys of a Keystone auth body whose string values are secrets. */
 const MASKED_JSON_KEYS = new Set(['password', 'secret']);

@@ -210,6 +210,7 @@ describe('the logger', () => {
       storagePass: 'storage-pass-4',
       bearer: 'Bearer abc-5',
       accountKey: 'account-tempurl-key-6',
+      syncKey: 'container-sync-key-6b',
       containerKey: 'container-tempurl-key-7',
       sig: 'deadbeefcafe0123456789',
     };
@@ -230,6 +231,7 @@ describe('the logger', () => {
         'X-Storage-Pass': secrets.storagePass,
         Authorization: secrets.bearer,
         'X-Account-Meta-Temp-URL-Key': secrets.accountKey,
+        'X-Container-Sync-Key': secrets.syncKey,
       },
     });
     const all = lines.join('\n');
@@ -248,6 +250,7 @@ describe('the logger', () => {
     expect(req).toContain(`-H "Authorization: ${sha(secrets.bearer)}"`);
     expect(req).toContain('-H "X-Storage-Pass: ***"');
     expect(req).toContain('-H "X-Account-Meta-Temp-URL-Key: ***"');
+    expect(req).toContain('-H "X-Container-Sync-Key: ***"');
     expect(req).toContain(`temp_url_sig=${sha(secrets.sig)}&temp_url_expires=99`);
     expect(resp).toContain(`x-subject-token: ${sha(secrets.subject)}`);
     expect(resp).toContain('x-container-meta-temp-url-key: ***');
