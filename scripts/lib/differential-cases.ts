@@ -40,6 +40,8 @@ export interface Case {
   covers: string[];
   setup?: StepSpec[];
   steps: StepSpec[];
+  /** Reads account-wide state (listings, counts) that other cases change: runs alone, after them. */
+  exclusive?: boolean;
 }
 
 const A = '/v1/AUTH_test';
@@ -56,6 +58,8 @@ const hmac = (alg: 'sha1' | 'sha256', key: string, msg: string) => createHmac(al
 
 const cases: Case[] = [];
 const add = (id: string, covers: string[], steps: StepSpec[], setup: StepSpec[] = []) => cases.push({ id, covers, setup, steps });
+/** A case that lists or counts an account other cases also write to. */
+const addAlone = (id: string, covers: string[], steps: StepSpec[], setup: StepSpec[] = []) => cases.push({ id, covers, setup, steps, exclusive: true });
 
 // --- item 1: raw bytes in the request line ----------------------------------------------------
 add('utf8-raw-object-get', ['item1'], [get(`${c('utf8-raw-object-get')}/\xc3\xa9t\xc3\xa9`), head(`${c('utf8-raw-object-get')}/\xc3\xa9t\xc3\xa9`)], [put(c('utf8-raw-object-get')), put(`${c('utf8-raw-object-get')}/%C3%A9t%C3%A9`, 'summer')]);
@@ -157,7 +161,7 @@ add('listing-accept', ['listing_formats'], [get(c('listing-accept'), [['Accept',
 add('listing-bad-format', ['listing_formats'], [get(`${c('listing-bad-format')}?format=bogus`), get(`${c('listing-bad-format')}?limit=bogus`), get(`${c('listing-bad-format')}?limit=10001`)], listingSetup('listing-bad-format'));
 add('listing-empty', ['listing_formats'], [get(c('listing-empty')), get(`${c('listing-empty')}?format=json`), get(`${c('listing-empty')}?format=xml`)], [put(c('listing-empty'))]);
 add('listing-paging', ['listing_formats'], [get(`${c('listing-paging')}?format=json&limit=1&marker=a.txt`), get(`${c('listing-paging')}?end_marker=b&format=json`), get(`${c('listing-paging')}?reverse=true`)], listingSetup('listing-paging'));
-add('listing-account', ['listing_formats'], [get(`/v1/AUTH_test2?format=json`, [], { as: 'test2:tester2' }), get('/v1/AUTH_test2?format=xml', [], { as: 'test2:tester2' }), get('/v1/AUTH_test2', [], { as: 'test2:tester2' })], [put('/v1/AUTH_test2/listed-a', '', [], { as: 'test2:tester2' }), put('/v1/AUTH_test2/listed-b', '', [], { as: 'test2:tester2' })]);
+addAlone('listing-account', ['listing_formats'], [get(`/v1/AUTH_lst?format=json`, [], { as: 'lst:tester' }), get('/v1/AUTH_lst?format=xml', [], { as: 'lst:tester' }), get('/v1/AUTH_lst', [], { as: 'lst:tester' })], [put('/v1/AUTH_lst/listed-a', '', [], { as: 'lst:tester' }), put('/v1/AUTH_lst/listed-b', '', [], { as: 'lst:tester' })]);
 
 // --- etag-quoter -----------------------------------------------------------------------------------------
 add('etag-quoter-container', ['etag-quoter'], [head(`${c('etag-quoter-container')}/o`), get(`${c('etag-quoter-container')}/o`)], [put(c('etag-quoter-container'), '', [['X-Container-Meta-Rfc-Compliant-Etags', 'true']]), put(`${c('etag-quoter-container')}/o`, 'hello')]);
@@ -338,7 +342,7 @@ add('object-metadata-too-long', ['proxy-server'], [put(`${c('object-metadata-too
 add('object-delete-at', ['proxy-server'], [put(`${c('object-delete-at')}/o`, 'x', [['X-Delete-At', '1']]), put(`${c('object-delete-at')}/o`, 'x', [['X-Delete-After', '-5']])], [put(c('object-delete-at'))]);
 add('object-post-content-type', ['proxy-server'], [post(`${c('object-post-content-type')}/o`, [['Content-Type', 'text/x-new']]), head(`${c('object-post-content-type')}/o`)], [put(c('object-post-content-type')), put(`${c('object-post-content-type')}/o`, 'x')]);
 add('container-bad-names', ['proxy-server'], [put(`${A}/${'c'.repeat(257)}`), put(`${A}/a%2Fb`)]);
-add('account-post-meta', ['proxy-server'], [post('/v1/AUTH_test2', [['X-Account-Meta-Colour', 'red']], { as: 'test2:tester2' }), head('/v1/AUTH_test2', [], { as: 'test2:tester2' }), post('/v1/AUTH_test2', [['X-Remove-Account-Meta-Colour', 'x']], { as: 'test2:tester2' })]);
+addAlone('account-post-meta', ['proxy-server'], [post('/v1/AUTH_lst', [['X-Account-Meta-Colour', 'red']], { as: 'lst:tester' }), head('/v1/AUTH_lst', [], { as: 'lst:tester' }), post('/v1/AUTH_lst', [['X-Remove-Account-Meta-Colour', 'x']], { as: 'lst:tester' })]);
 add('bad-paths', ['proxy-server'], [get('/v1', [], { as: null }), get('/v2/AUTH_test', [], { as: null }), get('/nothing', [], { as: null }), get('/v1/AUTH_test//x')]);
 
 export const CASES: readonly Case[] = cases;

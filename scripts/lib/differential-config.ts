@@ -18,6 +18,9 @@ export const USERS: Record<string, string> = {
   'admin:admin': 'admin',
   'rl:tester': 'testing',
   'blk:tester': 'testing',
+  // An account no other case writes to, for the cases that list or count one: the object
+  // counts of an account trail its containers' by the container updater's interval.
+  'lst:tester': 'testing',
 };
 
 /** The realm of container-sync-realms.conf (both sides), and its cluster name. */
@@ -32,12 +35,12 @@ function filterLines(name: string, memcachePort: number): string {
     case 'cache':
       return `memcache_servers = 127.0.0.1:${memcachePort}`;
     case 'tempauth':
-      return 'user_test_tester = testing .admin\nuser_test_tester3 = testing3\nuser_test2_tester2 = testing2 .admin\nuser_admin_admin = admin .admin .reseller_admin\nuser_rl_tester = testing .admin\nuser_blk_tester = testing .admin';
+      return 'user_test_tester = testing .admin\nuser_test_tester3 = testing3\nuser_test2_tester2 = testing2 .admin\nuser_admin_admin = admin .admin .reseller_admin\nuser_rl_tester = testing .admin\nuser_blk_tester = testing .admin\nuser_lst_tester = testing .admin';
     case 'ratelimit':
       // Every account but AUTH_rl is exempt; AUTH_rl may PUT or DELETE one container every 20 s
       // and waits at most 0.5 s, so a second PUT within ~19 s of the first is 498 however busy
       // the machine. AUTH_blk is 497.
-      return 'account_ratelimit = 0.05\nmax_sleep_time_seconds = 0.5\naccount_whitelist = AUTH_test,AUTH_test2,AUTH_admin\naccount_blacklist = AUTH_blk';
+      return 'account_ratelimit = 0.05\nmax_sleep_time_seconds = 0.5\naccount_whitelist = AUTH_test,AUTH_test2,AUTH_admin,AUTH_lst\naccount_blacklist = AUTH_blk';
     case 'versioned_writes':
       return 'allow_versioned_writes = true';
     default:
