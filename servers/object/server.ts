@@ -95,7 +95,13 @@ export interface RunningObjectServer extends RunningServer {
 
 const RESERVED_DATAFILE_META = new Set(['content-length', 'deleted', 'etag']);
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
-const CHUNK = 65536;
+/**
+ * Bytes read from a .data file per awaited read on GET. Swift reads disk_chunk_size (64 KiB)
+ * at a time from a greenthread, which costs it little; here each read is a round trip to the
+ * thread pool and a promise, so whole-object GETs read a quarter MiB at a time (the socket
+ * still sends it in the kernel's own pieces).
+ */
+const READ_CHUNK = 256 * 1024;
 const HTML = 'text/html; charset=UTF-8';
 
 /** Python's int() on a header value: optional sign, digits, single underscores, surrounding space. */
@@ -784,7 +790,7 @@ class ObjectController {
     for (const [start, end] of ranges) {
       let pos = start;
       while (pos < end) {
-        const n = Math.min(CHUNK, end - pos);
+        const n = Math.min(READ_CHUNK, end - pos);
         const buf = Buffer.allocUnsafe(n);
         const { bytesRead } = await o.fh.read(buf, 0, n, pos);
         if (bytesRead === 0) {

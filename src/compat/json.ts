@@ -260,8 +260,13 @@ export function pyStrCompare(a: string, b: string): number {
   return 0;
 }
 
+/** Printable ASCII other than `"` and `\\`: written as it is. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** json.dumps(s) with ensure_ascii=True: `"`, `\`, \n \r \t \b \f short escapes, the rest outside ' '..'~' as \uXXXX. */
 export function pyJsonString(s: string): string {
+  // Most strings (listing names, hashes, dates) need no escape at all.
+  if (PLAIN_ASCII.test(s)) return `"${s}"`;
   let out = '"';
   for (let k = 0; k < s.length; k++) {
     const c = s.charCodeAt(k);
@@ -318,17 +323,30 @@ export function pyJsonDumps(value: unknown, options: PyJsonDumpsOptions = {}): s
     if (v === false) return 'false';
     if (typeof v === 'string') return pyJsonString(v);
     if (v instanceof PyNumber) return v.repr;
-    if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e21 ? BigInt(v).toString() : pyFloatRepr(v);
+    if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : Number.isInteger(v) && Math.abs(v) < 1e21 ? BigInt(v).toString() : pyFloatRepr(v);
     if (typeof v === 'bigint') return v.toString();
-    if (Array.isArray(v)) return '[' + v.map((x) => dumps(x, depth + 1)).join(itemSep) + ']';
+    if (Array.isArray(v)) {
+      // Loops rather than map/join: a 10,000-row listing is re-rendered on every GET.
+      let out = '[';
+      for (let k = 0; k < v.length; k++) out += (k ? itemSep : '') + dumps(v[k], depth + 1);
+      return out + ']';
+    }
     if (v instanceof Map) {
       const keys = orderKeys([...v.keys()].map(String));
       return '{' + keys.map((k) => pyJsonString(k) + keySep + dumps(v.get(k), depth + 1)).join(itemSep) + '}';
     }
     if (typeof v === 'object') {
       const obj = v as Record<string, unknown>;
-      const keys = orderKeys(Object.keys(obj).filter((k) => obj[k] !== undefined));
-      return '{' + keys.map((k) => pyJsonString(k) + keySep + dumps(obj[k], depth + 1)).join(itemSep) + '}';
+      const keys = orderKeys(Object.keys(obj));
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const x = obj[k];
+        if (x === undefined) continue;
+        out += (first ? '' : itemSep) + pyJsonString(k) + keySep + dumps(x, depth + 1);
+        first = false;
+      }
+      return out + '}';
     }
     throw new TypeError(`Object of type ${typeof v} is not JSON serializable`);
   };

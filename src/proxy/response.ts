@@ -6,6 +6,8 @@
 import { defaultBody, HTML_CONTENT_TYPE } from '../common/http-status';
 import { isHopByHop } from '../compat/hop-by-hop';
 import { HttpException } from '../compat/http-exception';
+import { registerDirectBody } from './direct-body';
+import type { ServerResponse } from 'node:http';
 
 export type HeaderInit = Record<string, string>;
 
@@ -98,10 +100,13 @@ export const SMALL_BODY_BYTES = 64 * 1024;
  * that fails while a small body is read gives the same as a failing stream: the status and
  * headers, then a body that errors, so the client sees a truncated response.
  */
-export async function relayBody(status: number, headers: HeaderInit, body: import('node:stream').Readable): Promise<Response> {
+export async function relayBody(status: number, headers: HeaderInit, body: import('node:stream').Readable, outgoing?: ServerResponse): Promise<Response> {
   const length = headers['content-length'];
   if (length === undefined || !/^\d+$/.test(length) || Number(length) > SMALL_BODY_BYTES) {
-    return new Response(webStreamFrom(body), { status, headers });
+    const web = webStreamFrom(body);
+    // Unless a middleware changes the body, the server pipes `body` itself (direct-body.ts).
+    registerDirectBody(outgoing, web, body);
+    return new Response(web, { status, headers });
   }
   let whole: Buffer;
   try {
@@ -138,13 +143,15 @@ export function readAll(source: import('node:stream').Readable): Promise<Buffer>
  * does; cancelling here just destroys the source, and its backend connection with it.
  */
 export function webStreamFrom(source: import('node:stream').Readable): ReadableStream<Uint8Array> {
-  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  // Made on the first pull: a body sent directly (direct-body.ts) is never iterated.
+  let chunks: AsyncIterator<Uint8Array> | undefined;
   let cancelled = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(ctrl) {
         let next: IteratorResult<Uint8Array>;
         try {
+          chunks ??= source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
           next = await chunks.next();
         } catch (err) {
           if (!cancelled) ctrl.error(err);

@@ -2,7 +2,7 @@
  * Runs the proxy on node:http through @hono/node-server. The raw request (its undecoded
  * target and ordered headers) reaches the pipeline as the `incoming` binding.
  */
-import { createAdaptorServer } from '@hono/node-server';
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server';
 import { createServer, ServerResponse, type IncomingMessage, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -20,6 +20,7 @@ import { MAX_REQUEST_LINE, RESPONSE_414 } from '../common/eventlet-limits';
 export { RESPONSE_414 } from '../common/eventlet-limits';
 import { swiftHeaderName } from '../compat/title-case';
 import { installRequestLineStep, takeRequestLineLength } from './request-line';
+import { ALREADY_SENT, sendDirectBody } from './direct-body';
 
 /**
  * Node 20's ServerResponse.flushHeaders() sends the header block as UTF-8, so header values
@@ -367,7 +368,11 @@ export async function startProxyServer(opts: ProxyServerOptions = {}): Promise<R
   }
   const limits = headLimits(state.constraints);
   const server = createAdaptorServer({
-    fetch: app.fetch,
+    // A streamed object body the pipeline left untouched is piped by the server (direct-body.ts).
+    fetch: async (req: Request, env: HttpBindings | Http2Bindings) => {
+      const res = await app.fetch(req, env);
+      return env?.outgoing instanceof ServerResponse && sendDirectBody(res, env.outgoing) ? ALREADY_SENT : res;
+    },
     serverOptions: { maxHeaderSize: nodeMaxHeaderSize(limits), ...timeouts, ServerResponse: Latin1HeaderResponse as typeof ServerResponse },
     createServer: ((options: ServerOptions, listener: RequestListener) => createServer(options, frontDoor(limits, listener))) as typeof createServer,
   }) as Server;

@@ -106,7 +106,7 @@ export class ObjectController extends VerbController implements Controller {
         return new Response(null, { status: res.status, headers: out });
       }
       // A replica failing mid-body hands over to the next one (Swift's GET resumption).
-      return relayBody(res.status, out, resumingBody({ first: res, headers, nextSource: ask }));
+      return relayBody(res.status, out, resumingBody({ first: res, headers, nextSource: ask }), c.env?.outgoing);
     }
     const best = bestResponse(seen, quorumSize(ring.replicaCount));
     // best_response: the backend's headers through update_headers (ETag unquoted, no second Date).
