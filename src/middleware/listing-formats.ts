@@ -15,6 +15,7 @@ import { asByteString } from '../compat/bytes';
 import { HttpException } from '../compat/http-exception';
 import { getParam, swobParams } from '../compat/query';
 import { unquoteUtf8 } from '../compat/quote';
+import { parsedListingOf } from './listing-rewrite';
 
 /**
  * Requests whose listing a later middleware answers in its own format (Swift's
@@ -86,13 +87,15 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
     }
     const headers = new Headers(res.headers);
     addVary(headers);
-    const body = Buffer.from(await res.arrayBuffer());
-    let listing: unknown;
+    // slo and symlink may have parsed this very body already (listing-rewrite.ts).
+    let listing: unknown = parsedListingOf(res);
+    const body = listing === undefined ? Buffer.from(await res.arrayBuffer()) : undefined;
     try {
-      listing = JSON.parse(body.toString('utf8'));
+      listing ??= JSON.parse(body!.toString('utf8'));
       if (!Array.isArray(listing) || !listing.every((i) => i !== null && typeof i === 'object' && !Array.isArray(i))) throw new Error('not a listing');
     } catch {
-      replaceResponse(c, new Response(body.length ? body : null, { status: res.status, headers }));
+      const raw = body ?? Buffer.from(await res.arrayBuffer());
+      replaceResponse(c, new Response(raw.length ? raw : null, { status: res.status, headers }));
       return;
     }
     const out = Buffer.from(renderListing(listing as ListingEntry[], outType, container ? 'container' : 'account', container ?? account), 'utf8');

@@ -2,12 +2,29 @@
  * A JSON container listing rewritten entry by entry on its way out, as Swift's symlink and slo
  * middleware do (their handle_container_listing): a 2xx application/json answer is parsed and
  * each object entry handed to `edit`; anything else goes out as it came.
+ *
+ * Swift parses and re-serialises the listing in each of symlink, slo and listing_formats. Here
+ * the parse is kept with the response it was read from, so the next middleware that looks at the
+ * same response reuses it, and a listing no entry of which changed is not serialised again:
+ * listing_formats serialises what goes out, once.
  */
 import type { ProxyContext } from '../proxy/context';
 import { replaceResponse } from '../proxy/response';
 import { pyJsonDumps } from '../compat/json';
 
-export async function rewriteJsonListing(c: ProxyContext, edit: (item: Record<string, unknown>) => void, opts: { maxLength?: number } = {}): Promise<void> {
+/** The parsed JSON listing each response's body holds, for responses made here. */
+const parsedListings = new WeakMap<Response, Record<string, unknown>[]>();
+
+/** The listing `res`'s body was parsed into, when a middleware here already read it. */
+export function parsedListingOf(res: Response): Record<string, unknown>[] | undefined {
+  return parsedListings.get(res);
+}
+
+/**
+ * Rewrites the listing's entries with `edit`, which says whether it changed the entry (an edit
+ * that changes an entry must say so: the body is only serialised again then).
+ */
+export async function rewriteJsonListing(c: ProxyContext, edit: (item: Record<string, unknown>) => boolean, opts: { maxLength?: number } = {}): Promise<void> {
   const res = c.res;
   if (res.status < 200 || res.status >= 300) return;
   if ((res.headers.get('content-type') ?? '').split(';')[0]!.trim() !== 'application/json') return;
@@ -17,16 +34,21 @@ export async function rewriteJsonListing(c: ProxyContext, edit: (item: Record<st
   }
   const listing = await readJsonListing(c);
   if (!listing) return;
-  for (const item of listing as unknown[]) if (item !== null && typeof item === 'object') edit(item as Record<string, unknown>);
+  let changed = false;
+  for (const item of listing as unknown[]) if (item !== null && typeof item === 'object' && edit(item as Record<string, unknown>)) changed = true;
+  if (!changed) return;
   replaceListing(c, res, Buffer.from(pyJsonDumps(listing), 'utf8'));
+  parsedListings.set(c.res, listing);
 }
 
 /**
- * The JSON listing of the response, read whole; undefined when the body is not a JSON list,
- * in which case the response is put back as it came.
+ * The JSON listing of the response, read whole; undefined when the body is not a JSON list.
+ * The response is put back with the same body (and its parse kept with it).
  */
 export async function readJsonListing(c: ProxyContext): Promise<Record<string, unknown>[] | undefined> {
   const res = c.res;
+  const known = parsedListings.get(res);
+  if (known) return known;
   const body = Buffer.from(await res.arrayBuffer());
   let listing: unknown;
   try {
@@ -34,9 +56,10 @@ export async function readJsonListing(c: ProxyContext): Promise<Record<string, u
   } catch {
     listing = undefined;
   }
-  if (Array.isArray(listing)) return listing as Record<string, unknown>[];
   replaceResponse(c, new Response(body.length ? body : null, { status: res.status, headers: res.headers }));
-  return undefined;
+  if (!Array.isArray(listing)) return undefined;
+  parsedListings.set(c.res, listing as Record<string, unknown>[]);
+  return listing as Record<string, unknown>[];
 }
 
 /** `res` (its status and headers) with a new listing body, as the response. */

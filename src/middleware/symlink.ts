@@ -311,7 +311,10 @@ export function symlink(options: SymlinkOptions, state: ProxyState, app: Subrequ
     if (c.req.method !== 'GET') return;
     const quotedAccount = quoteBytes(bytesOf(path.account));
     await rewriteJsonListing(c, (item) => {
-      if (typeof item.hash !== 'string') return;
+      if (typeof item.hash !== 'string') return false;
+      const before = item.hash;
+      // Most entries are plain objects: parse_header would give them back as they are.
+      if (!before.includes(';') && before === before.trim()) return false;
       const [hash, params] = parseHeader(item.hash);
       let h = hash;
       let account = quotedAccount;
@@ -326,6 +329,7 @@ export function symlink(options: SymlinkOptions, state: ProxyState, app: Subrequ
       item.hash = h;
       // os.path.join('/', version, account, target)
       if (target) item.symlink_path = target.startsWith('/') ? target : `/${path.version}/${account}/${target}`;
+      return h !== before || target !== undefined || 'symlink_etag' in item || 'symlink_bytes' in item;
     });
   }
 

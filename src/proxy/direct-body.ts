@@ -11,7 +11,7 @@
  * the usual way.
  */
 import type { ServerResponse } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Response as UndiciResponse } from 'undici';
 
 interface Registered {
@@ -57,7 +57,15 @@ export function sendDirectBody(res: Response, outgoing: ServerResponse | undefin
   if (entry.node.readableLength === 0) outgoing.flushHeaders();
   // A backend failing mid-body destroys the client response: the client sees a truncated
   // body and a cut connection, never a short complete one. A client that goes away destroys
-  // the backend stream, and with it the backend connection.
-  pipeline(entry.node, outgoing, () => undefined);
+  // the backend stream, and with it the backend connection. (pipe() and two listeners rather
+  // than stream.pipeline, whose per-call AbortController builds a DOMException per response.)
+  const source = entry.node;
+  source.on('error', (err) => outgoing.destroy(err));
+  outgoing.once('close', () => {
+    if (source.readableEnded) return;
+    source.on('error', () => undefined);
+    source.destroy();
+  });
+  source.pipe(outgoing);
   return true;
 }

@@ -30,13 +30,14 @@ async function containerListing(c: ProxyContext, next: () => Promise<void>): Pro
   await rewriteJsonListing(
     c,
     (item) => {
-      if ('subdir' in item || typeof item.hash !== 'string') return;
+      if ('subdir' in item || typeof item.hash !== 'string' || !item.hash.includes(';')) return false;
       const parts = item.hash.split(';').map((p) => p.trim());
       const params = parts.slice(1).map((p) => [p.slice(0, p.indexOf('=')).trim().toLowerCase(), p.slice(p.indexOf('=') + 1).trim()] as const);
       const slo = params.find(([k]) => k === 'slo_etag');
-      if (!slo) return;
+      if (!slo) return false;
       item.slo_etag = `"${slo[1]}"`;
       item.hash = parts[0] + params.filter(([k]) => k !== 'slo_etag').map(([k, v]) => `; ${k}=${v}`).join('');
+      return true;
     },
     { maxLength: MAX_LISTING_LENGTH },
   );
