@@ -124,6 +124,9 @@ export interface ReportState extends ReportedStats {
   accountPartition: string;
 }
 
+/** A listing row: name, data_ts, ctype_ts, meta_ts, size, content_type, etag (listQuery's SELECT). */
+type ListRow = [string, string, string, string, number, string, string];
+
 interface ObjectRow {
   name: string;
   storage_policy_index: number;
@@ -247,7 +250,7 @@ interface ReportRow {
 export class ContainerBroker {
   readonly metadata: MetadataTable;
   private readonly stmts;
-  private readonly listStmts = new Map<string, Database.Statement<(string | number)[], ObjectRow>>();
+  private readonly listStmts = new Map<string, Database.Statement<(string | number)[], ListRow>>();
 
   private constructor(
     readonly db: Db,
@@ -522,16 +525,17 @@ export class ContainerBroker {
       const { sql, args } = this.listQuery(q, storagePolicyIndex, allowReserved);
       let stmt = this.listStmts.get(sql);
       if (!stmt) {
-        stmt = this.db.prepare<(string | number)[], ObjectRow>(sql);
+        // Rows as arrays (the SELECT's column order): no object per row from the driver.
+        stmt = this.db.prepare<(string | number)[], ListRow>(sql).raw(true);
         this.listStmts.set(sql, stmt);
       }
       const rows = stmt.all(...args);
       return rows.map((r) => ({
-        name: r.name,
-        lastModified: r.meta_ts,
-        bytes: r.size,
-        contentType: r.content_type,
-        hash: r.etag,
+        name: r[0],
+        lastModified: r[3],
+        bytes: r[4],
+        contentType: r[5],
+        hash: r[6],
       }));
     });
   }

@@ -8,7 +8,11 @@
 
 const PRECISION = 100_000; // 5 decimal places
 const MAX_SECONDS = 9_999_999_999; // Swift: "timestamp too large" at 10 digits before the point
+const NORMAL_RE = /^\d{10}\.\d{5}$/;
 const TIMESTAMP_RE = /^\s*(\d+)(?:\.(\d*))?(?:[eE][+-]?\d+)?(?:_([0-9a-fA-F]{1,16}))?\s*$/;
+
+/** The last second isoformat wrote, and its `YYYY-MM-DDTHH:MM:SS`. */
+let isoCache = { second: -1, text: '' };
 
 export class InvalidTimestampError extends Error {}
 
@@ -40,6 +44,8 @@ export class Timestamp {
    */
   static parse(value: string | undefined | null): Timestamp {
     if (value == null) throw new InvalidTimestampError('missing timestamp');
+    // The normal form, as every stored row has it (a listing parses one per row).
+    if (value.length === 16 && NORMAL_RE.test(value)) return new Timestamp(Number(value.slice(0, 10)) * PRECISION + Number(value.slice(11)));
     const m = TIMESTAMP_RE.exec(value);
     if (!m) throw new InvalidTimestampError(`invalid timestamp ${JSON.stringify(value)}`);
     const floatPart = value.trim().split('_')[0]!;
@@ -86,10 +92,11 @@ export class Timestamp {
 
   /** ISO 8601 with microseconds, as Swift's listings show `last_modified`. */
   get isoformat(): string {
-    const ms = Math.floor(this.ticks / 100);
-    const iso = new Date(ms).toISOString(); // 2023-11-14T22:13:20.123Z
+    const second = Math.floor(this.ticks / PRECISION);
+    // Rows written together share their second: its date text is made once.
+    if (second !== isoCache.second) isoCache = { second, text: new Date(second * 1000).toISOString().slice(0, 19) };
     const micros = String((this.ticks % PRECISION) * 10).padStart(6, '0');
-    return `${iso.slice(0, 19)}.${micros}`;
+    return `${isoCache.text}.${micros}`;
   }
 
   /** HTTP-date (RFC 7231), rounded up to the whole second as Swift does for Last-Modified. */

@@ -52,4 +52,19 @@ describe('Timestamp', () => {
     expect(t.isoformat).toBe('2023-11-14T22:13:20.123450');
     expect(t.httpDate).toBe('Tue, 14 Nov 2023 22:13:21 GMT');
   });
+
+  it('reads the normal form as the general parser does, and writes ISO dates whatever the order of calls', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9_999_999_999_99999 }), fc.integer({ min: 0, max: 9_999_999_999_99999 }), (x, y) => {
+        for (const ticks of [x, y, x]) {
+          const t = new Timestamp(ticks);
+          // A leading space takes the general path: both must agree.
+          expect(Timestamp.parse(t.normal).ticks).toBe(ticks);
+          expect(Timestamp.parse(` ${t.normal}`).ticks).toBe(ticks);
+          const iso = new Date(Math.floor(ticks / 100)).toISOString().slice(0, 19);
+          expect(t.isoformat).toBe(`${iso}.${String((ticks % 100_000) * 10).padStart(6, '0')}`);
+        }
+      }),
+    );
+  });
 });
