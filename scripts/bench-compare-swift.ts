@@ -5,8 +5,8 @@
  *   full stack (default): sluice's proxy + storage servers against Swift's proxy + storage
  *     servers (scripts/lib/bench-swift-cluster.ts);
  *   --proxy-only: sluice's proxy and Swift's proxy in front of the same Swift storage servers;
- *   --big: a 1 GiB object PUT then GET through each proxy (a generated stream), with the proxy's
- *     RSS before and during.
+ *   --big: a 1 GiB object PUT then GET through each proxy (a generated stream), and a GET of a
+ *     1 GiB SLO made of 16 ranges of that object, with the proxy's RSS before and during.
  *
  * Load, warm-up, RSS and CPU sampling are scripts/bench.ts's (autocannon, 100 ms /proc samples);
  * the rounds alternate which side goes first, per operation, so both see the same machine.
@@ -32,7 +32,7 @@ export const USAGE = `Usage: npm run bench -- --compare-swift [options]
   --initial-warmup S  unmeasured load per proxy before the first measurement (default 8)
   --workers N         proxy workers, both sides (default 2)
   --ops A,B,...|none  only these operations (names below)
-  --big               also PUT then GET a 1 GiB object through each proxy, RSS sampled
+  --big               also PUT then GET a 1 GiB object, and GET a 1 GiB SLO, through each proxy, RSS sampled
   --sluice-node-arg A node option for sluice's proxy and storage servers (repeatable; e.g. --cpu-prof)
   --json FILE         also write the results as JSON
   --keep              keep the work directory (/tmp/sluice-bench-swift-*: logs, configs, profiles)
@@ -184,12 +184,12 @@ async function idleRss(pid: number | undefined): Promise<number | null> {
   return s.stop().peakRssMiB;
 }
 
-async function bigTransfer(side: Side, method: 'PUT' | 'GET', size: number): Promise<BigTransfer> {
+async function bigTransfer(side: Side, method: 'PUT' | 'GET', size: number, object = 'big-1g', kind?: BigTransfer['kind']): Promise<BigTransfer> {
   const { ep, ctx } = side;
   const idleRssMiB = await idleRss(ep.pid);
   const sampler = sampleTree(ep.pid);
   const started = process.hrtime.bigint();
-  const res = await request(new URL(`${ep.accountPath}/${OBJ_CONTAINER}/big-1g`, ep.origin), {
+  const res = await request(new URL(`${ep.accountPath}/${OBJ_CONTAINER}/${object}`, ep.origin), {
     method,
     headers: { 'x-auth-token': ctx.token, ...(method === 'PUT' ? { 'content-type': 'application/octet-stream', 'content-length': String(size) } : {}) },
     body: method === 'PUT' ? generated(size) : undefined,
@@ -200,7 +200,28 @@ async function bigTransfer(side: Side, method: 'PUT' | 'GET', size: number): Pro
   for await (const chunk of res.body) received += (chunk as Buffer).length;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const { peakRssMiB } = sampler.stop();
-  return { target: side.name, method, bytes: method === 'PUT' ? (res.statusCode < 300 ? size : 0) : received, seconds, status: res.statusCode, idleRssMiB, peakRssMiB };
+  return { target: side.name, method, ...(kind ? { kind } : {}), bytes: method === 'PUT' ? (res.statusCode < 300 ? size : 0) : received, seconds, status: res.statusCode, idleRssMiB, peakRssMiB };
+}
+
+/** Segments of the 1 GiB SLO: ranges of the 1 GiB object, so no second GiB is uploaded. */
+const SLO_SEGMENTS = 16;
+
+/**
+ * Stores `big-1g-slo`, a Static Large Object whose segments are 16 consecutive ranges of
+ * `big-1g` (SLO's `range` segment key): its GET streams the whole GiB through slo's segment
+ * subrequests. Resolves to the manifest PUT's status.
+ */
+async function putSloOverBig(side: Side, size: number): Promise<number> {
+  const { ep, ctx } = side;
+  const piece = size / SLO_SEGMENTS;
+  const manifest = Array.from({ length: SLO_SEGMENTS }, (_, i) => ({ path: `/${OBJ_CONTAINER}/big-1g`, etag: null, size_bytes: null, range: `${i * piece}-${(i + 1) * piece - 1}` }));
+  const res = await request(new URL(`${ep.accountPath}/${OBJ_CONTAINER}/big-1g-slo?multipart-manifest=put`, ep.origin), {
+    method: 'PUT',
+    headers: { 'x-auth-token': ctx.token, 'content-type': 'application/octet-stream' },
+    body: JSON.stringify(manifest),
+  });
+  await res.body.dump();
+  return res.statusCode;
 }
 
 export interface CompareReport {
@@ -280,8 +301,12 @@ export async function runCompare(opts: CompareOptions, log: (l: string) => void)
           log(`${method} of a 1 GiB object through ${s.name}'s proxy`);
           big.push(await bigTransfer(s, method, BIG_SIZE));
         }
+        log(`GET of a 1 GiB SLO (${SLO_SEGMENTS} ranged segments) through ${s.name}'s proxy`);
+        const manifest = await putSloOverBig(s, BIG_SIZE);
+        if (manifest >= 300) throw new Error(`${s.name}: the SLO manifest PUT answered ${manifest}`);
+        big.push(await bigTransfer(s, 'GET', BIG_SIZE, 'big-1g-slo', 'SLO'));
         // Leave the disk as found.
-        await call('DELETE', new URL(`${s.ep.accountPath}/${OBJ_CONTAINER}/big-1g`, s.ep.origin).href, s.ctx.token).catch(() => undefined);
+        for (const name of ['big-1g-slo', 'big-1g']) await call('DELETE', new URL(`${s.ep.accountPath}/${OBJ_CONTAINER}/${name}`, s.ep.origin).href, s.ctx.token).catch(() => undefined);
       }
     }
     const failed = failures(rows);

@@ -156,6 +156,8 @@ export function formatCompare(rows: readonly CompareRow[]): string {
 export interface BigTransfer {
   target: string;
   method: 'PUT' | 'GET';
+  /** What was transferred when not one plain object: `SLO` (a manifest of ranged segments). */
+  kind?: 'SLO';
   bytes: number;
   seconds: number;
   status: number;
@@ -186,7 +188,7 @@ export function formatBig(transfers: readonly BigTransfer[], size: number): stri
   const rows = transfers.map((t) => {
     const flat = isFlat(t);
     return [
-      `${t.method} ${size / 2 ** 30} GiB, ${t.target}`,
+      `${t.method} ${size / 2 ** 30} GiB${t.kind ? ` ${t.kind}` : ''}, ${t.target}`,
       bigOk(t, size) ? String(t.status) : `**FAILED ${t.status}** (${t.bytes} of ${size} bytes)`,
       fixed(t.seconds > 0 ? t.bytes / t.seconds / 1e6 : null, 0),
       fixed(t.seconds, 1),

@@ -124,6 +124,11 @@ describe('the 1 GiB transfer', () => {
     expect(table).toContain('**FAILED 413** (0 of 1073741824 bytes)');
     expect(table).toContain('**no**');
   });
+
+  it('names the SLO transfer in its row', () => {
+    const table = formatBig([t({ kind: 'SLO', target: 'Swift' })], size);
+    expect(table).toMatch(/^\| GET 1 GiB SLO, Swift \| +200 \|/m);
+  });
 });
 
 describe('options', () => {
