@@ -24,10 +24,31 @@
  * and the object directory is fsynced; a crash at any point leaves either the old state or
  * the complete new file, never a partial `.data`. Obsolete files are removed afterwards as
  * Swift's cleanup_ondisk_files does.
+ *
+ * I/O. Listing, opening, metadata reads, renames, unlinks and writes are synchronous system
+ * calls, as in Swift's object server (plain os calls in the eventlet worker): on this machine
+ * one through libuv's thread pool costs 40-90 µs of CPU against 3-16 µs in line, and an object
+ * GET or PUT makes 8 to 18 of them. Only fsync, which waits for the disk, and body reads larger
+ * than Swift's disk_chunk_size go to the thread pool.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants, promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  fsync,
+  mkdirSync,
+  openSync,
+  promises as fsp,
+  read,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import type { Hash } from 'node:crypto';
 import { hashPath, type HashPathConfig } from '../../src/common/hash-path';
@@ -80,16 +101,16 @@ export function encodeTrailer(metadata: Metadata): Buffer {
 class CorruptFile extends Error {}
 
 /** Reads the metadata trailer of an open file; returns it with the body length. */
-async function readTrailer(fh: FileHandle): Promise<{ metadata: Metadata; bodyLength: number }> {
-  const { size } = await fh.stat();
+function readTrailer(fd: number): { metadata: Metadata; bodyLength: number } {
+  const { size } = fstatSync(fd);
   if (size < TRAILER_FIXED) throw new CorruptFile('file too short for metadata');
   const fixed = Buffer.alloc(TRAILER_FIXED);
-  await readFully(fh, fixed, size - TRAILER_FIXED);
+  readFully(fd, fixed, size - TRAILER_FIXED);
   if (!fixed.subarray(20).equals(MAGIC)) throw new CorruptFile('bad metadata magic');
   const jsonLen = fixed.readUInt32BE(16);
   if (jsonLen > size - TRAILER_FIXED) throw new CorruptFile('bad metadata length');
   const json = Buffer.alloc(jsonLen);
-  await readFully(fh, json, size - TRAILER_FIXED - jsonLen);
+  readFully(fd, json, size - TRAILER_FIXED - jsonLen);
   if (!createHash('md5').update(json).digest().equals(fixed.subarray(0, 16))) throw new CorruptFile('metadata checksum mismatch');
   let parsed: unknown;
   try {
@@ -102,10 +123,10 @@ async function readTrailer(fh: FileHandle): Promise<{ metadata: Metadata; bodyLe
   return { metadata: parsed as Metadata, bodyLength: size - TRAILER_FIXED - jsonLen };
 }
 
-async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+function readFully(fd: number, buf: Buffer, position: number): void {
   let off = 0;
   while (off < buf.length) {
-    const { bytesRead } = await fh.read(buf, off, buf.length - off, position + off);
+    const bytesRead = readSync(fd, buf, off, buf.length - off, position + off);
     if (bytesRead === 0) throw new CorruptFile('unexpected end of file');
     off += bytesRead;
   }
@@ -225,50 +246,74 @@ export function selectFiles(filenames: string[]): OnDiskFiles {
 // ---------------------------------------------------------------------------------------------
 // Filesystem helpers
 
-async function fsyncDir(path: string): Promise<void> {
-  let fh: FileHandle | undefined;
+/** fsync waits for the disk: the one call kept off the event loop (see the file comment). */
+const fsyncAsync = promisify(fsync);
+const readAsync = promisify(read);
+
+/** Swift's disk_chunk_size: body reads up to this size are made in line. */
+export const INLINE_READ_MAX = 65536;
+
+function closeQuiet(fd: number): void {
   try {
-    fh = await fsp.open(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-    await fh.sync();
+    closeSync(fd);
   } catch {
-    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
-  } finally {
-    await fh?.close().catch(() => undefined);
+    // Already closed, or the disk went away: nothing left to release.
   }
 }
 
-async function listDir(path: string): Promise<string[]> {
+async function fsyncDir(path: string): Promise<void> {
+  let fd: number | undefined;
   try {
-    return await fsp.readdir(path);
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+    await fsyncAsync(fd);
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeQuiet(fd);
+  }
+}
+
+function listDir(path: string): string[] {
+  try {
+    return readdirSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
     throw err;
   }
 }
 
-async function unlinkQuiet(path: string): Promise<void> {
-  await fsp.unlink(path).catch(() => undefined);
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Gone already (a concurrent cleanup) or never made.
+  }
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  let off = 0;
+  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
 }
 
 /** Writes `data` to `dest` atomically: temp file in `tmpDir`, fsync, rename, fsync the directory. */
 export async function writeFileAtomic(dest: string, data: Buffer | string, tmpDir: string): Promise<void> {
-  await fsp.mkdir(tmpDir, { recursive: true });
+  mkdirSync(tmpDir, { recursive: true });
   const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, 'wx', 0o644);
+  const fd = openSync(tmp, 'wx', 0o644);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    await fsyncAsync(fd);
   } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlinkQuiet(tmp);
+    closeQuiet(fd);
+    unlinkQuiet(tmp);
     throw err;
   }
-  await fh.close();
+  closeSync(fd);
   try {
-    await fsp.mkdir(dirname(dest), { recursive: true });
-    await fsp.rename(tmp, dest);
+    mkdirSync(dirname(dest), { recursive: true });
+    renameSync(tmp, dest);
   } catch (err) {
-    await unlinkQuiet(tmp);
+    unlinkQuiet(tmp);
     throw err;
   }
   await fsyncDir(dirname(dest));
@@ -298,7 +343,7 @@ export class DiskFileManager {
 
   /** Removes obsolete files (and a reclaimable tombstone); returns what remains selected. */
   async cleanup(dir: string): Promise<OnDiskFiles> {
-    const files = await listDir(dir);
+    const files = listDir(dir);
     const sel = selectFiles(files);
     const now = Date.now() / 1000;
     const reclaimable = (t: Timestamp) => now - t.seconds > this.reclaimAge;
@@ -308,10 +353,14 @@ export class DiskFileManager {
       sel.ts = undefined;
     }
     for (const f of sel.possibleReclaim) if (reclaimable(f.timestamp)) remove.push(f);
-    for (const f of remove) await unlinkQuiet(join(dir, f.filename));
+    for (const f of remove) unlinkQuiet(join(dir, f.filename));
     if (remove.length && remove.length >= files.length) {
       // Everything went: drop the empty hash directory as Swift does (ignore races).
-      await fsp.rmdir(dir).catch(() => undefined);
+      try {
+        rmdirSync(dir);
+      } catch {
+        // A writer put a file there meanwhile, or another cleanup removed it.
+      }
     }
     return sel;
   }
@@ -327,8 +376,15 @@ export interface OpenedObject {
   contentLength: number;
   contentType: string | undefined;
   contentTypeTimestamp: Timestamp;
-  fh: FileHandle;
+  /** Reads body bytes at `position`; 0 bytes read means end of file. */
+  read(buf: Buffer, length: number, position: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Reads of up to INLINE_READ_MAX bytes in line, larger ones on the thread pool. */
+async function readAt(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+  if (length <= INLINE_READ_MAX) return readSync(fd, buf, 0, length, position);
+  return (await readAsync(fd, buf, 0, length, position)).bytesRead;
 }
 
 export class DiskFile {
@@ -387,12 +443,13 @@ export class DiskFile {
       throw new DiskFileNotExist('no data');
     }
     const dataPath = join(this.datadir, sel.data.filename);
-    const fh = await fsp.open(dataPath, 'r');
+    const fd = openSync(dataPath, 'r');
+    let closed = false;
     try {
       let datafileMetadata: Metadata;
       let bodyLength: number;
       try {
-        ({ metadata: datafileMetadata, bodyLength } = await readTrailer(fh));
+        ({ metadata: datafileMetadata, bodyLength } = readTrailer(fd));
       } catch (err) {
         if (err instanceof CorruptFile) throw await this.quarantine(`${sel.data.filename}: ${err.message}`);
         throw err;
@@ -444,36 +501,41 @@ export class DiskFile {
         contentLength: bodyLength,
         contentType: metadata['Content-Type'],
         contentTypeTimestamp: ctt ?? dataTimestamp,
-        fh,
-        close: () => fh.close().catch(() => undefined),
+        read: (buf, length, position) => readAt(fd, buf, length, position),
+        close: async () => {
+          // Once only: a closed fd's number may be another file's by a second call.
+          if (closed) return;
+          closed = true;
+          closeQuiet(fd);
+        },
       };
     } catch (err) {
-      await fh.close().catch(() => undefined);
+      closeQuiet(fd);
       throw err;
     }
   }
 
   /** Opens, returns the merged metadata and closes again (Swift's read_metadata). */
-  async readMetadata(currentTime: number, openExpired = false): Promise<{ metadata: Metadata; opened: Omit<OpenedObject, 'fh' | 'close'> }> {
+  async readMetadata(currentTime: number, openExpired = false): Promise<{ metadata: Metadata; opened: Omit<OpenedObject, 'read' | 'close'> }> {
     const opened = await this.open(currentTime, openExpired);
     await opened.close();
-    const { fh: _fh, close: _close, ...rest } = opened;
+    const { read: _read, close: _close, ...rest } = opened;
     return { metadata: opened.metadata, opened: rest };
   }
 
   private async readMetadataFile(filename: string): Promise<Metadata> {
-    const fh = await fsp.open(join(this.datadir, filename), 'r');
+    const fd = openSync(join(this.datadir, filename), 'r');
     try {
       // An empty tombstone (see delete()): its timestamp is its name. Older tombstones have a trailer.
-      if (filename.endsWith('.ts') && (await fh.stat()).size === 0) {
+      if (filename.endsWith('.ts') && fstatSync(fd).size === 0) {
         return { 'X-Timestamp': parseFilename(filename)!.timestamp.internal, name: this.name };
       }
-      return (await readTrailer(fh)).metadata;
+      return readTrailer(fd).metadata;
     } catch (err) {
       if (err instanceof CorruptFile) throw await this.quarantine(`${filename}: ${err.message}`);
       throw err;
     } finally {
-      await fh.close().catch(() => undefined);
+      closeQuiet(fd);
     }
   }
 
@@ -497,10 +559,10 @@ export class DiskFile {
 
   /** A writer for a new .data file (body streamed in, then committed with its metadata). */
   async createWriter(): Promise<DiskFileWriter> {
-    await fsp.mkdir(this.tmpdir, { recursive: true });
+    mkdirSync(this.tmpdir, { recursive: true });
     const tmpPath = join(this.tmpdir, `${this.hash}-${randomBytes(8).toString('hex')}.tmp`);
-    const fh = await fsp.open(tmpPath, 'wx', 0o644);
-    return new DiskFileWriter(this, fh, tmpPath);
+    const fd = openSync(tmpPath, 'wx', 0o644);
+    return new DiskFileWriter(this, fd, tmpPath);
   }
 
   /** Writes a .meta file (fast-POST metadata), named with its content-type timestamp if any. */
@@ -526,10 +588,12 @@ export class DiskFileWriter {
   private md5: Hash = createHash('md5');
   private size = 0;
   private done = false;
+  /** The fd is closed (once only: a number closed twice could be another file's by then). */
+  private closed = false;
 
   constructor(
     private readonly df: DiskFile,
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     private readonly tmpPath: string,
   ) {}
 
@@ -537,13 +601,10 @@ export class DiskFileWriter {
     return this.size;
   }
 
+  /** Writes in line (Swift's DiskFileWriter.write is a plain os.write); ENOSPC throws here. */
   async write(chunk: Buffer): Promise<void> {
     this.md5.update(chunk);
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
-    }
+    writeAll(this.fd, chunk);
     this.size += chunk.length;
   }
 
@@ -560,16 +621,12 @@ export class DiskFileWriter {
     const md: Metadata = { ...metadata, name: this.df.name };
     const target = join(this.df.datadir, filename ?? `${Timestamp.parse(md['X-Timestamp']).internal}.data`);
     try {
-      const trailer = opts.trailer === false ? Buffer.alloc(0) : encodeTrailer(md);
-      let off = 0;
-      while (off < trailer.length) {
-        const { bytesWritten } = await this.fh.write(trailer, off, trailer.length - off);
-        off += bytesWritten;
-      }
-      await this.fh.sync();
-      await this.fh.close();
-      await fsp.mkdir(this.df.datadir, { recursive: true });
-      await fsp.rename(this.tmpPath, target);
+      if (opts.trailer !== false) writeAll(this.fd, encodeTrailer(md));
+      await fsyncAsync(this.fd);
+      this.closed = true;
+      closeSync(this.fd);
+      mkdirSync(this.df.datadir, { recursive: true });
+      renameSync(this.tmpPath, target);
       this.done = true;
     } catch (err) {
       await this.abort();
@@ -585,7 +642,8 @@ export class DiskFileWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await this.fh.close().catch(() => undefined);
-    await unlinkQuiet(this.tmpPath);
+    if (!this.closed) closeQuiet(this.fd);
+    this.closed = true;
+    unlinkQuiet(this.tmpPath);
   }
 }

@@ -792,7 +792,7 @@ class ObjectController {
       while (pos < end) {
         const n = Math.min(READ_CHUNK, end - pos);
         const buf = Buffer.allocUnsafe(n);
-        const { bytesRead } = await o.fh.read(buf, 0, n, pos);
+        const bytesRead = await o.read(buf, n, pos);
         if (bytesRead === 0) {
           // The file shrank under us: cut the connection rather than send a short body.
           res.destroy();

@@ -3,10 +3,13 @@
  * every write of data under `root` fails with ENOSPC, as on a disk with no free blocks left.
  * Creating an empty file and unlinking still work (inodes are left), as on a real full disk;
  * creating a directory that does not exist yet fails too (it needs a block). The patch is on
- * node:fs's shared promises object and the FileHandle prototype, so the code under test runs
- * unchanged; only files opened under `root` are affected.
+ * node:fs's synchronous calls (the object server's diskfile writes in line, as Swift's does),
+ * re-exported to ES modules with syncBuiltinESMExports, and on its shared promises object and
+ * the FileHandle prototype, so the code under test runs unchanged; only files opened under
+ * `root` are affected.
  */
-import { promises as fsp } from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
@@ -78,6 +81,32 @@ export async function simulateFullDisk(root: string): Promise<FullDisk> {
     }
     return origWriteFile.apply(fsp, args);
   } as typeof fsp.writeFile;
+  const sync = { openSync: fs.openSync, closeSync: fs.closeSync, writeSync: fs.writeSync, mkdirSync: fs.mkdirSync };
+  fs.openSync = function (...args: Parameters<typeof fs.openSync>) {
+    const fd = sync.openSync.apply(fs, args);
+    if (under(args[0])) fds.add(fd);
+    return fd;
+  } as typeof fs.openSync;
+  fs.closeSync = function (fd: number) {
+    fds.delete(fd);
+    return sync.closeSync.call(fs, fd);
+  } as typeof fs.closeSync;
+  fs.writeSync = function (fd: number, ...rest: unknown[]) {
+    if (state.full && fds.has(fd)) {
+      state.refused++;
+      throw enospc('write');
+    }
+    return (sync.writeSync as (...a: unknown[]) => number).call(fs, fd, ...rest);
+  } as typeof fs.writeSync;
+  fs.mkdirSync = function (...args: Parameters<typeof fs.mkdirSync>) {
+    // mkdir -p of directories that already exist needs no space.
+    if (state.full && under(args[0]) && !fs.existsSync(args[0])) {
+      state.refused++;
+      throw enospc('mkdir', String(args[0]));
+    }
+    return sync.mkdirSync.apply(fs, args);
+  } as typeof fs.mkdirSync;
+  syncBuiltinESMExports();
   for (const name of Object.keys(orig)) {
     proto[name] = async function (this: FileHandle, ...args: unknown[]) {
       if (state.full && fds.has(this.fd)) {
@@ -92,6 +121,8 @@ export async function simulateFullDisk(root: string): Promise<FullDisk> {
     fsp.mkdir = origMkdir;
     fsp.writeFile = origWriteFile;
     for (const [name, fn] of Object.entries(orig)) proto[name] = fn;
+    Object.assign(fs, sync);
+    syncBuiltinESMExports();
   };
   return state;
 }
