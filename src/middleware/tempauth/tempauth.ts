@@ -11,7 +11,7 @@
  *    in the 400 body);
  *  - an X-Account-Access-Control value over 8150 bytes gets one clear 400 naming the limit.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Authorize, AuthorizeRequest, ProxyContext } from '../../proxy/context';
 import type { ProxyState } from '../../proxy/state';
@@ -34,10 +34,16 @@ import type { StoredUser, UserStore } from './user-store';
 /** swob's realm when no account can be named. */
 const UNKNOWN_REALM = asByteString('unknown');
 
-function keysEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a, 'utf8').digest();
-  const db = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(da, db);
+const sha256 = (text: string): Buffer => hash('sha256', Buffer.from(text, 'utf8'), 'buffer');
+
+/** The digest of each configured user's key, made once: an /auth hashes only the key presented. */
+const configuredKeyDigests = new WeakMap<TempAuthUser, Buffer>();
+
+/** Compares digests of equal length, so the time taken says nothing of the key (Swift: streq_const_time). */
+function keyMatches(user: TempAuthUser, presented: string): boolean {
+  let configured = configuredKeyDigests.get(user);
+  if (!configured) configuredKeyDigests.set(user, (configured = sha256(user.key)));
+  return timingSafeEqual(configured, sha256(presented));
 }
 
 export class TempAuth {
@@ -277,7 +283,7 @@ export class TempAuth {
     const configUser = this.conf.users.get(accountUser);
     let entry: Pick<TempAuthUser, 'id' | 'account' | 'url' | 'groups'>;
     if (configUser) {
-      if (!keysEqual(configUser.key, headerText(key))) return unauthorized(UNKNOWN_REALM);
+      if (!keyMatches(configUser, headerText(key))) return unauthorized(UNKNOWN_REALM);
       entry = configUser;
     } else if (this.userStore) {
       // sluice: config users win; the store is read on every /auth, so add/remove need no restart.
