@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { DEV_PROXY_CONF, devProxyConfWithKeystone } from '../src/cluster/dev-cluster';
 import { buildBundle, CLI_BUNDLE } from './build';
 import { benchKeystone, type BenchKeystone } from './lib/bench-keystone';
+import { runWrk, type LoadRequest, type LoadResult } from './lib/bench-wrk';
 import { startMemcached, type Memcached } from '../test/helpers/memcached';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -164,6 +165,8 @@ export const OPS: OpDef[] = [
   },
 ];
 
+export type LoadGenerator = 'autocannon' | 'wrk';
+
 export interface BenchOptions {
   /** keystone: also the KEYSTONE_OPS rows through authtoken + keystoneauth (local mode). */
   auth: 'tempauth' | 'keystone';
@@ -186,6 +189,8 @@ export interface BenchOptions {
   proxyPid?: number;
   proxyNodeArgs: string[];
   keep: boolean;
+  /** autocannon (default) or wrk (`--compare-swift`, as issue 17 measured): see drive(). */
+  loadGenerator?: LoadGenerator;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -504,15 +509,38 @@ function skipHeadBodies(client: autocannon.Client): void {
   });
 }
 
-async function drive(ep: Endpoint, req: autocannon.Request & { path: string }, connections: number, seconds: number): Promise<autocannon.Result> {
-  return autocannon({
-    url: ep.origin,
-    connections,
-    duration: seconds,
-    timeout: 10,
-    requests: [req],
-    setupClient: req.method === 'HEAD' ? skipHeadBodies : undefined,
-  });
+/**
+ * One run of load: wrk when the options ask for it (it can, for every method but HEAD: wrk's
+ * parser waits for the body a HEAD answer's Content-Length announces), else autocannon.
+ */
+async function drive(ep: Endpoint, req: autocannon.Request & { path: string }, connections: number, seconds: number, generator: LoadGenerator = 'autocannon'): Promise<LoadResult> {
+  if (generator === 'wrk' && req.method !== 'HEAD') return runWrk(ep.origin, req as LoadRequest, connections, seconds);
+  return fromAutocannon(
+    await autocannon({
+      url: ep.origin,
+      connections,
+      duration: seconds,
+      timeout: 10,
+      requests: [req],
+      setupClient: req.method === 'HEAD' ? skipHeadBodies : undefined,
+    }),
+  );
+}
+
+function fromAutocannon(r: autocannon.Result): LoadResult {
+  const statusCodes: Record<string, number> = {};
+  for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = s.count ?? 0;
+  return {
+    requests: r.requests.total,
+    seconds: r.duration > 0 ? r.duration : 1,
+    bytes: r.throughput.total,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    statusCodes,
+  };
 }
 
 interface TreeUsage {
@@ -520,24 +548,21 @@ interface TreeUsage {
   cpuSeconds: number | null;
 }
 
-function statsOf(r: autocannon.Result, server: TreeUsage, storage: TreeUsage, workerExits: number | null): OpStats {
-  const statusCodes: Record<string, number> = {};
-  for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = s.count ?? 0;
-  const seconds = r.duration > 0 ? r.duration : 1;
+function statsOf(r: LoadResult, server: TreeUsage, storage: TreeUsage, workerExits: number | null): OpStats {
   return {
-    reqPerSec: r.requests.total / seconds,
-    mbPerSec: r.throughput.total / seconds / 1e6,
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    requests: r.requests.total,
+    reqPerSec: r.requests / r.seconds,
+    mbPerSec: r.bytes / r.seconds / 1e6,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    requests: r.requests,
     errors: r.errors,
     timeouts: r.timeouts,
     non2xx: r.non2xx,
-    statusCodes,
+    statusCodes: r.statusCodes,
     failed: r.non2xx > 0,
     peakRssMiB: server.peakRssMiB,
-    cpuUsPerReq: perRequest(server.cpuSeconds, r.requests.total),
-    storageCpuUsPerReq: perRequest(storage.cpuSeconds, r.requests.total),
+    cpuUsPerReq: perRequest(server.cpuSeconds, r.requests),
+    storageCpuUsPerReq: perRequest(storage.cpuSeconds, r.requests),
     workerExits,
   };
 }
@@ -549,12 +574,12 @@ function perRequest(cpuSeconds: number | null, requests: number): number | null 
 async function measure(ep: Endpoint, op: OpDef, ctx: OpContext, opts: BenchOptions, log: (l: string) => void, storagePid?: number): Promise<OpStats> {
   const seenBefore = ep.workers?.firstSeen.size;
   if (opts.warmup > 0) {
-    await drive(ep, op.request(ep, ctx), opts.connections, opts.warmup);
+    await drive(ep, op.request(ep, ctx), opts.connections, opts.warmup, opts.loadGenerator);
     await settle(ep, log);
   }
   const server = sampleTree(ep.pid, () => noteWorkers(ep));
   const storage = sampleTree(storagePid);
-  const r = await drive(ep, op.request(ep, ctx), opts.connections, opts.duration);
+  const r = await drive(ep, op.request(ep, ctx), opts.connections, opts.duration, opts.loadGenerator);
   const serverUsage = server.stop();
   const storageUsage = storage.stop();
   await settle(ep, log);
@@ -572,7 +597,7 @@ async function warmUp(name: string, ep: Endpoint, ops: OpDef[], ctx: OpContext, 
   if (opts.initialWarmup <= 0 || ops.length === 0) return;
   log(`warming up ${name}: ${opts.initialWarmup} s over ${ops.length} operation(s)`);
   const seenBefore = ep.workers?.firstSeen.size;
-  for (const op of ops) await drive(ep, op.request(ep, ctx), opts.connections, opts.initialWarmup / ops.length);
+  for (const op of ops) await drive(ep, op.request(ep, ctx), opts.connections, opts.initialWarmup / ops.length, opts.loadGenerator);
   await settle(ep, log);
   const exits = seenBefore === undefined ? 0 : ep.workers!.firstSeen.size - seenBefore;
   if (exits) log(`warning: ${exits} ${name} worker(s) exited and were replaced during the warm-up`);
