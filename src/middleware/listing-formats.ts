@@ -15,7 +15,17 @@ import { asByteString } from '../compat/bytes';
 import { HttpException } from '../compat/http-exception';
 import { getParam, swobParams } from '../compat/query';
 import { unquoteUtf8 } from '../compat/quote';
-import { parsedListingOf } from './listing-rewrite';
+import { parsedListingOf, readListingBody } from './listing-rewrite';
+
+/**
+ * A body that is a JSON list of objects as a storage server writes it: `[]`, or `[{` ... `}]`.
+ * Anything else takes the parse (and, when it is no listing, goes out as it came).
+ */
+function isJsonArrayText(body: Buffer): boolean {
+  const n = body.length;
+  if (n === 2) return body[0] === 0x5b && body[1] === 0x5d;
+  return n > 3 && body[0] === 0x5b && body[1] === 0x7b && body[n - 2] === 0x7d && body[n - 1] === 0x5d;
+}
 
 /**
  * Requests whose listing a later middleware answers in its own format (Swift's
@@ -89,7 +99,15 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
     addVary(headers);
     // slo and symlink may have parsed this very body already (listing-rewrite.ts).
     let listing: unknown = parsedListingOf(res);
-    const body = listing === undefined ? Buffer.from(await res.arrayBuffer()) : undefined;
+    const body = listing === undefined ? (await readListingBody(c)).body : undefined;
+    if (body && outType === 'application/json' && isJsonArrayText(body)) {
+      // JSON out of JSON nobody changed: Swift's json.loads/json.dumps round trip gives back
+      // the bytes a Python-compatible container or account server wrote, so they go as they are.
+      headers.set('content-type', `${outType}; charset=utf-8`);
+      headers.set('content-length', String(body.length));
+      replaceResponse(c, new Response(body.length ? body : null, { status: body.length ? res.status : 204, headers }));
+      return;
+    }
     try {
       listing ??= JSON.parse(body!.toString('utf8'));
       if (!Array.isArray(listing) || !listing.every((i) => i !== null && typeof i === 'object' && !Array.isArray(i))) throw new Error('not a listing');

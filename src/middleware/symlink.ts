@@ -330,7 +330,7 @@ export function symlink(options: SymlinkOptions, state: ProxyState, app: Subrequ
       // os.path.join('/', version, account, target)
       if (target) item.symlink_path = target.startsWith('/') ? target : `/${path.version}/${account}/${target}`;
       return h !== before || target !== undefined || 'symlink_etag' in item || 'symlink_bytes' in item;
-    });
+    }, { onlyHashParams: true });
   }
 
   return async (c, next) => {

@@ -39,7 +39,7 @@ async function containerListing(c: ProxyContext, next: () => Promise<void>): Pro
       item.hash = parts[0] + params.filter(([k]) => k !== 'slo_etag').map(([k, v]) => `; ${k}=${v}`).join('');
       return true;
     },
-    { maxLength: MAX_LISTING_LENGTH },
+    { maxLength: MAX_LISTING_LENGTH, onlyHashParams: true },
   );
 }
 
