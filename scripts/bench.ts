@@ -513,8 +513,9 @@ function skipHeadBodies(client: autocannon.Client): void {
  * One run of load: wrk when the options ask for it (it can, for every method but HEAD: wrk's
  * parser waits for the body a HEAD answer's Content-Length announces), else autocannon.
  */
-async function drive(ep: Endpoint, req: autocannon.Request & { path: string }, connections: number, seconds: number, generator: LoadGenerator = 'autocannon'): Promise<LoadResult> {
-  if (generator === 'wrk' && req.method !== 'HEAD') return runWrk(ep.origin, req as LoadRequest, connections, seconds);
+async function drive(ep: Endpoint, req: autocannon.Request & { path: string }, connections: number, seconds: number, generator: LoadGenerator = 'autocannon', measured = false): Promise<LoadResult> {
+  // wrk counts each status only outside measured runs (see wrkScript).
+  if (generator === 'wrk' && req.method !== 'HEAD') return runWrk(ep.origin, req as LoadRequest, connections, seconds, { countStatuses: !measured });
   return fromAutocannon(
     await autocannon({
       url: ep.origin,
@@ -525,6 +526,17 @@ async function drive(ep: Endpoint, req: autocannon.Request & { path: string }, c
       setupClient: req.method === 'HEAD' ? skipHeadBodies : undefined,
     }),
   );
+}
+
+/**
+ * A measured run's result with the non-2xx answers of the warm-up just before it added (as
+ * `<status> (warm-up)`): with wrk, the warm-up is where each status is counted.
+ */
+function withWarmUpFailures(r: LoadResult, warm: LoadResult | undefined): LoadResult {
+  if (!warm?.non2xx) return r;
+  const statusCodes = { ...r.statusCodes };
+  for (const [code, n] of Object.entries(warm.statusCodes)) if (!code.startsWith('2')) statusCodes[`${code} (warm-up)`] = n;
+  return { ...r, non2xx: r.non2xx + warm.non2xx, statusCodes };
 }
 
 function fromAutocannon(r: autocannon.Result): LoadResult {
@@ -573,13 +585,14 @@ function perRequest(cpuSeconds: number | null, requests: number): number | null 
 
 async function measure(ep: Endpoint, op: OpDef, ctx: OpContext, opts: BenchOptions, log: (l: string) => void, storagePid?: number): Promise<OpStats> {
   const seenBefore = ep.workers?.firstSeen.size;
+  let warm: LoadResult | undefined;
   if (opts.warmup > 0) {
-    await drive(ep, op.request(ep, ctx), opts.connections, opts.warmup, opts.loadGenerator);
+    warm = await drive(ep, op.request(ep, ctx), opts.connections, opts.warmup, opts.loadGenerator);
     await settle(ep, log);
   }
   const server = sampleTree(ep.pid, () => noteWorkers(ep));
   const storage = sampleTree(storagePid);
-  const r = await drive(ep, op.request(ep, ctx), opts.connections, opts.duration, opts.loadGenerator);
+  const r = withWarmUpFailures(await drive(ep, op.request(ep, ctx), opts.connections, opts.duration, opts.loadGenerator, true), warm);
   const serverUsage = server.stop();
   const storageUsage = storage.stop();
   await settle(ep, log);

@@ -23,6 +23,9 @@ describe('luaString', () => {
     expect(s).toContain('wrk.path = "/v1/AUTH_t/c/o"');
     expect(s).toContain('wrk.headers["x-auth-token"] = "tk"');
     expect(s).toContain('wrk.body = "xy"');
+    expect(s).toContain('function response(');
+    // Measured runs: no callback, so wrk does not copy each body into Lua.
+    expect(wrkScript({ path: '/' }, false)).not.toContain('function response(');
   });
 });
 
@@ -71,6 +74,12 @@ describe.skipIf(!wrkInstalled() && !process.env.CI)('runWrk against a local serv
       expect(r.non2xx).toBeGreaterThan(0);
       expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
       expect(r.seconds).toBeGreaterThan(0.9);
+      // Without the per-status callback (measured runs): wrk's own count of statuses >= 400.
+      const quick = await runWrk(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { method: 'PUT', path: '/a', body }, 4, 1, { countStatuses: false });
+      expect(Object.keys(quick.statusCodes)).toEqual(['>=400']);
+      expect(quick.non2xx).toBe(quick.statusCodes['>=400']);
+      expect(quick.non2xx).toBeGreaterThanOrEqual(Math.floor(quick.requests / 10) - 5);
+      expect(quick.non2xx).toBeLessThanOrEqual(Math.ceil(quick.requests / 10) + 5);
       for (const s of seen) {
         expect(s.method).toBe('PUT');
         expect(s.url).toBe('/a/b%20c?x=1');
