@@ -34,7 +34,7 @@ import { hashPath } from '../../src/common/hash-path';
 import { loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
 import { titleCase, isUserMeta, isSysMeta } from '../../src/common/headers';
 import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
-import { renderListing, type AccountListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
+import { renderListingBytes, type AccountListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
 import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
 import { asByteString, bytesOf, textOf, type ByteString } from '../../src/compat/bytes';
 import { HttpException } from '../../src/compat/http-exception';
@@ -271,7 +271,7 @@ export class AccountServer {
     const contentType = `${type}; charset=utf-8`;
     // An empty plain-text listing is 204 (JSON and XML empty listings are 200).
     const status = type === 'text/plain' && items.length === 0 ? 204 : 200;
-    send(req, res, status, { headers, body: renderListing(items, type, 'account', p.account), contentType });
+    send(req, res, status, { headers, body: renderListingBytes(items, type, 'account', p.account), contentType });
   }
 
   private put(req: IncomingMessage, res: ServerResponse, path: string): void {

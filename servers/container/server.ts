@@ -41,7 +41,7 @@ import { hashPath } from '../../src/common/hash-path';
 import { defaultPolicy, loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
 import { isSysMeta, isUserMeta, titleCase } from '../../src/common/headers';
 import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
-import { BadAcceptError, listingContentType, NotAcceptableError, renderListing, type ContainerListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
+import { BadAcceptError, listingContentType, NotAcceptableError, renderListingBytes, type ContainerListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
 import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
 import { asByteString, bytesOf, checkUtf8, textIfUtf8, textOf, type ByteString } from '../../src/compat/bytes';
 import { HttpException } from '../../src/compat/http-exception';
@@ -500,9 +500,9 @@ class ContainerServer {
         .map((e) => ('subdir' in e ? e : listingEntry(e, params.contentType)));
     }
     this.metadataHeaders(broker!, headers);
-    const body = renderListing(entries, params.contentType, 'container', p.container);
+    const body = renderListingBytes(entries, params.contentType, 'container', p.container);
     headers['Last-Modified'] = Timestamp.parse(info!.putTimestamp).httpDate;
-    send(req, res, body ? 200 : 204, { headers, body, contentType: `${params.contentType}; charset=utf-8` });
+    send(req, res, body.length ? 200 : 204, { headers, body, contentType: `${params.contentType}; charset=utf-8` });
   }
 
   private async put(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

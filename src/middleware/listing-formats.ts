@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
 import { defineFilter } from '../proxy/filter';
 import { splitPath } from '../common/path';
-import { BadAcceptError, listingContentType, NotAcceptableError, renderListing, type ListingEntry } from '../common/listing-format';
+import { BadAcceptError, listingContentType, NotAcceptableError, renderListingBytes, type ListingEntry } from '../common/listing-format';
 import { editResponseHeaders, exceptionResponse, replaceResponse, swiftResponse } from '../proxy/response';
 import { rawPathOf, rawQueryOf } from '../proxy/request-target';
 import { asByteString } from '../compat/bytes';
@@ -116,7 +116,7 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
       replaceResponse(c, new Response(raw.length ? raw : null, { status: res.status, headers }));
       return;
     }
-    const out = Buffer.from(renderListing(listing as ListingEntry[], outType, container ? 'container' : 'account', container ?? account), 'utf8');
+    const out = renderListingBytes(listing as ListingEntry[], outType, container ? 'container' : 'account', container ?? account);
     headers.set('content-type', `${outType}; charset=utf-8`);
     headers.set('content-length', String(out.length));
     replaceResponse(c, new Response(out.length ? out : null, { status: out.length ? res.status : 204, headers }));

@@ -168,6 +168,6 @@ describe("Swift's proxy configuration", () => {
     expect(conf).toMatch(/^user_test_tester = testing \.admin$/m);
     expect(conf).toMatch(/^user_test_tester3 = testing3$/m);
     expect(conf).not.toMatch(/^dev_users/m);
-    expect(conf).toMatch(/use = egg:swift#memcache\nmemcache_servers = 127\.0\.0\.1:5555\nmemcache_max_connections = 32\n/);
+    expect(conf).toMatch(/use = egg:swift#memcache\nmemcache_servers = 127\.0\.0\.1:5555\nmemcache_max_connections = 32\nconnect_timeout = 10\npool_timeout = 10\nio_timeout = 10\n/);
   });
 });
