@@ -8,5 +8,7 @@ import { quote } from '../compat/quote';
 
 export function generateTransId(suffix: string): string {
   const time = Math.floor(Date.now() / 1000).toString(16).padStart(10, '0');
-  return `tx${randomUUID().replace(/-/g, '').slice(0, 21)}-${time}${quote(suffix)}`;
+  // The first 21 hex digits of a v4 UUID (8-4-4-4-12), as Swift's uuid4().hex[:21].
+  const u = randomUUID();
+  return `tx${u.slice(0, 8)}${u.slice(9, 13)}${u.slice(14, 18)}${u.slice(19, 23)}${u[24]}-${time}${quote(suffix)}`;
 }

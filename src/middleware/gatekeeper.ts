@@ -11,19 +11,16 @@ import { defineFilter } from '../proxy/filter';
 import { editResponseHeaders } from '../proxy/response';
 import { configTrue } from '../compat/truthy';
 
-const BLOCKED = [
-  /^x-account-sysmeta-/i,
-  /^x-container-sysmeta-/i,
-  /^x-object-sysmeta-/i,
-  /^x-object-transient-sysmeta-/i,
-  /^x-backend/i,
-  /^x-account-(host|device|partition)$/i,
-  /^x-container-(host|device|partition|root-db-state)$/i,
-  /^x-delete-at-(host|device|partition|container)$/i,
-];
+/**
+ * Sysmeta, transient sysmeta, x-backend-* and the update-routing headers, as one expression
+ * (eight tried in turn showed in the auth path's profile: every request and response header
+ * goes through it).
+ */
+const BLOCKED =
+  /^x-(?:(?:account|container|object|object-transient)-sysmeta-|backend|account-(?:host|device|partition)$|container-(?:host|device|partition|root-db-state)$|delete-at-(?:host|device|partition|container)$)/i;
 
 export function isBlockedHeader(name: string): boolean {
-  return BLOCKED.some((re) => re.test(name));
+  return BLOCKED.test(name);
 }
 
 export interface GatekeeperOptions {

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestCluster } from '../../src/testing/index';
 import { call, cluster, direct, directTs, leakedHeaders, OWNER, uniq } from '../proxy/helpers';
+import { isBlockedHeader } from '../../src/middleware/gatekeeper';
 
 let cl: TestCluster;
 let url: string;
@@ -143,5 +144,46 @@ describe('responses', () => {
       expect(leakedHeaders(r), `${method} ${path}`).toEqual([]);
       for (const h of ['x-account-host', 'x-container-host', 'x-container-device']) expect(r.headers[h]).toBeUndefined();
     }
+  });
+});
+
+describe('isBlockedHeader', () => {
+  it('blocks sysmeta, transient sysmeta, x-backend-* and the update-routing headers, in any case', () => {
+    const blocked = [
+      'x-account-sysmeta-core-access-control',
+      'X-Container-Sysmeta-Foo',
+      'x-object-sysmeta-slo-etag',
+      'X-OBJECT-TRANSIENT-SYSMETA-crypto-meta',
+      'x-backend-storage-policy-index',
+      'x-backend',
+      'X-Account-Host',
+      'x-account-device',
+      'x-account-partition',
+      'x-container-host',
+      'x-container-device',
+      'x-container-partition',
+      'x-container-root-db-state',
+      'x-delete-at-host',
+      'x-delete-at-device',
+      'x-delete-at-partition',
+      'x-delete-at-container',
+    ];
+    for (const name of blocked) expect(isBlockedHeader(name), name).toBe(true);
+  });
+
+  it('lets metadata, ACLs and look-alike names through', () => {
+    const allowed = [
+      'x-account-meta-temp-url-key',
+      'x-container-read',
+      'x-object-meta-sysmeta-x',
+      'x-account-host-extra',
+      'x-container-partitions',
+      'x-delete-at',
+      'x-delete-after',
+      'content-type',
+      'x-sysmeta-foo',
+      'xx-backend-foo',
+    ];
+    for (const name of allowed) expect(isBlockedHeader(name), name).toBe(false);
   });
 });
