@@ -19,6 +19,8 @@ export interface KsCallOptions {
   /** Content-Type to send; null sends none. */
   contentType?: string | null;
   headers?: Record<string, string>;
+  /** Fail when no answer (headers, then body) comes within this many ms (undici's default: 300 s). */
+  timeoutMs?: number;
 }
 
 const agent = new Agent({ keepAliveTimeout: 10_000 });
@@ -28,7 +30,8 @@ export async function ksCall(base: string, method: string, path: string, options
   const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const contentType = options.contentType === undefined ? (payload === undefined ? null : 'application/json') : options.contentType;
   if (contentType !== null) headers['content-type'] = contentType;
-  const res = await request(base + path, { method: method as 'GET', headers, body: payload, dispatcher: agent });
+  const timeouts = options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs };
+  const res = await request(base + path, { method: method as 'GET', headers, body: payload, dispatcher: agent, ...timeouts });
   const text = await res.body.text();
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
@@ -42,8 +45,8 @@ export async function ksCall(base: string, method: string, path: string, options
 }
 
 /** POST /v3/auth/tokens; the answer plus its X-Subject-Token. */
-export async function ksPostToken(base: string, body: unknown, query = ''): Promise<KsAnswer & { token: string }> {
-  const answer = await ksCall(base, 'POST', `/v3/auth/tokens${query}`, { body });
+export async function ksPostToken(base: string, body: unknown, query = '', options: Pick<KsCallOptions, 'timeoutMs'> = {}): Promise<KsAnswer & { token: string }> {
+  const answer = await ksCall(base, 'POST', `/v3/auth/tokens${query}`, { body, ...options });
   return { ...answer, token: answer.headers['x-subject-token'] ?? '' };
 }
 
