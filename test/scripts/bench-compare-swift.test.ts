@@ -3,6 +3,7 @@
 // RSS verdict, the tables, the option parser and Swift's proxy configuration. The bench itself
 // needs Debian's Swift and minutes of load, so it is not run here.
 import { describe, expect, it } from 'vitest';
+import { wrkInstalled } from '../../scripts/lib/bench-wrk';
 import type { OpStats } from '../../scripts/bench';
 import { COMPARE_OPS, main, parseCompareArgs } from '../../scripts/bench-compare-swift';
 import { swiftProxyConf } from '../../scripts/lib/bench-swift-cluster';
@@ -146,6 +147,14 @@ describe('options', () => {
     expect(() => parseCompareArgs(['--ops', 'object-delete'])).toThrow(/unknown operation/);
     expect(() => parseCompareArgs(['--rounds', '0'])).toThrow(/--rounds/);
     expect(() => parseCompareArgs(['--duration', '0'])).toThrow(/--duration/);
+  });
+
+  it('loads with wrk when Debian\'s wrk is installed (as issue 17 measured), else autocannon; --load chooses', () => {
+    expect(parseCompareArgs([]).load).toBe(wrkInstalled() ? 'wrk' : 'autocannon');
+    expect(parseCompareArgs(['--load', 'autocannon']).load).toBe('autocannon');
+    if (wrkInstalled()) expect(parseCompareArgs(['--load', 'wrk']).load).toBe('wrk');
+    else expect(() => parseCompareArgs(['--load', 'wrk'])).toThrow(/needs \/usr\/bin\/wrk/);
+    expect(() => parseCompareArgs(['--load', 'ab'])).toThrow(/--load must be wrk or autocannon/);
   });
 
   it('answers a usage error with exit 2 and --help with the operations', async () => {
