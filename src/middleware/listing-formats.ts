@@ -105,14 +105,14 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
       // the bytes a Python-compatible container or account server wrote, so they go as they are.
       headers.set('content-type', `${outType}; charset=utf-8`);
       headers.set('content-length', String(body.length));
-      replaceResponse(c, new Response(body.length ? body : null, { status: body.length ? res.status : 204, headers }));
+      replaceResponse(c, new Response(body, { status: res.status, headers }));
       return;
     }
     try {
       listing ??= JSON.parse(body!.toString('utf8'));
       if (!Array.isArray(listing) || !listing.every((i) => i !== null && typeof i === 'object' && !Array.isArray(i))) throw new Error('not a listing');
     } catch {
-      const raw = body ?? Buffer.from(await res.arrayBuffer());
+      const raw = body ?? (await readListingBody(c)).body;
       replaceResponse(c, new Response(raw.length ? raw : null, { status: res.status, headers }));
       return;
     }

@@ -18,7 +18,7 @@ import { pyJsonDumps } from '../compat/json';
 /** The parsed JSON listing each response's body holds, for responses made here. */
 const parsedListings = new WeakMap<Response, Record<string, unknown>[]>();
 
-/** The body bytes (and, once wanted, their latin-1 text) of each listing response made here. */
+/** The body bytes of each listing response made here, with what was learnt of them. */
 const rawListings = new WeakMap<Response, RawListing>();
 
 interface RawListing {
