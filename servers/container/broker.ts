@@ -125,7 +125,8 @@ export interface ReportState extends ReportedStats {
 }
 
 /** A listing row: name, data_ts, ctype_ts, meta_ts, size, content_type, etag (listQuery's SELECT). */
-type ListRow = [string, string, string, string, number, string, string];
+/** A listing row: name, meta_ts, size, content_type, etag (listQuery's columns). */
+type ListRow = [string, string, number, string, string];
 
 interface ObjectRow {
   name: string;
@@ -247,9 +248,13 @@ interface ReportRow {
   account_partition: string;
 }
 
+/** Numbers each opened broker, so a change stamp is never reused by a later connection. */
+let brokersOpened = 0;
+
 export class ContainerBroker {
   readonly metadata: MetadataTable;
   private readonly stmts;
+  private readonly instance = ++brokersOpened;
   private readonly listStmts = new Map<string, Database.Statement<(string | number)[], ListRow>>();
 
   private constructor(
@@ -265,6 +270,8 @@ export class ContainerBroker {
          WHERE ci.id = 1`,
       ),
       hasInfo: db.prepare<[], { one: number }>('SELECT 1 AS one FROM container_info WHERE id = 1'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+      totalChanges: db.prepare<[], number>('SELECT total_changes()').pluck(),
       initInfo: db.prepare<[string, string, string, string, string, number, string]>(
         `INSERT OR IGNORE INTO container_info
            (id, account, container, created_at, put_timestamp, status_changed_at, storage_policy_index, db_id)
@@ -501,6 +508,16 @@ export class ContainerBroker {
     return this.stmts.getRow.get(storagePolicyIndex, name);
   }
 
+  /**
+   * Differs whenever the DB may have changed since it was last taken: `PRAGMA data_version`
+   * moves with every commit of any other connection (other processes included), SQLite's
+   * total_changes() with every row this connection inserted, updated or deleted, and the
+   * broker's own number keeps a later connection from repeating an earlier one's stamp.
+   */
+  changeStamp(): string {
+    return `${this.instance}:${this.stmts.dataVersion.get()}:${this.stmts.totalChanges.get()}`;
+  }
+
   /** The SQL and arguments of one listing range scan (exposed so tests can EXPLAIN it). */
   listQuery(q: RangeQuery, storagePolicyIndex: number, allowReserved = false): { sql: string; args: (string | number)[] } {
     const r = rangeSql(q);
@@ -509,7 +526,8 @@ export class ContainerBroker {
     return {
       sql:
         // INDEXED BY: the primary key would also serve the range, but walks tombstones too.
-        'SELECT name, data_ts, ctype_ts, meta_ts, size, content_type, etag FROM object INDEXED BY ix_object_deleted_policy_name ' +
+        // Only what a listing shows: data_ts and ctype_ts too made 1,000 rows 1,170 µs, not 980.
+        'SELECT name, meta_ts, size, content_type, etag FROM object INDEXED BY ix_object_deleted_policy_name ' +
         `WHERE deleted = 0 AND storage_policy_index = ? AND ${r.where}${reserved} ORDER BY name ${r.order} LIMIT ?`,
       args: [storagePolicyIndex, ...r.args, ...(allowReserved ? [] : ['\x01']), q.limit],
     };
@@ -532,10 +550,10 @@ export class ContainerBroker {
       const rows = stmt.all(...args);
       return rows.map((r) => ({
         name: r[0],
-        lastModified: r[3],
-        bytes: r[4],
-        contentType: r[5],
-        hash: r[6],
+        lastModified: r[1],
+        bytes: r[2],
+        contentType: r[3],
+        hash: r[4],
       }));
     });
   }

@@ -18,6 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { ContainerBroker, extractSwiftBytes, ZERO_TIMESTAMP, type ContainerInfo, type ListedObject, type ReportedStats } from './broker';
+import { ListingCache } from './listing-cache';
 import { ContainerUpdater, reportLanded, sendAccountUpdates, type AccountTarget } from './updater';
 import {
   checkDevice,
@@ -35,13 +36,13 @@ import {
   type RunningServer,
 } from '../common/http';
 import { dbPath, DbCache } from '../common/db';
-import { parseListingParams } from '../common/listing';
+import { parseListingParams, type ListingParams } from '../common/listing';
 import type { StorageServerOptions } from '../options';
 import { hashPath } from '../../src/common/hash-path';
 import { defaultPolicy, loadSwiftConf, policyByIndex, type SwiftConf } from '../../src/common/swift-conf';
 import { isSysMeta, isUserMeta, titleCase } from '../../src/common/headers';
 import { defaultBody, HTML_CONTENT_TYPE } from '../../src/common/http-status';
-import { BadAcceptError, listingContentType, NotAcceptableError, renderListingBytes, type ContainerListingEntry, type ListingContentType, type SubdirEntry } from '../../src/common/listing-format';
+import { BadAcceptError, listingContentType, NotAcceptableError, renderListingBytes, type ContainerListingEntry, type ListingContentType } from '../../src/common/listing-format';
 import { InvalidTimestampError, Timestamp } from '../../src/common/timestamp';
 import { asByteString, bytesOf, checkUtf8, textIfUtf8, textOf, type ByteString } from '../../src/compat/bytes';
 import { HttpException } from '../../src/compat/http-exception';
@@ -70,6 +71,11 @@ export interface ContainerServerOptions extends StorageServerOptions {
   updaterInterval?: number;
   /** Containers the updater reports at once (default 4). */
   updaterConcurrency?: number;
+  /**
+   * Bytes of rendered listings kept for DBs that have not changed since (ListingCache; default
+   * 32 MiB, 0 keeps none).
+   */
+  listingCacheBytes?: number;
 }
 
 export interface RunningContainerServer extends RunningServer {
@@ -78,6 +84,8 @@ export interface RunningContainerServer extends RunningServer {
 
 const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to'];
 const POLICY_HEADER = 'X-Backend-Storage-Policy-Index';
+/** ContainerServerOptions.listingCacheBytes' default. */
+const DEFAULT_LISTING_CACHE_BYTES = 32 * 1024 * 1024;
 
 type ContainerPath = BackendPath & { container: string };
 
@@ -186,6 +194,7 @@ class ContainerServer {
   /** `<swift_dir>/container-sync-realms.conf`, which `//realm/cluster/...` sync-to values name. */
   private readonly realms: ContainerSyncRealms | undefined;
   private readonly brokers = new DbCache<ContainerBroker>(256);
+  private readonly listings: ListingCache | undefined;
   private readonly agent: Agent;
   private readonly connTimeoutMs: number;
   private readonly nodeTimeoutMs: number;
@@ -199,6 +208,8 @@ class ContainerServer {
     this.realms = opts.swiftDir ? new ContainerSyncRealms(join(opts.swiftDir, 'container-sync-realms.conf'), { logger: { debug: () => undefined, error: (m) => this.log(m) } }) : undefined;
     this.connTimeoutMs = Math.max(1, (opts.connTimeout ?? 0.5) * 1000);
     this.nodeTimeoutMs = Math.max(1, (opts.nodeTimeout ?? 3) * 1000);
+    const listingCacheBytes = opts.listingCacheBytes ?? DEFAULT_LISTING_CACHE_BYTES;
+    this.listings = listingCacheBytes > 0 ? new ListingCache(listingCacheBytes) : undefined;
     this.agent = new Agent({
       connect: { timeout: this.connTimeoutMs },
       headersTimeout: this.nodeTimeoutMs,
@@ -223,6 +234,7 @@ class ContainerServer {
   async close(): Promise<void> {
     await this.updater.close();
     this.brokers.clear();
+    this.listings?.clear();
     await this.agent.close().catch(() => undefined);
   }
 
@@ -479,14 +491,14 @@ class ContainerServer {
     const deleted = !info || ContainerBroker.isDeletedInfo(info);
     const recordType = (header(req, 'x-backend-record-type') ?? '').toLowerCase();
     let headers: ResponseHeaders;
-    let entries: (ContainerListingEntry | SubdirEntry)[];
+    let body: Buffer;
     if (recordType === 'shard') {
       // Never sharded: there are no shard ranges to list.
       const overrideDeleted = !!info && configTrue(header(req, 'x-backend-override-deleted'));
       headers = respHeaders(info, deleted && !overrideDeleted);
       if (deleted && !overrideDeleted) return send(req, res, 404, { headers });
       headers['X-Backend-Record-Type'] = 'shard';
-      entries = [];
+      body = renderListingBytes([], params.contentType, 'container', p.container);
     } else {
       const requested = this.requestedPolicy(req);
       headers = respHeaders(info, deleted);
@@ -495,14 +507,32 @@ class ContainerServer {
       const policy = requested ?? info.storagePolicyIndex;
       headers['X-Backend-Record-Storage-Policy-Index'] = String(policy);
       const allowReserved = configTrue(header(req, 'x-backend-allow-reserved-names'));
-      entries = broker!
-        .listObjects(params, policy, allowReserved)
-        .map((e) => ('subdir' in e ? e : listingEntry(e, params.contentType)));
+      body = this.objectListing(broker!, p.container, params, policy, allowReserved);
     }
     this.metadataHeaders(broker!, headers);
-    const body = renderListingBytes(entries, params.contentType, 'container', p.container);
     headers['Last-Modified'] = Timestamp.parse(info!.putTimestamp).httpDate;
     send(req, res, body.length ? 200 : 204, { headers, body, contentType: `${params.contentType}; charset=utf-8` });
+  }
+
+  /** An object listing's body: kept in the ListingCache while the DB does not change. */
+  private objectListing(broker: ContainerBroker, container: string, params: ListingParams, policy: number, allowReserved: boolean): Buffer {
+    const render = () =>
+      renderListingBytes(
+        broker.listObjects(params, policy, allowReserved).map((e) => ('subdir' in e ? e : listingEntry(e, params.contentType))),
+        params.contentType,
+        'container',
+        container,
+      );
+    if (!this.listings) return render();
+    const stamp = broker.changeStamp();
+    // The body depends on the DB and on these alone (XML names the container).
+    const query = JSON.stringify([container, policy, allowReserved, params]);
+    let body = this.listings.get(stamp, query);
+    if (!body) {
+      body = render();
+      this.listings.set(stamp, query, body);
+    }
+    return body;
   }
 
   private async put(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

@@ -382,6 +382,25 @@ describe.concurrent('the storage servers and the expirer', { timeout: TEST_LIMIT
     await expectStartupFailure(['object-server', '--port', String(port), '--devices', join(dir, 'no-such-devices')], /^sluice: error: --devices .*no-such-devices does not exist$/, [port!]);
   });
 
+  it('container-server refuses a --listing-cache-mb that is not a whole number of MiB (usage, exit 2); other servers do not take it', async () => {
+    const devices = join(dir, 'cache-devices');
+    mkdirSync(join(devices, 'sda'), { recursive: true });
+    for (const [server, message] of [
+      ['container', /^sluice: --listing-cache-mb must be a whole number of MiB \(got "1\.5"\)$/m],
+      ['object', /^sluice: Unknown option '--listing-cache-mb'/m],
+    ] as const) {
+      const run = sluice([`${server}-server`, '--port', '0', '--devices', devices, '--listing-cache-mb', server === 'container' ? '1.5' : '8']);
+      try {
+        const end = await withLimit(run.exited, `${server}-server --listing-cache-mb`);
+        expect(end.code, run.stderr()).toBe(2);
+        expect(run.stderr()).toMatch(message);
+      } finally {
+        killGroup(run.pgid);
+        running.delete(run);
+      }
+    }
+  });
+
   it('object-expirer exits 1 when a ring is missing', async () => {
     await expectStartupFailure(['object-expirer', '--swift-dir', swiftDir('swift-no-account-ring', 'account')], /^sluice: error: ring file .*account\.ring\.gz not found$/);
   });
