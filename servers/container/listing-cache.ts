@@ -18,9 +18,9 @@ export const LISTING_CACHE_MIN_BYTES = 8 * 1024;
 export class ListingCache {
   private readonly bodies: LRUCache<string, Buffer>;
 
-  /** `maxBytes`: the rendered bytes kept in all (at least 1). A listing over an eighth of it is not kept. */
+  /** `maxBytes`: the rendered bytes kept in all. A listing over an eighth of it is not kept. */
   constructor(readonly maxBytes: number) {
-    this.bodies = new LRUCache<string, Buffer>({ maxSize: maxBytes, maxEntrySize: Math.max(1, Math.floor(maxBytes / 8)), sizeCalculation: (b) => b.length });
+    this.bodies = new LRUCache<string, Buffer>({ maxSize: maxBytes, sizeCalculation: (b) => b.length });
   }
 
   /** `stamp`: the DB's change stamp; `query`: everything else the body depends on. */
