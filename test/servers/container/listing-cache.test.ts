@@ -101,6 +101,17 @@ describe('the container server with its listing cache', () => {
     }
   });
 
+  it('keeps nothing with listingCacheBytes 0', async () => {
+    const c = await filled();
+    const walks = vi.spyOn(ContainerBroker.prototype, 'listObjects');
+    try {
+      for (let i = 0; i < 3; i++) expect((await call(plain.url, 'GET', `${c}?format=json`)).status).toBe(200);
+      expect(walks).toHaveBeenCalledTimes(3);
+    } finally {
+      walks.mockRestore();
+    }
+  });
+
   it('sees rows written through another connection (another process) at once', async () => {
     const c = await filled();
     const before = await call(cached.url, 'GET', `${c}?format=json`);
