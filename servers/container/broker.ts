@@ -124,7 +124,6 @@ export interface ReportState extends ReportedStats {
   accountPartition: string;
 }
 
-/** A listing row: name, data_ts, ctype_ts, meta_ts, size, content_type, etag (listQuery's SELECT). */
 /** A listing row: name, meta_ts, size, content_type, etag (listQuery's columns). */
 type ListRow = [string, string, number, string, string];
 

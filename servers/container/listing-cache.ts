@@ -2,7 +2,7 @@
  * Rendered object listings of container DBs that have not changed since they were rendered
  * (sluice; Swift's container server walks the DB and serialises every listing afresh).
  *
- * A 1,000-row JSON listing costs the container server about 2.5 ms of CPU (the SQLite range
+ * A 1,000-row JSON listing costs the container server about 2.5 ms of CPU in a loop (the SQLite range
  * scan, one object per row, json.dumps), during which its event loop serves nothing else; the
  * same listing of an unchanged DB is the same bytes. An entry is found only under the DB's
  * current change stamp (ContainerBroker.changeStamp: commits by any other connection or process,
