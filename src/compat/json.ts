@@ -301,7 +301,7 @@ export function pyJsonString(s: string): string {
 
 /**
  * Object keys as pyJsonString writes them, kept: a listing repeats the same five keys on every
- * row, and escaping them again took a third of a 1,000-row listing's rendering. Bounded, so
+ * row, and escaping them again took about a quarter of a 1,000-row listing's rendering (1,201 against 892 µs). Bounded, so
  * data-made keys (metadata names, bulk results) cannot grow it without end.
  */
 const jsonKeys = new Map<string, string>();
