@@ -301,8 +301,8 @@ export function pyJsonString(s: string): string {
 
 /**
  * Object keys as pyJsonString writes them, kept: a listing repeats the same five keys on every
- * row, and escaping them again took about a quarter of a 1,000-row listing's rendering (1,201 against 892 µs). Bounded, so
- * data-made keys (metadata names, bulk results) cannot grow it without end.
+ * row, and escaping them again took about a quarter of a 1,000-row listing's rendering (1,201
+ * against 892 µs). Bounded, so data-made keys (metadata names, bulk results) cannot grow it.
  */
 const jsonKeys = new Map<string, string>();
 const JSON_KEYS_MAX = 1024;
