@@ -25,11 +25,11 @@
  * the complete new file, never a partial `.data`. Obsolete files are removed afterwards as
  * Swift's cleanup_ondisk_files does.
  *
- * I/O. Listing, opening, metadata reads, renames, unlinks and writes are synchronous system
- * calls, as in Swift's object server (plain os calls in the eventlet worker): on this machine
- * one through libuv's thread pool costs 40-90 µs of CPU against 3-16 µs in line, and an object
- * GET or PUT makes 8 to 18 of them. Only fsync, which waits for the disk, and body reads larger
- * than Swift's disk_chunk_size go to the thread pool.
+ * I/O. Listing, opening, metadata reads, body reads (disk_chunk_size at a time), renames,
+ * unlinks and writes are synchronous system calls, as in Swift's object server (plain os calls
+ * in the eventlet worker): on this machine one through libuv's thread pool costs 40-90 µs of
+ * CPU against 3-16 µs in line, and an object GET or PUT makes 8 to 18 of them. Only fsync,
+ * which waits for the disk, goes to the thread pool.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -40,7 +40,6 @@ import {
   mkdirSync,
   openSync,
   promises as fsp,
-  read,
   readdirSync,
   readSync,
   renameSync,
@@ -54,6 +53,7 @@ import type { Hash } from 'node:crypto';
 import { hashPath, type HashPathConfig } from '../../src/common/hash-path';
 import { isSysMeta } from '../../src/common/headers';
 import { Timestamp } from '../../src/common/timestamp';
+import { fileIdentity } from './verified-reads';
 
 export type Metadata = Record<string, string>;
 
@@ -248,10 +248,9 @@ export function selectFiles(filenames: string[]): OnDiskFiles {
 
 /** fsync waits for the disk: the one call kept off the event loop (see the file comment). */
 const fsyncAsync = promisify(fsync);
-const readAsync = promisify(read);
 
-/** Swift's disk_chunk_size: body reads up to this size are made in line. */
-export const INLINE_READ_MAX = 65536;
+/** Swift's disk_chunk_size: the most one in-line body read asks for. */
+export const DISK_CHUNK_SIZE = 65536;
 
 function closeQuiet(fd: number): void {
   try {
@@ -376,15 +375,15 @@ export interface OpenedObject {
   contentLength: number;
   contentType: string | undefined;
   contentTypeTimestamp: Timestamp;
-  /** Reads body bytes at `position`; 0 bytes read means end of file. */
-  read(buf: Buffer, length: number, position: number): Promise<number>;
+  /**
+   * Reads body bytes at `position` into `buf` at `offset`, in line and at most Swift's
+   * disk_chunk_size of them, as Swift's DiskFileReader reads in its greenthread; 0 bytes read
+   * means end of file.
+   */
+  read(buf: Buffer, offset: number, length: number, position: number): number;
+  /** The open .data file's identity (see verified-reads.ts). */
+  identity(): string;
   close(): Promise<void>;
-}
-
-/** Reads of up to INLINE_READ_MAX bytes in line, larger ones on the thread pool. */
-async function readAt(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
-  if (length <= INLINE_READ_MAX) return readSync(fd, buf, 0, length, position);
-  return (await readAsync(fd, buf, 0, length, position)).bytesRead;
 }
 
 export class DiskFile {
@@ -501,7 +500,8 @@ export class DiskFile {
         contentLength: bodyLength,
         contentType: metadata['Content-Type'],
         contentTypeTimestamp: ctt ?? dataTimestamp,
-        read: (buf, length, position) => readAt(fd, buf, length, position),
+        read: (buf, offset, length, position) => readSync(fd, buf, offset, Math.min(length, DISK_CHUNK_SIZE), position),
+        identity: () => fileIdentity(fd),
         close: async () => {
           // Once only: a closed fd's number may be another file's by a second call.
           if (closed) return;
@@ -516,10 +516,10 @@ export class DiskFile {
   }
 
   /** Opens, returns the merged metadata and closes again (Swift's read_metadata). */
-  async readMetadata(currentTime: number, openExpired = false): Promise<{ metadata: Metadata; opened: Omit<OpenedObject, 'read' | 'close'> }> {
+  async readMetadata(currentTime: number, openExpired = false): Promise<{ metadata: Metadata; opened: Omit<OpenedObject, 'read' | 'identity' | 'close'> }> {
     const opened = await this.open(currentTime, openExpired);
     await opened.close();
-    const { read: _read, close: _close, ...rest } = opened;
+    const { read: _read, identity: _identity, close: _close, ...rest } = opened;
     return { metadata: opened.metadata, opened: rest };
   }
 

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StorageServerOptions } from '../../servers/options';
 import type { ContainerServerOptions } from '../../servers/container/server';
+import type { ObjectServerOptions } from '../../servers/object/server';
 import type { RunningServer } from '../../servers/common/http';
 import { loadSwiftConf } from '../common/swift-conf';
 import { UsageError } from './errors';
@@ -19,7 +20,7 @@ const DEFAULT_PORTS: Record<ServerKind, number> = { account: 6202, container: 62
 
 export function serverUsage(kind: ServerKind): string {
   return `Usage: sluice ${kind}-server [--bind IP] [--port N] [--devices DIR] [--swift-dir DIR]
-                 [--node-timeout SECONDS] [--conn-timeout SECONDS]${kind === 'container' ? ' [--listing-cache-mb MB]' : ''}
+                 [--node-timeout SECONDS] [--conn-timeout SECONDS]${KIND_USAGE[kind]}
 
   --bind          address to listen on (default 127.0.0.1)
   --port          port (default ${DEFAULT_PORTS[kind]}, Swift's; 0 picks a free one)
@@ -27,15 +28,27 @@ export function serverUsage(kind: ServerKind): string {
   --swift-dir     directory holding swift.conf (hash path prefix/suffix, policies); without it a
                   development hash suffix and the single policy Policy-0 are used
   --node-timeout, --conn-timeout
-                  seconds to wait on peers for container/account updates${
-                    kind === 'container'
-                      ? `
+                  seconds to wait on peers for container/account updates${KIND_HELP[kind]}`;
+}
+
+/** The usage line's options that only one kind of server takes. */
+const KIND_USAGE: Record<ServerKind, string> = {
+  account: '',
+  container: ' [--listing-cache-mb MB]',
+  object: ' [--verified-read-seconds N]',
+};
+
+const KIND_HELP: Record<ServerKind, string> = {
+  account: '',
+  container: `
   --listing-cache-mb
                   MiB of rendered listings kept for containers that have not changed since
-                  (default 32; 0 keeps none)`
-                      : ''
-                  }`;
-}
+                  (default 32; 0 keeps none)`,
+  object: `
+  --verified-read-seconds
+                  seconds during which an unchanged .data file whose whole read matched its
+                  ETag is not hashed again (default 60; 0 hashes every whole read, as Swift)`,
+};
 
 /** Loads a server module only when asked for, so one kind runs even if another fails to load. */
 async function starter(kind: ServerKind): Promise<(opts: StorageServerOptions) => Promise<RunningServer>> {
@@ -75,6 +88,7 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
       'node-timeout': { type: 'string' },
       'conn-timeout': { type: 'string' },
       ...(kind === 'container' ? { 'listing-cache-mb': { type: 'string' as const } } : {}),
+      ...(kind === 'object' ? { 'verified-read-seconds': { type: 'string' as const } } : {}),
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -87,6 +101,8 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
   if (values.port !== undefined && (!/^\d+$/.test(values.port) || port > 65535)) throw new UsageError(`--port must be 0-65535 (got ${JSON.stringify(values.port)})`, usage);
   const cacheMb = (values as Record<string, unknown>)['listing-cache-mb'] as string | undefined;
   if (cacheMb !== undefined && !/^\d+$/.test(cacheMb)) throw new UsageError(`--listing-cache-mb must be a whole number of MiB (got ${JSON.stringify(cacheMb)})`, usage);
+  const verifiedRead = (values as Record<string, unknown>)['verified-read-seconds'] as string | undefined;
+  if (verifiedRead !== undefined && !/^\d+$/.test(verifiedRead)) throw new UsageError(`--verified-read-seconds must be a whole number of seconds (got ${JSON.stringify(verifiedRead)})`, usage);
   const devices = resolve(values.devices ?? '/srv/node');
   // The server writes under every device; one it cannot use is a start-up error, not a 507 later.
   usableDirectory('--devices', devices, constants.R_OK | constants.W_OK | constants.X_OK);
@@ -95,7 +111,7 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
   // Read swift.conf up front so a broken one stops the server with a clear message.
   const swiftConf = loadSwiftConf(swiftDir);
   if (swiftDir === undefined) io.err(`${kind}-server: no --swift-dir; using a development hash path suffix (rings from a real cluster will not match)`);
-  const opts: ContainerServerOptions = {
+  const opts: ContainerServerOptions & ObjectServerOptions = {
     devices,
     host: values.bind ?? '127.0.0.1',
     port,
@@ -104,6 +120,7 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
     nodeTimeout: seconds('node-timeout', values['node-timeout'], usage),
     connTimeout: seconds('conn-timeout', values['conn-timeout'], usage),
     listingCacheBytes: cacheMb === undefined ? undefined : Number(cacheMb) * 1024 * 1024,
+    verifiedReadSeconds: verifiedRead === undefined ? undefined : Number(verifiedRead),
   };
   const start = await starter(kind);
   const server = await start(opts).catch((err: unknown) => {

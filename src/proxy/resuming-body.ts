@@ -98,6 +98,10 @@ export function resumingBody(opts: ResumingBodyOptions): Readable {
     destroy(err, callback) {
       // Unblocks a read waiting on a replica (the resume then ends without asking another).
       cancelled = true;
+      // Once every byte is relayed (this stream's own end destroys it) the replica's body is
+      // left to reach its end, which keeps the backend connection alive; destroying it would
+      // also build an abort error and format its stack for each GET.
+      if (finished) return void callback(err);
       detach(source.body);
       discard(source.body);
       callback(err);

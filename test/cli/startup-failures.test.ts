@@ -401,6 +401,25 @@ describe.concurrent('the storage servers and the expirer', { timeout: TEST_LIMIT
     }
   });
 
+  it('object-server refuses a --verified-read-seconds that is not a whole number (usage, exit 2); other servers do not take it', async () => {
+    const devices = join(dir, 'verify-devices');
+    mkdirSync(join(devices, 'sda'), { recursive: true });
+    for (const [server, message] of [
+      ['object', /^sluice: --verified-read-seconds must be a whole number of seconds \(got "-1"\)$/m],
+      ['container', /^sluice: Unknown option '--verified-read-seconds'/m],
+    ] as const) {
+      const run = sluice([`${server}-server`, '--port', '0', '--devices', devices, `--verified-read-seconds=${server === 'object' ? '-1' : '5'}`]);
+      try {
+        const end = await withLimit(run.exited, `${server}-server --verified-read-seconds`);
+        expect(end.code, run.stderr()).toBe(2);
+        expect(run.stderr()).toMatch(message);
+      } finally {
+        killGroup(run.pgid);
+        running.delete(run);
+      }
+    }
+  });
+
   it('object-expirer exits 1 when a ring is missing', async () => {
     await expectStartupFailure(['object-expirer', '--swift-dir', swiftDir('swift-no-account-ring', 'account')], /^sluice: error: ring file .*account\.ring\.gz not found$/);
   });

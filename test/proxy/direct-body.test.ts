@@ -175,6 +175,24 @@ describe('through a cluster', () => {
     expect(head).toMatch(/\r\nConnection: close\r\n$/);
   });
 
+  it('keeps the object server connection alive from one large GET to the next', async () => {
+    // The relay ends as the last byte arrives; the replica's body must be left to end, not
+    // aborted, or every GET would open a new backend connection.
+    await call(cl.url, 'GET', `/v1/${a}/c/big`);
+    let opened = 0;
+    const count = () => void opened++;
+    cl.object.server.on('connection', count);
+    try {
+      for (let i = 0; i < 6; i++) {
+        const r = await call(cl.url, 'GET', `/v1/${a}/c/big`);
+        expect(r.raw.length).toBe(big.length);
+      }
+    } finally {
+      cl.object.server.off('connection', count);
+    }
+    expect(opened).toBe(0);
+  });
+
   it('serves a range across 1 MiB boundaries, request after request', async () => {
     for (let i = 0; i < 3; i++) {
       const r = await call(cl.url, 'GET', `/v1/${a}/c/big`, { Range: 'bytes=1048570-2097160' });
