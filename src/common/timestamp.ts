@@ -67,6 +67,8 @@ export class Timestamp {
 
   /** Like parse, but returns undefined instead of throwing. */
   static tryParse(value: string | undefined | null): Timestamp | undefined {
+    // Most callers pass a header or metadata value that is usually absent: no error to build.
+    if (value == null) return undefined;
     try {
       return Timestamp.parse(value);
     } catch {
