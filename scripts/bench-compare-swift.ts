@@ -11,7 +11,7 @@
  * Load, warm-up, RSS and CPU sampling are scripts/bench.ts's (autocannon, 100 ms /proc samples);
  * the rounds alternate which side goes first, per operation, so both see the same machine.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,7 +20,7 @@ import { request } from 'undici';
 import { call, login, measure, OBJ_CONTAINER, OPS, prepare, sampleTree, sleep, warmUp, type BenchIo, type BenchOptions, type Endpoint, type LoadGenerator, type OpContext, type OpDef, type OpStats } from './bench';
 import { Stack, startSluiceProxy, startSluiceStorage, startSwiftProxy, startSwiftStorage } from './lib/bench-swift-cluster';
 import { WRK, wrkInstalled } from './lib/bench-wrk';
-import { bigOk, compareRow, failures, formatBig, formatCompare, isFlat, type BigTransfer, type CompareRow } from './lib/bench-swift-report';
+import { bigOk, compareRow, failedAnswersInLog, failures, formatBig, formatCompare, isFlat, type BigTransfer, type CompareRow } from './lib/bench-swift-report';
 
 export const USAGE = `Usage: npm run bench -- --compare-swift [options]
 
@@ -41,7 +41,9 @@ export const USAGE = `Usage: npm run bench -- --compare-swift [options]
   --json FILE         also write the results as JSON
   --keep              keep the work directory (/tmp/sluice-bench-swift-*: logs, configs, profiles)
 
-Exits 1 if any row got a non-2xx answer on either side, or a 1 GiB transfer failed.
+Exits 1 if any row got a non-2xx answer on either side, or a 1 GiB transfer failed; the
+failures then list what sluice's proxy logged about them (status, method, path, transaction id,
+errors).
 
 Operations: OPS`;
 
@@ -322,6 +324,12 @@ export async function runCompare(opts: CompareOptions, log: (l: string) => void)
     }
     const failed = failures(rows);
     for (const t of big) if (!bigOk(t, BIG_SIZE)) failed.push(`${t.method} 1 GiB, ${t.target}: status ${t.status}, ${t.bytes} bytes`);
+    // Which answers failed, and why, while the logs still exist (the run directory goes at stop).
+    const proxyLog = join(dir, 'sluice-proxy.log');
+    if (failed.length && existsSync(proxyLog)) {
+      const logged = failedAnswersInLog(readFileSync(proxyLog, 'utf8'));
+      if (logged.length) failed.push(`sluice proxy's log: ${logged.join(' | ')}`);
+    }
     const { json: _json, keep: _keep, ...reported } = opts;
     return {
       date: new Date().toISOString(),

@@ -91,6 +91,32 @@ export function failures(rows: readonly CompareRow[]): string[] {
   return out;
 }
 
+/**
+ * What sluice's proxy logged about failed answers (wrk counts non-2xx but not which): the
+ * access lines with a status of 400 or more, except the 499s of connections the load generator
+ * closed at the end of a run, and error lines, at most `limit` of each, one line apiece.
+ */
+export function failedAnswersInLog(text: string, limit = 10): string[] {
+  const answers: string[] = [];
+  const errors: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const status = entry.status;
+    if (entry.log_route === 'proxy-access' && typeof status === 'number' && status >= 400 && status !== 499) {
+      if (answers.length < limit) answers.push(`${status} ${String(entry.method)} ${String(entry.path)} ${String(entry.transaction_id)}`);
+    } else if (typeof entry.level === 'number' && entry.level >= 50 && errors.length < limit) {
+      errors.push(`error: ${String(entry.msg ?? '')}${entry.err === undefined ? '' : ` (${JSON.stringify(entry.err)})`}`);
+    }
+  }
+  return [...answers, ...errors];
+}
+
 function statusList(codes: Record<string, number>): string {
   return Object.entries(codes).map(([c, n]) => `${c} ×${n}`).join(', ') || 'no status recorded';
 }

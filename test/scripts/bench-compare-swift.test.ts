@@ -7,7 +7,7 @@ import { wrkInstalled } from '../../scripts/lib/bench-wrk';
 import type { OpStats } from '../../scripts/bench';
 import { COMPARE_OPS, main, parseCompareArgs } from '../../scripts/bench-compare-swift';
 import { swiftProxyConf } from '../../scripts/lib/bench-swift-cluster';
-import { bigOk, compareRow, failures, formatBig, formatCompare, isFlat, markdownTable, ratio, rssGrowth, summarize, type BigTransfer } from '../../scripts/lib/bench-swift-report';
+import { bigOk, compareRow, failedAnswersInLog, failures, formatBig, formatCompare, isFlat, markdownTable, ratio, rssGrowth, summarize, type BigTransfer } from '../../scripts/lib/bench-swift-report';
 
 function stats(over: Partial<OpStats> = {}): OpStats {
   return {
@@ -74,6 +74,22 @@ describe('the non-2xx rule', () => {
     const table = formatCompare([put]);
     expect(table).toContain('**FAILED 22** (409 ×22) / 0');
     expect(table).toContain('FAILED: 1 row side(s)');
+  });
+
+  it("names the failed answers from sluice's proxy log: status, method, path, transaction id, and errors", () => {
+    const access = (status: number, tx: string) =>
+      JSON.stringify({ level: 30, name: 'proxy-server', log_route: 'proxy-access', method: 'PUT', path: '/v1/AUTH_test/c/o', status, transaction_id: tx });
+    const log = [
+      'proxy-server listening on http://127.0.0.1:1',
+      access(201, 'tx1'),
+      access(503, 'tx2'),
+      access(499, 'tx3'),
+      '{"level":50,"msg":"object PUT: no quorum","err":"ECONNRESET"}',
+      '{not json',
+      access(409, 'tx4'),
+    ].join('\n');
+    expect(failedAnswersInLog(log)).toEqual(['503 PUT /v1/AUTH_test/c/o tx2', '409 PUT /v1/AUTH_test/c/o tx4', 'error: object PUT: no quorum ("ECONNRESET")']);
+    expect(failedAnswersInLog(log, 1)).toEqual(['503 PUT /v1/AUTH_test/c/o tx2', 'error: object PUT: no quorum ("ECONNRESET")']);
   });
 
   it('passes a row whose answers are all 2xx, 202 included', () => {
