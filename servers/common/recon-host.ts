@@ -73,13 +73,34 @@ export function sockstat(): Record<string, number> {
   return out;
 }
 
+/** Wall-clock milliseconds minus performance.now(), taken at a turn of the wall clock's millisecond. */
+let monotonicOffset: number | undefined;
+
+/**
+ * The offset at the instant Date.now() moves to its next millisecond (a wait of under 1 ms):
+ * performance.timeOrigin is the process's start, and the monotonic clock drifts from the wall
+ * clock (NTP slews it) by more than a millisecond over a long-running process.
+ */
+function calibrate(): number {
+  const start = Date.now();
+  let wall = start;
+  while (wall === start) wall = Date.now();
+  return wall - performance.now();
+}
+
 /**
  * get_time: time.time() with sub-millisecond digits. swift-recon --time wants the answer between
  * the moments it sent and received (no jitter by default), which a whole-millisecond clock can
- * miss; the monotonic clock gives the fraction while it agrees with the wall clock.
+ * miss. The monotonic clock gives the fraction, against an offset re-taken whenever the result
+ * would fall outside the wall clock's current millisecond.
  */
 export function now(): PyNumber {
+  monotonicOffset ??= calibrate();
+  let fine = monotonicOffset + performance.now();
   const wall = Date.now();
-  const fine = performance.timeOrigin + performance.now();
-  return pyFloat((Math.abs(fine - wall) < 1 ? fine : wall) / 1000);
+  if (fine < wall || fine >= wall + 1) {
+    monotonicOffset = calibrate();
+    fine = monotonicOffset + performance.now();
+  }
+  return pyFloat(fine / 1000);
 }
