@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { call, login, measure, OBJ_CONTAINER, OPS, prepare, sampleTree, sleep, warmUp, type BenchIo, type BenchOptions, type Endpoint, type LoadGenerator, type OpContext, type OpDef, type OpStats } from './bench';
+import { call, login, measure, OBJ_CONTAINER, OPS, prepare, sampleTree, sleep, waitForQuiet, warmUp, type BenchIo, type BenchOptions, type Endpoint, type LoadGenerator, type OpContext, type OpDef, type OpStats } from './bench';
 import { Stack, startSluiceProxy, startSluiceStorage, startSwiftProxy, startSwiftStorage } from './lib/bench-swift-cluster';
 import { WRK, wrkInstalled } from './lib/bench-wrk';
 import { bigOk, compareRow, failedAnswersInLog, failures, formatBig, formatCompare, isFlat, type BigTransfer, type CompareRow } from './lib/bench-swift-report';
@@ -294,13 +294,18 @@ export async function runCompare(opts: CompareOptions, log: (l: string) => void)
       loadGenerator: opts.load,
     };
     const ops = COMPARE_OPS.filter((o) => opts.ops.includes(o.name));
+    const stackPids = [...new Set(sides.flatMap((s) => [s.ep.pid, s.storagePid]).filter((p): p is number => p !== undefined))];
     for (const s of sides) await warmUp(s.name, s.ep, ops, s.ctx, benchOpts, log);
     const stats = new Map<string, { sluice: OpStats[]; Swift: OpStats[] }>(ops.map((o) => [o.name, { sluice: [], Swift: [] }]));
     for (let round = 0; round < opts.rounds; round++) {
       const order = round % 2 === 0 ? sides : [...sides].reverse();
       for (const op of ops) {
         for (const s of order) {
-          log(`round ${round + 1}/${opts.rounds}, ${op.label}: ${s.name}`);
+          // Each side starts from idle cores: the other side's servers may still be answering
+          // requests queued during its own run.
+          const quiet = await waitForQuiet(stackPids);
+          if (quiet === undefined) log('the servers were still busy after 20 s; measuring anyway');
+          log(`round ${round + 1}/${opts.rounds}, ${op.label}: ${s.name}${quiet && quiet > 500 ? ` (after ${(quiet / 1000).toFixed(1)} s for the servers to go idle)` : ''}`);
           stats.get(op.name)![s.name].push(await measure(s.ep, op, s.ctx, benchOpts, log, s.storagePid));
         }
       }

@@ -452,6 +452,31 @@ const TICKS_PER_SECOND = 100;
  * CPU counts from the first sample that sees it (0 for processes started during the run) to
  * the last one that saw it, so a worker that dies mid-run keeps what it used until then.
  */
+/**
+ * Waits until the process trees of `pids` use almost no CPU (under 4% of one core over half a
+ * second), at most `maxMs`: a server that queued requests for seconds (Swift's proxy under 32
+ * connections, p99 of several seconds) keeps answering them after the load generator stops,
+ * and would otherwise take CPU from whatever is measured next. Resolves with the wait in ms,
+ * or undefined when the trees did not settle in time.
+ */
+async function waitForQuiet(pids: readonly number[], maxMs = 20_000): Promise<number | undefined> {
+  const total = () => {
+    let ticks = 0;
+    for (const pid of pids) for (const p of processTree(pid)) ticks += cpuTicks(p) ?? 0;
+    return ticks;
+  };
+  const started = Date.now();
+  let before = total();
+  while (Date.now() - started < maxMs) {
+    await sleep(500);
+    const now = total();
+    // Clock ticks are 10 ms: 2 of them in 500 ms is 4% of a core.
+    if (now - before <= 2) return Date.now() - started;
+    before = now;
+  }
+  return undefined;
+}
+
 function sampleTree(pid: number | undefined, onSample?: () => void): { stop(): { peakRssMiB: number | null; cpuSeconds: number | null } } {
   if (pid === undefined) return { stop: () => ({ peakRssMiB: null, cpuSeconds: null }) };
   let peak: number | null = null;
@@ -1072,7 +1097,7 @@ export function formatTable(report: BenchReport): string {
 }
 
 // For scripts/bench-compare-swift.ts, which measures with the same machinery.
-export { measure, warmUp, startServer, spawnLogged, waitForLine, stopChild, freePort, sleep, childPids, login, call, prepare, sampleTree, withSwiftDir, OBJ_CONTAINER, type Endpoint, type OpContext, type OpDef, type Child };
+export { measure, warmUp, waitForQuiet, startServer, spawnLogged, waitForLine, stopChild, freePort, sleep, childPids, login, call, prepare, sampleTree, withSwiftDir, OBJ_CONTAINER, type Endpoint, type OpContext, type OpDef, type Child };
 
 // ---------------------------------------------------------------------------------------------
 // CLI
