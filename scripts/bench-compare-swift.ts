@@ -305,7 +305,7 @@ export async function runCompare(opts: CompareOptions, log: (l: string) => void)
           // requests queued during its own run.
           const quiet = await waitForQuiet(stackPids);
           if (quiet === undefined) log('the servers were still busy after 20 s; measuring anyway');
-          log(`round ${round + 1}/${opts.rounds}, ${op.label}: ${s.name}${quiet && quiet > 500 ? ` (after ${(quiet / 1000).toFixed(1)} s for the servers to go idle)` : ''}`);
+          log(`round ${round + 1}/${opts.rounds}, ${op.label}: ${s.name}${quiet && quiet > 1000 ? ` (after ${(quiet / 1000).toFixed(1)} s for the servers to go idle)` : ''}`);
           stats.get(op.name)![s.name].push(await measure(s.ep, op, s.ctx, benchOpts, log, s.storagePid));
         }
       }
