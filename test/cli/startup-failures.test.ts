@@ -382,37 +382,21 @@ describe.concurrent('the storage servers and the expirer', { timeout: TEST_LIMIT
     await expectStartupFailure(['object-server', '--port', String(port), '--devices', join(dir, 'no-such-devices')], /^sluice: error: --devices .*no-such-devices does not exist$/, [port!]);
   });
 
-  it('container-server refuses a --listing-cache-mb that is not a whole number of MiB (usage, exit 2); other servers do not take it', async () => {
-    const devices = join(dir, 'cache-devices');
+  it.each([
+    ['container', 'listing-cache-mb', 'object', '1.5', /^sluice: --listing-cache-mb must be a whole number of MiB \(got "1\.5"\)$/m],
+    ['object', 'verified-read-seconds', 'container', '-1', /^sluice: --verified-read-seconds must be a whole number of seconds \(got "-1"\)$/m],
+  ] as const)('%s-server refuses a --%s that is not a whole number (usage, exit 2); the %s server does not take it', async (takes, flag, other, bad, message) => {
+    const devices = join(dir, `${flag}-devices`);
     mkdirSync(join(devices, 'sda'), { recursive: true });
-    for (const [server, message] of [
-      ['container', /^sluice: --listing-cache-mb must be a whole number of MiB \(got "1\.5"\)$/m],
-      ['object', /^sluice: Unknown option '--listing-cache-mb'/m],
+    for (const [server, value, expected] of [
+      [takes, bad, message],
+      [other, '5', new RegExp(`^sluice: Unknown option '--${flag}'`, 'm')],
     ] as const) {
-      const run = sluice([`${server}-server`, '--port', '0', '--devices', devices, '--listing-cache-mb', server === 'container' ? '1.5' : '8']);
+      const run = sluice([`${server}-server`, '--port', '0', '--devices', devices, `--${flag}=${value}`]);
       try {
-        const end = await withLimit(run.exited, `${server}-server --listing-cache-mb`);
+        const end = await withLimit(run.exited, `${server}-server --${flag}`);
         expect(end.code, run.stderr()).toBe(2);
-        expect(run.stderr()).toMatch(message);
-      } finally {
-        killGroup(run.pgid);
-        running.delete(run);
-      }
-    }
-  });
-
-  it('object-server refuses a --verified-read-seconds that is not a whole number (usage, exit 2); other servers do not take it', async () => {
-    const devices = join(dir, 'verify-devices');
-    mkdirSync(join(devices, 'sda'), { recursive: true });
-    for (const [server, message] of [
-      ['object', /^sluice: --verified-read-seconds must be a whole number of seconds \(got "-1"\)$/m],
-      ['container', /^sluice: Unknown option '--verified-read-seconds'/m],
-    ] as const) {
-      const run = sluice([`${server}-server`, '--port', '0', '--devices', devices, `--verified-read-seconds=${server === 'object' ? '-1' : '5'}`]);
-      try {
-        const end = await withLimit(run.exited, `${server}-server --verified-read-seconds`);
-        expect(end.code, run.stderr()).toBe(2);
-        expect(run.stderr()).toMatch(message);
+        expect(run.stderr()).toMatch(expected);
       } finally {
         killGroup(run.pgid);
         running.delete(run);
