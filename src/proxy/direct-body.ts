@@ -80,14 +80,24 @@ const TURN_BYTES = 512 * 1024;
  * call also does the receiver's TCP work and wakes it up, so fewer, larger writes cost less
  * than one per 64 KiB. Backpressure is heeded at the end of the turn, or within it past
  * TURN_BYTES.
+ *
+ * The response is ended only once every chunk has been handed to the kernel: Node counts a
+ * connection whose response has ended as idle, and a graceful stop's closeIdleConnections()
+ * would destroy it with the tail of the body still queued in the process.
  */
 function relayInTurns(source: Readable, outgoing: ServerResponse): void {
   let corked = false;
   let turnBytes = 0;
+  let unwritten = 0;
+  let ended = false;
   const uncork = () => {
+    if (!corked) return;
     corked = false;
     outgoing.uncork();
     if (outgoing.writableNeedDrain && !source.isPaused()) source.pause();
+  };
+  const written = () => {
+    if (--unwritten === 0 && ended) outgoing.end();
   };
   source.on('data', (chunk: Buffer) => {
     if (!corked) {
@@ -97,12 +107,15 @@ function relayInTurns(source: Readable, outgoing: ServerResponse): void {
       setImmediate(uncork);
     }
     turnBytes += chunk.length;
-    if (!outgoing.write(chunk) && turnBytes >= TURN_BYTES) source.pause();
+    unwritten++;
+    if (!outgoing.write(chunk, written) && turnBytes >= TURN_BYTES) source.pause();
   });
   outgoing.on('drain', () => {
     if (source.isPaused()) source.resume();
   });
   source.once('end', () => {
-    outgoing.end();
+    ended = true;
+    uncork();
+    if (unwritten === 0) outgoing.end();
   });
 }
