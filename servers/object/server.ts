@@ -753,19 +753,15 @@ class ObjectController {
       // once sent, so the next read goes to a good replica (and the replicator can repair it).
       // A file unchanged since it last passed, within verifiedReadSeconds, is not hashed again.
       const etag = md.ETag;
-      const identity = etag !== undefined && this.verifiedReads ? o.identity() : undefined;
-      if (identity !== undefined && this.verifiedReads!.has(identity, etag!)) {
-        await this.pump(o, [[0, size]], res);
-        res.end();
-        return;
-      }
-      const md5 = createHash('md5');
+      const verified = this.verifiedReads;
+      const identity = etag !== undefined && verified ? o.identity() : undefined;
+      const md5 = identity !== undefined && verified!.has(identity, etag!) ? undefined : createHash('md5');
       const whole = await this.pump(o, [[0, size]], res, md5);
       res.end();
-      if (!whole || etag === undefined) return;
+      if (!md5 || !whole || etag === undefined) return;
       const actual = md5.digest('hex');
       if (actual !== etag) await df.quarantine(`ETag ${etag} and file's md5 ${actual} do not match`);
-      else if (identity !== undefined) this.verifiedReads!.add(identity, etag);
+      else if (identity !== undefined) verified!.add(identity, etag);
       return;
     }
     if (ranges.length === 1) {
