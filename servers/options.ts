@@ -16,4 +16,10 @@ export interface StorageServerOptions {
   connTimeout?: number;
   /** Where Swift's daemons keep their recon cache files, which /recon/ reads (Swift's recon_cache_path, /var/cache/swift). */
   reconCachePath?: string;
+  /**
+   * Whether this server runs its background sweeps (the object and container updaters' timers;
+   * default true). False in all but one of a server's workers: Swift runs one updater per node
+   * beside its servers' workers.
+   */
+  backgroundSweeps?: boolean;
 }

@@ -228,7 +228,8 @@ class ContainerServer {
       withBroker: (file, fn) => this.withBroker(file, fn),
       log: (msg) => this.log(msg),
     });
-    this.updater.start();
+    // Prompt reports of this server's own changes go out either way; only the sweeps are shared.
+    if (opts.backgroundSweeps !== false) this.updater.start();
   }
 
   async close(): Promise<void> {

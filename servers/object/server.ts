@@ -138,7 +138,7 @@ export async function startObjectServer(opts: ObjectServerOptions): Promise<Runn
   running.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => running.server.emit('request', req, res));
   running.server.on('clientError', onClientError);
   const interval = opts.updaterInterval ?? 300;
-  if (interval > 0) ctx.updater.start();
+  if (interval > 0 && opts.backgroundSweeps !== false) ctx.updater.start();
   return { ...running, updater: ctx.updater, settle: () => ctx.settle() };
 }
 

@@ -17,6 +17,7 @@ import { UsageError } from './errors';
 import { runProxies, runWorker, workerPlan, type RunningProxies } from './proxy-workers';
 import { AUTH_OPTIONS, AUTH_USAGE, refusePasswordArgument, startAuth, type StartAuth } from './start-auth';
 import type { CliIo } from './main';
+import { parseWorkers } from './startup';
 
 export const PROXY_USAGE = `Usage: sluice proxy [--config proxy-server.conf] [--bind IP] [--port N] [--workers N|auto]
 
@@ -65,11 +66,6 @@ SIGTERM or SIGINT (Ctrl-C) lets the proxy's requests in flight finish (for up to
 graceful_shutdown_timeout seconds, default 60; a second one stops at once), then stops the
 storage servers. SIGHUP reads the proxy's configuration again and replaces its workers.`;
 
-function parseWorkers(raw: string | undefined, usage: string): number {
-  if (raw === undefined || raw === 'auto') return availableParallelism();
-  if (!/^\d+$/.test(raw)) throw new UsageError(`--workers must be a number or auto (got ${JSON.stringify(raw)})`, usage);
-  return Number(raw);
-}
 
 function parsePort(raw: string | undefined, dflt: number, usage: string): number {
   if (raw === undefined) return dflt;

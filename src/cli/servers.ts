@@ -11,7 +11,8 @@ import type { ObjectServerOptions } from '../../servers/object/server';
 import type { RunningServer } from '../../servers/common/http';
 import { loadSwiftConf } from '../common/swift-conf';
 import { UsageError } from './errors';
-import { namingServer, usableDirectory } from './startup';
+import { namingServer, parseWorkers, usableDirectory } from './startup';
+import { leavePrimary, reportToPrimary, runServerWorkers, serverWorkerIndex } from './server-workers';
 
 export type ServerKind = 'account' | 'container' | 'object';
 
@@ -20,7 +21,7 @@ const DEFAULT_PORTS: Record<ServerKind, number> = { account: 6202, container: 62
 
 export function serverUsage(kind: ServerKind): string {
   return `Usage: sluice ${kind}-server [--bind IP] [--port N] [--devices DIR] [--swift-dir DIR]
-                 [--node-timeout SECONDS] [--conn-timeout SECONDS]${KIND_USAGE[kind]}
+                 [--node-timeout SECONDS] [--conn-timeout SECONDS] [--workers N|auto]${KIND_USAGE[kind]}
 
   --bind          address to listen on (default 127.0.0.1)
   --port          port (default ${DEFAULT_PORTS[kind]}, Swift's; 0 picks a free one)
@@ -28,7 +29,9 @@ export function serverUsage(kind: ServerKind): string {
   --swift-dir     directory holding swift.conf (hash path prefix/suffix, policies); without it a
                   development hash suffix and the single policy Policy-0 are used
   --node-timeout, --conn-timeout
-                  seconds to wait on peers for container/account updates${KIND_HELP[kind]}`;
+                  seconds to wait on peers for container/account updates
+  --workers       processes serving the port (Swift's workers; auto: one per core). Default 0:
+                  this process serves${KIND_HELP[kind]}`;
 }
 
 /** The usage line's options that only one kind of server takes. */
@@ -87,6 +90,7 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
       'swift-dir': { type: 'string' },
       'node-timeout': { type: 'string' },
       'conn-timeout': { type: 'string' },
+      workers: { type: 'string' },
       ...(kind === 'container' ? { 'listing-cache-mb': { type: 'string' as const } } : {}),
       ...(kind === 'object' ? { 'verified-read-seconds': { type: 'string' as const } } : {}),
       help: { type: 'boolean', short: 'h' },
@@ -103,6 +107,7 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
   if (cacheMb !== undefined && !/^\d+$/.test(cacheMb)) throw new UsageError(`--listing-cache-mb must be a whole number of MiB (got ${JSON.stringify(cacheMb)})`, usage);
   const verifiedRead = (values as Record<string, unknown>)['verified-read-seconds'] as string | undefined;
   if (verifiedRead !== undefined && !/^\d+$/.test(verifiedRead)) throw new UsageError(`--verified-read-seconds must be a whole number of seconds (got ${JSON.stringify(verifiedRead)})`, usage);
+  const workers = parseWorkers(values.workers ?? '0', usage);
   const devices = resolve(values.devices ?? '/srv/node');
   // The server writes under every device; one it cannot use is a start-up error, not a 507 later.
   usableDirectory('--devices', devices, constants.R_OK | constants.W_OK | constants.X_OK);
@@ -110,7 +115,10 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
   if (swiftDir !== undefined) usableDirectory('--swift-dir', swiftDir, constants.R_OK | constants.X_OK);
   // Read swift.conf up front so a broken one stops the server with a clear message.
   const swiftConf = loadSwiftConf(swiftDir);
-  if (swiftDir === undefined) io.err(`${kind}-server: no --swift-dir; using a development hash path suffix (rings from a real cluster will not match)`);
+  const workerIndex = serverWorkerIndex();
+  // Checked above, before any worker is forked (as Swift's parent loads its config first).
+  if (workers > 0 && workerIndex === undefined) return runServerWorkers(`${kind}-server`, workers, io);
+  if (swiftDir === undefined && workerIndex === undefined) io.err(`${kind}-server: no --swift-dir; using a development hash path suffix (rings from a real cluster will not match)`);
   const opts: ContainerServerOptions & ObjectServerOptions = {
     devices,
     host: values.bind ?? '127.0.0.1',
@@ -121,12 +129,22 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
     connTimeout: seconds('conn-timeout', values['conn-timeout'], usage),
     listingCacheBytes: cacheMb === undefined ? undefined : Number(cacheMb) * 1024 * 1024,
     verifiedReadSeconds: verifiedRead === undefined ? undefined : Number(verifiedRead),
+    backgroundSweeps: !workerIndex,
   };
   const start = await starter(kind);
-  const server = await start(opts).catch((err: unknown) => {
-    throw namingServer(`${kind}-server`, err);
-  });
-  io.out(`${kind}-server listening on ${server.url}`);
+  let server: RunningServer;
+  try {
+    server = await start(opts);
+  } catch (err) {
+    const named = namingServer(`${kind}-server`, err);
+    if (workerIndex === undefined) throw named;
+    // The primary says it, once, and stops the other workers.
+    reportToPrimary({ error: named });
+    leavePrimary();
+    return 1;
+  }
+  if (workerIndex === undefined) io.out(`${kind}-server listening on ${server.url}`);
+  else reportToPrimary({ url: server.url });
 
   await new Promise<void>((resolveStop) => {
     let stopping = false;
@@ -149,5 +167,6 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  leavePrimary();
   return 0;
 }

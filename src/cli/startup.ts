@@ -5,6 +5,15 @@
  * never serve.
  */
 import { accessSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { UsageError } from './errors';
+
+/** `--workers N|auto` of a serving command (auto, or absent: one per core, Swift's `auto`). */
+export function parseWorkers(raw: string | undefined, usage: string): number {
+  if (raw === undefined || raw === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--workers must be a number or auto (got ${JSON.stringify(raw)})`, usage);
+  return Number(raw);
+}
 
 /** Whether an error came from binding a listening socket (its port taken, its address not ours). */
 function isListenError(err: unknown): err is NodeJS.ErrnoException {

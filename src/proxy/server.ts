@@ -40,18 +40,16 @@ export class Latin1HeaderResponse extends ServerResponse {
    * connection, as eventlet does (Input.discard) with no bound on the total: a body that never
    * ends, trickled within client_timeout, would hold the connection for ever.
    */
-  override writeHead(...args: any[]): this {
+  override writeHead(status: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown): this {
     if (!this.headersSent && !this.req.complete) this.shouldKeepAlive = false;
     // swob's reason phrases (413 Request Entity Too Large, 500 Internal Error, 498 Rate
     // Limited, ...) where Node's differ, unless the caller gave one.
-    if (typeof args[1] !== 'string') {
-      const reason = swobReason(args[0] as number);
-      if (reason) args.splice(1, 0, reason);
-    }
-    const at = typeof args[1] === 'string' ? 2 : 1;
-    if (args[at] !== undefined) args[at] = swiftCaseHeaders(args[at], this.req.method === 'OPTIONS');
-    this.connectionAsEventlet(headerNames(args[at]));
-    return (super.writeHead as (...a: unknown[]) => this)(...args);
+    const given = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
+    const reason = given ?? swobReason(status);
+    const spelled = swiftCaseHeaders(given === undefined ? reasonOrHeaders : maybeHeaders, this.req.method === 'OPTIONS');
+    this.connectionAsEventlet(spelled);
+    const write = super.writeHead as (status: number, ...rest: unknown[]) => this;
+    return reason === undefined ? write.call(this, status, spelled.headers) : write.call(this, status, reason, spelled.headers);
   }
 
   /**
@@ -59,12 +57,12 @@ export class Latin1HeaderResponse extends ServerResponse {
    * `keep-alive` when it stays open and the client asked for it with exactly that, and none
    * otherwise (never Node's `Keep-Alive: timeout=...`).
    */
-  private connectionAsEventlet(given: Set<string>): void {
-    if (given.has('connection') || this.hasHeader('connection')) return;
+  private connectionAsEventlet(given: SpelledHeaders): void {
+    if (given.connection || this.hasHeader('connection')) return;
     const asked = this.req.headers.connection?.toLowerCase();
     // An HTTP/1.0 client keeps its connection only with exactly `keep-alive`, and only for an
     // answer with a length (Swift's parse_request; eventlet cannot chunk for it).
-    if (this.req.httpVersion === '1.0' && (asked !== 'keep-alive' || !(given.has('content-length') || this.hasHeader('content-length')))) this.shouldKeepAlive = false;
+    if (this.req.httpVersion === '1.0' && (asked !== 'keep-alive' || !(given.contentLength || this.hasHeader('content-length')))) this.shouldKeepAlive = false;
     if (!this.shouldKeepAlive) return;
     if (asked === 'keep-alive') this.setHeader('Connection', 'keep-alive');
     else this.removeHeader('connection');
@@ -78,33 +76,38 @@ export class Latin1HeaderResponse extends ServerResponse {
  */
 const PREFLIGHT_VERBATIM = new Set(['access-control-allow-origin', 'access-control-max-age', 'access-control-allow-headers', 'vary']);
 
-/** The lower-cased names in writeHead's headers argument. */
-function headerNames(headers: unknown): Set<string> {
-  const names = new Set<string>();
-  if (Array.isArray(headers)) {
-    if (headers.length && Array.isArray(headers[0])) for (const [k] of headers as Array<[string, unknown]>) names.add(k.toLowerCase());
-    else for (let i = 0; i < headers.length; i += 2) names.add(String(headers[i]).toLowerCase());
-  } else if (headers && typeof headers === 'object') for (const k of Object.keys(headers)) names.add(k.toLowerCase());
-  return names;
+/** writeHead's headers argument respelled, and whether it names Connection and Content-Length. */
+export interface SpelledHeaders {
+  headers: unknown;
+  connection: boolean;
+  contentLength: boolean;
 }
 
-/** Response header names as swob spells them (see swiftHeaderName); Node's own are left alone. */
-export function swiftCaseHeaders(headers: unknown, preflight: boolean): unknown {
+/**
+ * Response header names as swob spells them (see swiftHeaderName); Node's own are left alone.
+ * One pass over writeHead's headers in any of Node's forms: an object, a flat
+ * [name, value, name, value, ...] list, or a list of pairs.
+ */
+export function swiftCaseHeaders(headers: unknown, preflight: boolean): SpelledHeaders {
+  let connection = false;
+  let contentLength = false;
   const spell = (name: string): string => {
-    if (preflight && PREFLIGHT_VERBATIM.has(name)) return name;
+    const lower = name.toLowerCase();
+    if (lower === 'connection') connection = true;
+    else if (lower === 'content-length') contentLength = true;
+    if (preflight && PREFLIGHT_VERBATIM.has(lower)) return name;
     return swiftHeaderName(name);
   };
+  let out: unknown = headers;
   if (Array.isArray(headers)) {
-    // Node's flat [name, value, name, value, ...] form, or a list of pairs.
-    if (headers.length && Array.isArray(headers[0])) return headers.map(([k, v]: [string, unknown]) => [spell(k), v]);
-    return headers.map((x: unknown, i) => (i % 2 === 0 ? spell(x as string) : x));
+    if (headers.length && Array.isArray(headers[0])) out = headers.map(([k, v]: [string, unknown]) => [spell(k), v]);
+    else out = headers.map((x: unknown, i) => (i % 2 === 0 ? spell(String(x)) : x));
+  } else if (headers && typeof headers === 'object') {
+    const spelled: Record<string, unknown> = {};
+    for (const k in headers) if (Object.hasOwn(headers, k)) spelled[spell(k)] = (headers as Record<string, unknown>)[k];
+    out = spelled;
   }
-  if (headers && typeof headers === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(headers)) out[spell(k)] = v;
-    return out;
-  }
-  return headers;
+  return { headers: out, connection, contentLength };
 }
 
 /**

@@ -369,12 +369,15 @@ describe.concurrent('sluice proxy', { timeout: TEST_LIMIT_MS }, () => {
 
 describe.concurrent('the storage servers and the expirer', { timeout: TEST_LIMIT_MS }, () => {
   for (const server of ['account', 'container', 'object']) {
-    it(`${server}-server exits 1 when its port is in use`, async () => {
-      const devices = join(dir, `${server}-devices`);
-      mkdirSync(join(devices, 'sda'), { recursive: true });
-      const args = [`${server}-server`, '--port', String(busyPort), '--devices', devices, '--swift-dir', goodSwiftDir];
-      await expectStartupFailure(args, new RegExp(`^sluice: error: ${server}-server: .*EADDRINUSE.*:${busyPort}$`));
-    });
+    // With workers, each worker's failure reaches the primary, which says it once.
+    for (const workers of ['0', '2']) {
+      it(`${server}-server --workers ${workers} exits 1 when its port is in use`, async () => {
+        const devices = join(dir, `${server}-${workers}-devices`);
+        mkdirSync(join(devices, 'sda'), { recursive: true });
+        const args = [`${server}-server`, '--port', String(busyPort), '--devices', devices, '--swift-dir', goodSwiftDir, '--workers', workers];
+        await expectStartupFailure(args, new RegExp(`^sluice: error: ${server}-server: .*EADDRINUSE.*:${busyPort}$`));
+      });
+    }
   }
 
   it('object-server exits 1 when its devices directory does not exist', async () => {

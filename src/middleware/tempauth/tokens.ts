@@ -38,7 +38,7 @@ export class TokenStore {
     const candidate = await this.cache.get<string>(this.userKey(accountUser));
     if (typeof candidate === 'string' && candidate) {
       const rec = await this.cache.get<TokenRecord>(this.tokenKey(candidate));
-      if (Array.isArray(rec) && typeof rec[0] === 'number' && typeof rec[1] === 'string' && rec[0] > this.now() && sameSet(rec[1].split(','), groups.split(','))) {
+      if (Array.isArray(rec) && typeof rec[0] === 'number' && typeof rec[1] === 'string' && rec[0] > this.now() && (rec[1] === groups || sameSet(rec[1].split(','), groups.split(',')))) {
         return { token: candidate, expires: rec[0] };
       }
     }

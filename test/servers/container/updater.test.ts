@@ -284,6 +284,17 @@ describe('failures and retries', () => {
     expect(fake.captured.at(-1)!.headers['x-bytes-used']).toBe(String(N));
   });
 
+  it('with backgroundSweeps false (a server worker other than the first) it never sweeps but still reports its own changes', async () => {
+    const { s: sweeping } = await server({ updaterInterval: 0.1 });
+    const { s } = await server({ updaterInterval: 0.1, backgroundSweeps: false });
+    const c = '/sda/6/AUTH_f/worker';
+    expect((await call(s.url, 'PUT', c, { 'X-Timestamp': ts(), ...fakeUpd() })).status).toBe(201);
+    expect((await row(s.url, `${c}/o`, 3)).status).toBe(201);
+    await waitFor(() => fake.captured.some((x) => x.headers['x-object-count'] === '1'), 'the prompt report');
+    await waitFor(() => sweeping.updater.stats.sweeps >= 2, 'sweeps of the server that runs them');
+    expect(s.updater.stats.sweeps).toBe(0);
+  });
+
   it('a sweep reports changes made while the updater was off (e.g. before a restart)', async () => {
     const { s: off, dir } = await server({ updaterInterval: 0 });
     const c = '/sda/5/AUTH_f/old';

@@ -183,6 +183,31 @@ describe('container updates', () => {
     expect(good.calls[0]!.method).toBe('DELETE');
   });
 
+  it('with backgroundSweeps false (a server worker other than the first) the loop does not run; the updater still works when asked', async () => {
+    const devs = makeDevices(['sda']);
+    const bad = await fakeContainer(503);
+    const srv = await startObjectServer({ devices: devs.dir, swiftConf: conf, updaterInterval: 0.1, backgroundSweeps: false });
+    cleanups.push(() => devs.remove(), () => srv.close(), () => bad.close());
+    const r = await req(srv.url, 'DELETE', '/sda/1/a/c/x', {
+      'X-Timestamp': ts(NOW),
+      'X-Container-Host': `${bad.host}:${bad.port}`,
+      'X-Container-Device': 'sdc',
+      'X-Container-Partition': '1',
+    });
+    expect(r.status).toBe(404);
+    await srv.settle();
+    const port = bad.port;
+    await bad.close();
+    const good = await fakeContainer(204, port);
+    cleanups.push(() => good.close());
+    // Ten sweep intervals: a running loop would have sent it (the test above).
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(walk(join(devs.dir, 'sda', 'async_pending'))).toHaveLength(1);
+    expect(good.calls).toEqual([]);
+    expect((await srv.updater!.runOnce()).successes).toBe(1);
+    expect(walk(join(devs.dir, 'sda', 'async_pending'))).toEqual([]);
+  });
+
   it('does not hang on a container server that never answers', async () => {
     const { srv, devs } = await setup({ nodeTimeout: 0.3, containerUpdateTimeout: 0.1 });
     const sockets = new Set<import('node:net').Socket>();
