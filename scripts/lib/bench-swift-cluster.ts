@@ -4,8 +4,9 @@
  *   - Debian's Swift 2.30 as a production node runs it: account, container and object servers
  *     (Swift's default worker count, one per core), a proxy with 2 workers and memcached, log
  *     level INFO to syslog (no -v console copy), Swift's own rings (swift-ring-builder);
- *   - sluice: its storage servers (`sluice start --workers 0`) and `sluice proxy --workers N`,
- *     as scripts/bench.ts runs them.
+ *   - sluice: its account, container and object servers as a storage node runs them (the three
+ *     server commands, each with Swift's default worker count), and `sluice proxy --workers N`
+ *     with the development pipeline.
  *
  * Swift reads /etc/swift/swift.conf whatever swift_dir says, so while a Swift cluster runs this
  * holds /tmp/sluice-interop.lock (the interop scripts' lock, scripts/lib/interop-run.sh), writes
@@ -15,11 +16,13 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEV_PROXY_CONF } from '../../src/cluster/dev-cluster';
 import { startMemcached, type Memcached } from '../../test/helpers/memcached';
 import { buildBundle, CLI_BUNDLE } from '../build';
-import { childPids, freePort, sleep, spawnLogged, startServer, stopChild, waitForLine, withSwiftDir, type Child, type Endpoint } from '../bench';
+import { childPids, freePort, sleep, startServer, stopChild, withSwiftDir, type Child, type Endpoint } from '../bench';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SWIFT_CONF = '/etc/swift/swift.conf';
 const LOCK = '/tmp/sluice-interop.lock';
 const PY = '/usr/bin/python3';
@@ -58,16 +61,16 @@ function spawnCommand(name: string, cmd: string, args: string[], dir: string): C
   return { name, proc, logPath };
 }
 
-async function waitHealthy(origin: string, child: Child, timeoutMs = 60_000): Promise<void> {
+async function waitHealthy(origin: string, child: Child, path = '/healthcheck', timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await fetch(`${origin}/healthcheck`).then(
+    const ok = await fetch(`${origin}${path}`).then(
       async (r) => (await r.arrayBuffer(), r.status === 200),
       () => false,
     );
     if (ok) return;
     if (child.proc.exitCode !== null || child.proc.signalCode !== null || Date.now() > deadline) {
-      throw new Error(`${child.name} is not answering ${origin}/healthcheck; its log:\n${readFileSync(child.logPath, 'utf8').slice(-2000)}`);
+      throw new Error(`${child.name} is not answering ${origin}${path}; its log:\n${readFileSync(child.logPath, 'utf8').slice(-2000)}`);
     }
     await sleep(100);
   }
@@ -217,13 +220,40 @@ export interface SluiceStorage {
   pid: number;
 }
 
-/** sluice's storage servers, as scripts/bench.ts starts them (`nodeArgs`: e.g. --cpu-prof). */
+/**
+ * sluice's storage servers as a storage node runs them, beside Swift's: `sluice account-server`,
+ * `container-server` and `object-server`, each with `--workers auto` (one per core, Swift's
+ * default), rings of one replica from `sluice ring build`, under one shell parent so their CPU
+ * and RSS add up in one process tree. `nodeArgs` (e.g. --cpu-prof) reach every worker.
+ */
 export async function startSluiceStorage(stack: Stack, dir: string, nodeArgs: string[]): Promise<SluiceStorage> {
   if (process.env.SLUICE_FROM_SOURCE !== '1') await buildBundle('src/cli/main.ts', CLI_BUNDLE);
-  const child = spawnLogged('sluice-storage', [...nodeArgs, 'bin/sluice.js', 'start', '--data-dir', join(dir, 'sluice-data'), '--port', '0', '--storage-ports', '0,0,0', '--workers', '0'], dir);
+  const etc = join(dir, 'sluice-etc');
+  const devices = join(dir, 'sluice-node');
+  mkdirSync(join(devices, 'sda'), { recursive: true });
+  mkdirSync(etc, { recursive: true });
+  writeFileSync(join(etc, 'swift.conf'), BENCH_SWIFT_CONF);
+  const bin = join(ROOT, 'bin', 'sluice.js');
+  const kinds = ['account', 'container', 'object'] as const;
+  const ports: Record<string, number> = {};
+  for (const kind of kinds) {
+    ports[kind] = await freePort();
+    execFileSync(process.execPath, [bin, 'ring', 'build', kind, '--swift-dir', etc, '--part-power', '8', '--replicas', '1', '--device', `127.0.0.1:${ports[kind]}/sda`], { stdio: 'ignore' });
+  }
+  const node = [process.execPath, ...nodeArgs].map(shellWord).join(' ');
+  const script =
+    "trap 'kill $(jobs -p) 2>/dev/null; wait; exit 0' TERM INT; " +
+    kinds.map((k) => `${node} ${shellWord(bin)} ${k}-server --port ${ports[k]} --devices ${shellWord(devices)} --swift-dir ${shellWord(etc)} --workers auto &`).join(' ') +
+    ' wait';
+  const child = spawnCommand('sluice-storage', 'bash', ['-c', script], dir);
   stack.children.push(child);
-  await waitForLine(child, /^storage servers: .*$/m);
-  return { etc: join(dir, 'sluice-data', 'etc'), pid: child.proc.pid! };
+  for (const kind of kinds) await waitHealthy(`http://127.0.0.1:${ports[kind]}`, child, '/recon/version');
+  return { etc, pid: child.proc.pid! };
+}
+
+/** `word` quoted for bash. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** `sluice proxy --workers N` with the development pipeline, reading the rings in `swiftDir`. */
