@@ -61,16 +61,16 @@ function spawnCommand(name: string, cmd: string, args: string[], dir: string): C
   return { name, proc, logPath };
 }
 
-async function waitHealthy(origin: string, child: Child, path = '/healthcheck', timeoutMs = 60_000): Promise<void> {
+async function waitHealthy(origin: string, child: Child, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await fetch(`${origin}${path}`).then(
+    const ok = await fetch(`${origin}/healthcheck`).then(
       async (r) => (await r.arrayBuffer(), r.status === 200),
       () => false,
     );
     if (ok) return;
     if (child.proc.exitCode !== null || child.proc.signalCode !== null || Date.now() > deadline) {
-      throw new Error(`${child.name} is not answering ${origin}${path}; its log:\n${readFileSync(child.logPath, 'utf8').slice(-2000)}`);
+      throw new Error(`${child.name} is not answering ${origin}/healthcheck; its log:\n${readFileSync(child.logPath, 'utf8').slice(-2000)}`);
     }
     await sleep(100);
   }
@@ -247,7 +247,7 @@ export async function startSluiceStorage(stack: Stack, dir: string, nodeArgs: st
     ' wait';
   const child = spawnCommand('sluice-storage', 'bash', ['-c', script], dir);
   stack.children.push(child);
-  for (const kind of kinds) await waitHealthy(`http://127.0.0.1:${ports[kind]}`, child, '/recon/version');
+  for (const kind of kinds) await waitHealthy(`http://127.0.0.1:${ports[kind]}`, child);
   return { etc, pid: child.proc.pid! };
 }
 

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { loadSwiftConf, type SwiftConf } from '../../src/common/swift-conf';
 import { ringFileName } from '../../src/common/ring';
 import { splitPath } from '../../src/common/path';
+import { isHealthcheckPath } from '../../src/common/healthcheck-path';
 import { pyJsonDumps, pyJsonLoads, type PyValue } from '../../src/compat/json';
 import { quoteBytes, unquoteBytes } from '../../src/compat/quote';
 import type { StorageServerOptions } from '../options';
@@ -57,11 +58,21 @@ export function reconConfig(opts: StorageServerOptions): ReconConfig {
   };
 }
 
-/** Wraps a storage server's handler with the recon filter, as `pipeline = recon <server>` does. */
+/**
+ * Wraps a storage server's handler with the healthcheck and recon filters, as Swift's sample
+ * `pipeline = healthcheck recon <server>` does: `/healthcheck` answers 200 "OK" to any method
+ * (a load balancer's probe), `/recon/...` as the recon filter.
+ */
 export function withRecon(opts: StorageServerOptions, app: Handler): Handler {
   const recon = new Recon(reconConfig(opts));
   return (req, res) => {
     const raw = splitTarget(req).rawPath;
+    // '/healthcheck' is at most 36 bytes percent-encoded.
+    if (raw.length <= 36 && isHealthcheckPath(raw)) {
+      req.resume();
+      send(req, res, 200, { body: 'OK', contentType: 'text/plain' });
+      return;
+    }
     // Most requests are for the server: '/recon/' is at most 21 bytes percent-encoded.
     if (!raw.startsWith('/recon/') && !raw.slice(0, 21).includes('%')) return app(req, res);
     // swob's req.path: the percent-decoded PATH_INFO, quoted again.

@@ -8,17 +8,11 @@ import type { ProxyEnv } from '../proxy/context';
 import { defineFilter } from '../proxy/filter';
 import { swiftResponse } from '../proxy/response';
 import { rawPathOf } from '../proxy/request-target';
-import { asByteString } from '../compat/bytes';
-import { unquoteBytes } from '../compat/quote';
+import { isHealthcheckPath } from '../common/healthcheck-path';
 
 export interface HealthcheckOptions {
   /** While this file exists, /healthcheck answers 503 (Swift's disable_path). */
   disablePath?: string;
-}
-
-/** Swift compares swob's req.path, the percent-decoded path: `/%68ealthcheck` is the health check too. */
-function isHealthcheckPath(raw: string): boolean {
-  return raw === '/healthcheck' || (raw.includes('%') && unquoteBytes(asByteString(raw)) === '/healthcheck');
 }
 
 export function healthcheck(options: HealthcheckOptions = {}): MiddlewareHandler<ProxyEnv> {
