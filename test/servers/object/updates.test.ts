@@ -160,10 +160,14 @@ describe('container updates', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('a non-2xx answer is a failure too, and the background updater loop retries it', async () => {
+  /**
+   * An object server with a 0.1 s updater interval whose DELETE left an async pending (its
+   * container server answered 503), and a container server answering 204 on that port now.
+   */
+  async function pendingAfterFailedUpdate(opts: { backgroundSweeps?: boolean } = {}) {
     const devs = makeDevices(['sda']);
     const bad = await fakeContainer(503);
-    const srv = await startObjectServer({ devices: devs.dir, swiftConf: conf, updaterInterval: 0.1 });
+    const srv = await startObjectServer({ devices: devs.dir, swiftConf: conf, updaterInterval: 0.1, ...opts });
     cleanups.push(() => devs.remove(), () => srv.close(), () => bad.close());
     const r = await req(srv.url, 'DELETE', '/sda/1/a/c/x', {
       'X-Timestamp': ts(NOW),
@@ -173,39 +177,30 @@ describe('container updates', () => {
     });
     expect(r.status).toBe(404);
     await srv.settle();
-    expect(walk(join(devs.dir, 'sda', 'async_pending'))).toHaveLength(1);
+    const pendings = () => walk(join(devs.dir, 'sda', 'async_pending'));
+    expect(pendings()).toHaveLength(1);
     const port = bad.port;
     await bad.close();
     const good = await fakeContainer(204, port);
     cleanups.push(() => good.close());
-    for (let i = 0; i < 100 && walk(join(devs.dir, 'sda', 'async_pending')).length > 0; i++) await new Promise((res) => setTimeout(res, 50));
-    expect(walk(join(devs.dir, 'sda', 'async_pending'))).toEqual([]);
+    return { srv, good, pendings };
+  }
+
+  it('a non-2xx answer is a failure too, and the background updater loop retries it', async () => {
+    const { good, pendings } = await pendingAfterFailedUpdate();
+    for (let i = 0; i < 100 && pendings().length > 0; i++) await new Promise((res) => setTimeout(res, 50));
+    expect(pendings()).toEqual([]);
     expect(good.calls[0]!.method).toBe('DELETE');
   });
 
   it('with backgroundSweeps false (a server worker other than the first) the loop does not run; the updater still works when asked', async () => {
-    const devs = makeDevices(['sda']);
-    const bad = await fakeContainer(503);
-    const srv = await startObjectServer({ devices: devs.dir, swiftConf: conf, updaterInterval: 0.1, backgroundSweeps: false });
-    cleanups.push(() => devs.remove(), () => srv.close(), () => bad.close());
-    const r = await req(srv.url, 'DELETE', '/sda/1/a/c/x', {
-      'X-Timestamp': ts(NOW),
-      'X-Container-Host': `${bad.host}:${bad.port}`,
-      'X-Container-Device': 'sdc',
-      'X-Container-Partition': '1',
-    });
-    expect(r.status).toBe(404);
-    await srv.settle();
-    const port = bad.port;
-    await bad.close();
-    const good = await fakeContainer(204, port);
-    cleanups.push(() => good.close());
+    const { srv, good, pendings } = await pendingAfterFailedUpdate({ backgroundSweeps: false });
     // Ten sweep intervals: a running loop would have sent it (the test above).
     await new Promise((res) => setTimeout(res, 1000));
-    expect(walk(join(devs.dir, 'sda', 'async_pending'))).toHaveLength(1);
+    expect(pendings()).toHaveLength(1);
     expect(good.calls).toEqual([]);
     expect((await srv.updater!.runOnce()).successes).toBe(1);
-    expect(walk(join(devs.dir, 'sda', 'async_pending'))).toEqual([]);
+    expect(pendings()).toEqual([]);
   });
 
   it('does not hang on a container server that never answers', async () => {
