@@ -66,7 +66,6 @@ SIGTERM or SIGINT (Ctrl-C) lets the proxy's requests in flight finish (for up to
 graceful_shutdown_timeout seconds, default 60; a second one stops at once), then stops the
 storage servers. SIGHUP reads the proxy's configuration again and replaces its workers.`;
 
-
 function parsePort(raw: string | undefined, dflt: number, usage: string): number {
   if (raw === undefined) return dflt;
   const n = Number(raw);

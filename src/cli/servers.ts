@@ -165,7 +165,10 @@ export async function runServer(kind: ServerKind, args: string[], io: ServerCliI
       );
     };
     process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    // A worker stops when its primary says so: Ctrl-C reaches the whole process group, and the
+    // primary's SIGTERM would otherwise be a second signal that cuts the drain short.
+    if (workerIndex === undefined) process.on('SIGINT', stop);
+    else process.on('SIGINT', () => undefined);
   });
   leavePrimary();
   return 0;

@@ -73,48 +73,85 @@ async function until(check: () => boolean, what: string, ms = LIMIT_MS): Promise
   }
 }
 
+interface Started {
+  child: ChildProcess;
+  url: string;
+  out(): string;
+  err(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `sluice object-server --workers 2` in a process group of its own, once it says it listens. */
+async function startTwoWorkers(): Promise<Started> {
+  const child = spawn(process.execPath, [BIN, 'object-server', '--port', '0', '--devices', devices, '--swift-dir', swiftDir, '--workers', '2'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    await until(() => /listening on \S+ \(2 workers\)/.test(out) || child.exitCode !== null, 'the listening line');
+  } catch (e) {
+    killGroup(child.pid);
+    throw e;
+  }
+  const url = /listening on (\S+) \(2 workers\)/.exec(out)?.[1];
+  if (!url) {
+    killGroup(child.pid);
+    throw new Error(`no listening line; stdout:\n${out}\nstderr:\n${err}`);
+  }
+  return { child, url, out: () => out, err: () => err, exited };
+}
+
 describe('a storage server with --workers', { timeout: 90_000 }, () => {
   it('serves from N worker processes, replaces one that dies, and stops them all on SIGTERM', async () => {
-    const child: ChildProcess = spawn(process.execPath, [BIN, 'object-server', '--port', '0', '--devices', devices, '--swift-dir', swiftDir, '--workers', '2'], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const s = await startTwoWorkers();
+    const { child, url } = s;
     try {
-      await until(() => /listening on \S+ \(2 workers\)/.test(out) || child.exitCode !== null, 'the listening line');
-      const url = /listening on (\S+) \(2 workers\)/.exec(out)?.[1];
-      expect(url, `stdout:\n${out}\nstderr:\n${err}`).toBeDefined();
-      // One listening line, from the primary; the primary's own warnings, not each worker's.
-      expect(out.match(/listening on/g)).toHaveLength(1);
+      // One listening line, from the primary.
+      expect(s.out().match(/listening on/g)).toHaveLength(1);
       const before = workersOf(child.pid!);
       expect(before).toHaveLength(2);
 
       const ts = '1700000000.00000';
-      const put = await call(url!, 'PUT', '/sda/0/a/c/o', { 'X-Timestamp': ts, 'Content-Type': 'text/plain', 'Content-Length': 5 }, 'hello');
+      const put = await call(url, 'PUT', '/sda/0/a/c/o', { 'X-Timestamp': ts, 'Content-Type': 'text/plain', 'Content-Length': 5 }, 'hello');
       expect(put.status).toBe(201);
       // Every worker reads what any worker wrote: the files are the state.
-      const gets = await Promise.all(Array.from({ length: 8 }, () => call(url!, 'GET', '/sda/0/a/c/o')));
+      const gets = await Promise.all(Array.from({ length: 8 }, () => call(url, 'GET', '/sda/0/a/c/o')));
       expect(gets.map((g) => [g.status, g.body])).toEqual(Array.from({ length: 8 }, () => [200, 'hello']));
 
       process.kill(before[0]!, 'SIGKILL');
-      await until(() => /worker \d \(pid \d+\) exited \(SIGKILL\); starting another/.test(err), 'the replacement line');
+      await until(() => /worker \d \(pid \d+\) exited \(SIGKILL\); starting another/.test(s.err()), 'the replacement line');
       await until(() => {
         const now = workersOf(child.pid!);
         return now.length === 2 && !now.includes(before[0]!);
       }, 'a second worker again');
-      const after = await Promise.all(Array.from({ length: 8 }, () => call(url!, 'GET', '/sda/0/a/c/o')));
+      const after = await Promise.all(Array.from({ length: 8 }, () => call(url, 'GET', '/sda/0/a/c/o')));
       expect(after.every((g) => g.status === 200 && g.body === 'hello')).toBe(true);
 
       process.kill(child.pid!, 'SIGTERM');
-      expect(await withLimit(exited, 'object-server after SIGTERM', LIMIT_MS)).toEqual({ code: 0, signal: null });
+      expect(await withLimit(s.exited, 'object-server after SIGTERM', LIMIT_MS)).toEqual({ code: 0, signal: null });
       expect(await survivors(child.pid!)).toEqual([]);
     } finally {
       killGroup(child.pid);
+    }
+  });
+
+  it('stops cleanly on a Ctrl-C to the whole process group: the workers wait for their primary', async () => {
+    const s = await startTwoWorkers();
+    try {
+      process.kill(-s.child.pid!, 'SIGINT');
+      expect(await withLimit(s.exited, 'object-server after SIGINT', LIMIT_MS), s.err()).toEqual({ code: 0, signal: null });
+      expect(await survivors(s.child.pid!)).toEqual([]);
+      // Each worker drained once, on its primary's word; none was cut short by a second signal.
+      expect(s.err()).not.toMatch(/again, exiting now/);
+      expect(s.err().match(/SIGTERM, shutting down/g)).toHaveLength(2);
+    } finally {
+      killGroup(s.child.pid);
     }
   });
 });
