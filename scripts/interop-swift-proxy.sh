@@ -65,9 +65,11 @@ wait_for_line() { # file pattern pid seconds
 }
 
 # --- sluice's storage servers (ephemeral ports, read back from their first line) ----------------
+# Two workers each, as a storage node runs them (Swift's `workers`): every request may land on
+# either process, so what one worker wrote the other must serve.
 declare -A PORT
 for kind in account container object; do
-  node "$ROOT/bin/sluice.js" "$kind-server" --bind 127.0.0.1 --port 0 --devices "$WORK/node" --swift-dir "$WORK/etc" \
+  node "$ROOT/bin/sluice.js" "$kind-server" --bind 127.0.0.1 --port 0 --devices "$WORK/node" --swift-dir "$WORK/etc" --workers 2 \
     >"$WORK/logs/$kind-server.log" 2>&1 &
   PIDS+=($!)
   wait_for_line "$WORK/logs/$kind-server.log" "listening on http://127.0.0.1:[0-9]+" $! 30 || die "sluice $kind-server did not start"
