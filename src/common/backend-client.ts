@@ -175,6 +175,8 @@ export class BackendClient {
 
   /** Set by the proxy state when it keeps metrics. */
   observer: BackendObserver | undefined;
+  /** Set by the proxy to log each failure, as Swift's proxy logs `ERROR with <type> server ...`. */
+  onError: ((err: BackendError, req: BackendRequest) => void) | undefined;
 
   constructor(readonly timeouts: BackendTimeouts) {}
 
@@ -210,6 +212,7 @@ export class BackendClient {
   private failed(node: RingNode, req: BackendRequest, err: unknown): BackendError {
     const classified = this.classify(node, err);
     this.observer?.backendError(classified, req);
+    this.onError?.(classified, req);
     return classified;
   }
 

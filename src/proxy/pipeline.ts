@@ -16,6 +16,7 @@ import type { ProxyState } from './state';
 import { proxyServer } from './proxy-server';
 import { filterName, filterRegistry, type FilterRegistry } from './filter';
 import { pipelineSubrequest } from './subrequest';
+import { backendErrorLogger } from './backend-error-log';
 
 /** One filter of the effective pipeline: its egg name and its section (empty when inserted). */
 export interface PipelineEntry {
@@ -90,6 +91,7 @@ export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: Buil
   const logger = opts.logger ?? pino({ name: 'proxy-server' });
   const checks: (() => void)[] = [];
   const ctx = { state, logger, accessLogger: opts.accessLogger ?? logger.child({ log_route: 'proxy-access' }), whenBuilt: (check: () => void) => void checks.push(check) };
+  state.backend.onError = backendErrorLogger(logger);
   const appName = config.pipeline[config.pipeline.length - 1]!;
   const appEgg = filterName(config.uses[appName] ?? appName);
   if (appEgg !== 'proxy' && appEgg !== 'proxy_server') throw new ConfigError(`${config.source}: the pipeline must end with the proxy application (egg:swift#proxy), not "${appName}"`);

@@ -1,0 +1,81 @@
+// Each failed storage-node request is logged with its node, request and transaction, as Swift's
+// proxy logs "ERROR with Object server ...": through the BackendClient's onError, as the
+// pipeline sets it.
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { BackendClient } from '../../src/common/backend-client';
+import type { RingNode } from '../../src/common/ring';
+import { backendErrorLogger } from '../../src/proxy/backend-error-log';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+  return { lines, logger };
+}
+
+function node(port: number): RingNode {
+  return { id: 0, index: 0, region: 1, zone: 1, ip: '127.0.0.1', port, replication_ip: '127.0.0.1', replication_port: port, device: 'sdb', weight: 1, meta: '' };
+}
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('backend error log', () => {
+  it('logs an unreachable node as an error line naming node, request and transaction', async () => {
+    const { lines, logger } = capture();
+    const client = new BackendClient({ connTimeout: 0.5, nodeTimeout: 2 });
+    client.onError = backendErrorLogger(logger);
+    const port = await closedPort();
+    await expect(client.send(node(port), { method: 'PUT', partition: 7, path: '/AUTH_a/c/o', headers: { 'x-trans-id': 'tx123-abc' }, body: 'x' })).rejects.toMatchObject({ kind: 'connect' });
+    await client.close();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 50, msg: 'backend request failed', transaction_id: 'tx123-abc', node: `127.0.0.1:${port}/sdb`, method: 'PUT', path: '/sdb/7/AUTH_a/c/o', kind: 'connect', err: 'ECONNREFUSED' });
+  });
+
+  it('logs a connection cut mid-request as a warning', async () => {
+    const { lines, logger } = capture();
+    // Accepts, then closes the connection without an answer.
+    const server = createServer((s) => s.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const client = new BackendClient({ connTimeout: 0.5, nodeTimeout: 2 });
+    client.onError = backendErrorLogger(logger);
+    await expect(client.send(node(port), { method: 'GET', partition: 1, path: '/AUTH_a', headers: { 'x-trans-id': 'tx456' } })).rejects.toMatchObject({ kind: 'io' });
+    await client.close();
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(lines.map((l) => [l.level, l.transaction_id, l.kind])).toEqual([[40, 'tx456', 'io']]);
+  });
+});
+
+describe('in the proxy', () => {
+  it("a PUT answered 503 because the object server is gone leaves an error line with the client's transaction id", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const { startCluster } = await import('../../src/testing/index');
+    const { call } = await import('./helpers');
+    const cluster = await startCluster({ logger, accessLogger: pino({ level: 'silent' }) });
+    try {
+      const auth = await call(cluster.url, 'GET', '/auth/v1.0', { 'x-auth-user': 'test:tester', 'x-auth-key': 'testing' });
+      const token = auth.headers['x-auth-token'] as string;
+      const account = new URL(auth.headers['x-storage-url'] as string).pathname;
+      expect((await call(cluster.url, 'PUT', `${account}/c`, { 'x-auth-token': token })).status).toBe(201);
+      await cluster.object.close();
+      const put = await call(cluster.url, 'PUT', `${account}/c/o`, { 'x-auth-token': token, 'content-length': '1' }, { body: 'x' });
+      expect(put.status).toBe(503);
+      const failures = lines.filter((l) => l.msg === 'backend request failed');
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ level: 50, transaction_id: put.headers['x-trans-id'], method: 'PUT', kind: 'connect', node: `127.0.0.1:${cluster.object.port}/d1` });
+      expect(failures[0]!.path).toMatch(new RegExp(`^/d1/\\d+${account.replace(/^\/v1/, '')}/c/o$`));
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
