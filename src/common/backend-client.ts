@@ -49,8 +49,9 @@ export class BackendError extends Error {
     readonly node: RingNode,
     readonly kind: 'connect' | 'timeout' | 'io',
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -225,7 +226,8 @@ export class BackendClient {
     if (e?.code === 'ECONNREFUSED' || e?.code === 'EHOSTUNREACH' || e?.code === 'ENETUNREACH') {
       return new BackendError(node, 'connect', e.code);
     }
-    return new BackendError(node, 'io', e?.message ?? String(err));
+    // The cause is kept: a request body the proxy itself destroyed (its client went away) fails too.
+    return new BackendError(node, 'io', e?.message ?? String(err), { cause: err });
   }
 
   /** Sends a request and returns the response with its body streaming. */

@@ -5,9 +5,13 @@
  */
 import type { Logger } from 'pino';
 import type { BackendError, BackendRequest } from '../common/backend-client';
+import { ClientDisconnectedError, ClientTimeoutError } from './request-body';
 
 export function backendErrorLogger(logger: Logger): (err: BackendError, req: BackendRequest) => void {
   return (err, req) => {
+    // An upload the proxy cut because its client went away or stalled: the access line's 499 or
+    // 408 says so, as Swift logs a client disconnect and not a backend error.
+    if (err.cause instanceof ClientDisconnectedError || err.cause instanceof ClientTimeoutError) return;
     const { ip, port, device } = err.node;
     const fields = {
       transaction_id: req.headers['x-trans-id'],
@@ -17,8 +21,8 @@ export function backendErrorLogger(logger: Logger): (err: BackendError, req: Bac
       kind: err.kind,
       err: err.message,
     };
-    // A node that could not be reached or did not answer is the node's fault; a connection cut
-    // mid-request may be the client's (its upload stopped), so it is a warning.
+    // A node that could not be reached or did not answer is an error; a connection cut
+    // mid-request, a warning.
     if (err.kind === 'io') logger.warn(fields, 'backend request failed');
     else logger.error(fields, 'backend request failed');
   };

@@ -91,7 +91,8 @@ export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: Buil
   const logger = opts.logger ?? pino({ name: 'proxy-server' });
   const checks: (() => void)[] = [];
   const ctx = { state, logger, accessLogger: opts.accessLogger ?? logger.child({ log_route: 'proxy-access' }), whenBuilt: (check: () => void) => void checks.push(check) };
-  state.backend.onError = backendErrorLogger(logger);
+  // (A state made for a unit test may have no backend client.)
+  if (state.backend) state.backend.onError = backendErrorLogger(logger);
   const appName = config.pipeline[config.pipeline.length - 1]!;
   const appEgg = filterName(config.uses[appName] ?? appName);
   if (appEgg !== 'proxy' && appEgg !== 'proxy_server') throw new ConfigError(`${config.source}: the pipeline must end with the proxy application (egg:swift#proxy), not "${appName}"`);

@@ -31,9 +31,13 @@ class CapturedLogs {
   text(): string {
     return this.lines.join('');
   }
-  /** The access-log lines as JSON objects. */
+  /** The access-log lines as JSON objects (other lines, a failed backend request's, name a transaction too). */
   access(): Record<string, unknown>[] {
-    return this.lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"transaction_id"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return this.lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"transaction_id"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => 'status' in l);
   }
 }
 

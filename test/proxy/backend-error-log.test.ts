@@ -79,3 +79,32 @@ describe('in the proxy', () => {
     }
   });
 });
+
+describe('an upload the proxy cuts', () => {
+  it('because its client went away is the access line\'s 499, not a backend error line', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const { startCluster } = await import('../../src/testing/index');
+    const { call } = await import('./helpers');
+    const { request } = await import('node:http');
+    const cluster = await startCluster({ logger, accessLogger: logger });
+    try {
+      const auth = await call(cluster.url, 'GET', '/auth/v1.0', { 'x-auth-user': 'test:tester', 'x-auth-key': 'testing' });
+      const token = auth.headers['x-auth-token'] as string;
+      const account = new URL(auth.headers['x-storage-url'] as string).pathname;
+      expect((await call(cluster.url, 'PUT', `${account}/c`, { 'x-auth-token': token })).status).toBe(201);
+      // 1 MiB declared, 64 KiB sent (past what the proxy reads whole), then the client hangs up.
+      await new Promise<void>((resolve) => {
+        const r = request(new URL(`${account}/c/cut`, cluster.url), { method: 'PUT', headers: { 'x-auth-token': token, 'content-length': String(1 << 20) } });
+        r.on('error', () => undefined);
+        r.write(Buffer.alloc(64 * 1024, 1), () => setTimeout(() => (r.destroy(), resolve()), 200));
+      });
+      const until = Date.now() + 5000;
+      while (!lines.some((l) => l.status === 499) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(lines.filter((l) => l.status === 499)).toHaveLength(1);
+      expect(lines.filter((l) => l.msg === 'backend request failed')).toEqual([]);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});

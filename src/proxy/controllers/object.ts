@@ -285,7 +285,7 @@ export class ObjectController extends VerbController implements Controller {
       if (clientFault) return;
       clientFault = fault;
       if (source) for (const p of pipes) source.unpipe(p);
-      for (const p of pipes) p.destroy(new Error(fault === 'gone' ? 'client disconnected' : 'client timeout'));
+      for (const p of pipes) p.destroy(fault === 'gone' ? new ClientDisconnectedError() : new ClientTimeoutError(clientTimeout));
     };
     let unwatch = () => undefined as void;
     if (whole) {
