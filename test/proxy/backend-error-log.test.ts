@@ -1,6 +1,7 @@
 // Each failed storage-node request is logged with its node, request and transaction, as Swift's
 // proxy logs "ERROR with Object server ...": through the BackendClient's onError, as the
 // pipeline sets it.
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
@@ -8,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { BackendClient } from '../../src/common/backend-client';
 import type { RingNode } from '../../src/common/ring';
 import { backendErrorLogger } from '../../src/proxy/backend-error-log';
+import { startCluster, type TestCluster } from '../../src/testing/index';
+import { freePort } from '../helpers/memcached';
+import { call } from './helpers';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -19,21 +23,12 @@ function node(port: number): RingNode {
   return { id: 0, index: 0, region: 1, zone: 1, ip: '127.0.0.1', port, replication_ip: '127.0.0.1', replication_port: port, device: 'sdb', weight: 1, meta: '' };
 }
 
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 describe('backend error log', () => {
   it('logs an unreachable node as an error line naming node, request and transaction', async () => {
     const { lines, logger } = capture();
     const client = new BackendClient({ connTimeout: 0.5, nodeTimeout: 2 });
     client.onError = backendErrorLogger(logger);
-    const port = await closedPort();
+    const port = await freePort();
     await expect(client.send(node(port), { method: 'PUT', partition: 7, path: '/AUTH_a/c/o', headers: { 'x-trans-id': 'tx123-abc' }, body: 'x' })).rejects.toMatchObject({ kind: 'connect' });
     await client.close();
     expect(lines).toHaveLength(1);
@@ -55,18 +50,22 @@ describe('backend error log', () => {
   });
 });
 
+/** A cluster logging into `lines`, with a container `c` made; its URL, token and account path. */
+async function clusterWithContainer(lines: Record<string, unknown>[]): Promise<{ cluster: TestCluster; token: string; account: string }> {
+  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const cluster = await startCluster({ logger, accessLogger: logger });
+  const auth = await call(cluster.url, 'GET', '/auth/v1.0', { 'x-auth-user': 'test:tester', 'x-auth-key': 'testing' });
+  const token = auth.headers['x-auth-token'] as string;
+  const account = new URL(auth.headers['x-storage-url'] as string).pathname;
+  expect((await call(cluster.url, 'PUT', `${account}/c`, { 'x-auth-token': token })).status).toBe(201);
+  return { cluster, token, account };
+}
+
 describe('in the proxy', () => {
   it("a PUT answered 503 because the object server is gone leaves an error line with the client's transaction id", async () => {
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
-    const { startCluster } = await import('../../src/testing/index');
-    const { call } = await import('./helpers');
-    const cluster = await startCluster({ logger, accessLogger: pino({ level: 'silent' }) });
+    const { cluster, token, account } = await clusterWithContainer(lines);
     try {
-      const auth = await call(cluster.url, 'GET', '/auth/v1.0', { 'x-auth-user': 'test:tester', 'x-auth-key': 'testing' });
-      const token = auth.headers['x-auth-token'] as string;
-      const account = new URL(auth.headers['x-storage-url'] as string).pathname;
-      expect((await call(cluster.url, 'PUT', `${account}/c`, { 'x-auth-token': token })).status).toBe(201);
       await cluster.object.close();
       const put = await call(cluster.url, 'PUT', `${account}/c/o`, { 'x-auth-token': token, 'content-length': '1' }, { body: 'x' });
       expect(put.status).toBe(503);
@@ -83,16 +82,8 @@ describe('in the proxy', () => {
 describe('an upload the proxy cuts', () => {
   it('because its client went away is the access line\'s 499, not a backend error line', async () => {
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
-    const { startCluster } = await import('../../src/testing/index');
-    const { call } = await import('./helpers');
-    const { request } = await import('node:http');
-    const cluster = await startCluster({ logger, accessLogger: logger });
+    const { cluster, token, account } = await clusterWithContainer(lines);
     try {
-      const auth = await call(cluster.url, 'GET', '/auth/v1.0', { 'x-auth-user': 'test:tester', 'x-auth-key': 'testing' });
-      const token = auth.headers['x-auth-token'] as string;
-      const account = new URL(auth.headers['x-storage-url'] as string).pathname;
-      expect((await call(cluster.url, 'PUT', `${account}/c`, { 'x-auth-token': token })).status).toBe(201);
       // 1 MiB declared, 64 KiB sent (past what the proxy reads whole), then the client hangs up.
       await new Promise<void>((resolve) => {
         const r = request(new URL(`${account}/c/cut`, cluster.url), { method: 'PUT', headers: { 'x-auth-token': token, 'content-length': String(1 << 20) } });
