@@ -160,10 +160,13 @@ function emptyBody(): Readable {
   });
 }
 
-/** Told of each backend request and failure (the proxy's metrics, src/proxy/metrics.ts). */
+/**
+ * Told of each backend request and failure: the proxy's metrics (src/proxy/metrics.ts) and its
+ * log of failed requests (src/proxy/backend-error-log.ts).
+ */
 export interface BackendObserver {
-  backendRequest(node: RingNode, req: Pick<BackendRequest, 'path'>): void;
-  backendError(err: BackendError, req: Pick<BackendRequest, 'path'>): void;
+  backendRequest?(node: RingNode, req: BackendRequest): void;
+  backendError?(err: BackendError, req: BackendRequest): void;
 }
 
 /** The most header bytes read from a storage server's answer (as the proxy and servers accept). */
@@ -174,12 +177,15 @@ export class BackendClient {
   /** The pool for a node object: rings hand out the same (frozen) node objects every time. */
   private poolByNode = new WeakMap<RingNode, Pool>();
 
-  /** Set by the proxy state when it keeps metrics. */
-  observer: BackendObserver | undefined;
-  /** Set by the proxy to log each failure, as Swift's proxy logs `ERROR with <type> server ...`. */
-  onError: ((err: BackendError, req: BackendRequest) => void) | undefined;
+  private readonly observers = new Set<BackendObserver>();
 
   constructor(readonly timeouts: BackendTimeouts) {}
+
+  /** Subscribes an observer; returns the unsubscribe. */
+  observe(observer: BackendObserver): () => void {
+    this.observers.add(observer);
+    return () => void this.observers.delete(observer);
+  }
 
   /** Each pool's undici counters (connected, free, pending, queued, running, size), by origin. */
   poolStats(): Map<string, Pool['stats']> {
@@ -212,8 +218,7 @@ export class BackendClient {
 
   private failed(node: RingNode, req: BackendRequest, err: unknown): BackendError {
     const classified = this.classify(node, err);
-    this.observer?.backendError(classified, req);
-    this.onError?.(classified, req);
+    for (const o of this.observers) o.backendError?.(classified, req);
     return classified;
   }
 
@@ -237,7 +242,7 @@ export class BackendClient {
       const res = await this.send(node, req);
       return { node, status: res.status, headers: res.headers, body: emptyBody() };
     }
-    this.observer?.backendRequest(node, req);
+    for (const o of this.observers) o.backendRequest?.(node, req);
     try {
       const res = await this.pool(node).request({
         method: req.method,
@@ -257,7 +262,7 @@ export class BackendClient {
 
   /** Sends a request and reads the whole (small) response body: account, container and control requests. */
   send(node: RingNode, req: BackendRequest): Promise<BackendResponse> {
-    this.observer?.backendRequest(node, req);
+    for (const o of this.observers) o.backendRequest?.(node, req);
     return new Promise<BackendResponse>((resolve, reject) => {
       const handler = new WholeResponseHandler(req.body, (err, res) => {
         if (err) reject(this.failed(node, req, err));

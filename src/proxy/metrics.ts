@@ -155,7 +155,7 @@ export class ProxyMetrics implements BackendObserver {
   }
 
   /** BackendObserver: each request to a storage node (a handoff node has a handoff_index). */
-  backendRequest(node: RingDevice, req: Pick<BackendRequest, 'path'>): void {
+  backendRequest(node: RingDevice, req: BackendRequest): void {
     if (this.observers.size === 0) return;
     const type = backendType(req.path);
     const handoff = 'handoff_index' in node;
@@ -163,7 +163,7 @@ export class ProxyMetrics implements BackendObserver {
   }
 
   /** BackendObserver: a storage node that could not be reached or did not answer in time. */
-  backendError(err: BackendError, req: Pick<BackendRequest, 'path'>): void {
+  backendError(err: BackendError, req: BackendRequest): void {
     if (this.observers.size === 0) return;
     const type = backendType(req.path);
     this.each((o) => o.backendError?.(type, err.kind));

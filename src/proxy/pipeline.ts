@@ -91,8 +91,6 @@ export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: Buil
   const logger = opts.logger ?? pino({ name: 'proxy-server' });
   const checks: (() => void)[] = [];
   const ctx = { state, logger, accessLogger: opts.accessLogger ?? logger.child({ log_route: 'proxy-access' }), whenBuilt: (check: () => void) => void checks.push(check) };
-  // (A state made for a unit test may have no backend client.)
-  if (state.backend) state.backend.onError = backendErrorLogger(logger);
   const appName = config.pipeline[config.pipeline.length - 1]!;
   const appEgg = filterName(config.uses[appName] ?? appName);
   if (appEgg !== 'proxy' && appEgg !== 'proxy_server') throw new ConfigError(`${config.source}: the pipeline must end with the proxy application (egg:swift#proxy), not "${appName}"`);
@@ -109,6 +107,9 @@ export function buildProxyApp(config: ProxyConfig, state: ProxyState, opts: Buil
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close();
   };
+  // Swift's proxy logs each failed backend request: this pipeline's logger does, until it closes.
+  // (A state made for a unit test may have no backend client.)
+  if (state.backend) closers.push(state.backend.observe({ backendError: backendErrorLogger(logger) }));
   const configWarnings = opts.configWarnings ?? true;
   for (const [name, options] of configWarnings ? Object.entries(config.shadowed) : []) {
     // PasteDeploy gives [DEFAULT] the last word; Swift operators write `set <option> = ...`.

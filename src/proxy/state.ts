@@ -166,7 +166,7 @@ export function createProxyState(init: ProxyStateInit): ProxyState {
   const rings = init.rings ?? loadRings(swiftDir, swiftConf);
   const backend = new BackendClient({ connTimeout: options.connTimeout, nodeTimeout: options.nodeTimeout });
   const metrics = new ProxyMetrics(init.app);
-  backend.observer = metrics;
+  backend.observe(metrics);
   let cache: SharedCache | undefined;
   return {
     options,

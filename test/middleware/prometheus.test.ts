@@ -137,7 +137,7 @@ describe('backend failures, handoffs and cache errors', () => {
   it('counts requests to handoff nodes and failures by kind', async () => {
     const backend = new BackendClient({ connTimeout: 0.5, nodeTimeout: 2 });
     const metrics = new ProxyMetrics({});
-    backend.observer = metrics;
+    backend.observe(metrics);
     const prom = new PrometheusMetrics({ backend } as unknown as ProxyState);
     metrics.observe(prom);
     const node = (p: number, extra: object = {}) => ({ id: 0, region: 1, zone: 1, ip: '127.0.0.1', port: p, device: 'sda', weight: 1, ...extra }) as unknown as RingDevice;

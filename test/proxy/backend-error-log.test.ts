@@ -1,6 +1,6 @@
 // Each failed storage-node request is logged with its node, request and transaction, as Swift's
-// proxy logs "ERROR with Object server ...": through the BackendClient's onError, as the
-// pipeline sets it.
+// proxy logs "ERROR with Object server ...": an observer of the BackendClient, as the
+// pipeline subscribes it.
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -27,9 +27,12 @@ describe('backend error log', () => {
   it('logs an unreachable node as an error line naming node, request and transaction', async () => {
     const { lines, logger } = capture();
     const client = new BackendClient({ connTimeout: 0.5, nodeTimeout: 2 });
-    client.onError = backendErrorLogger(logger);
+    const unsubscribe = client.observe({ backendError: backendErrorLogger(logger) });
     const port = await freePort();
     await expect(client.send(node(port), { method: 'PUT', partition: 7, path: '/AUTH_a/c/o', headers: { 'x-trans-id': 'tx123-abc' }, body: 'x' })).rejects.toMatchObject({ kind: 'connect' });
+    // A closed pipeline's logger is unsubscribed: it logs no more.
+    unsubscribe();
+    await expect(client.send(node(port), { method: 'GET', partition: 7, path: '/AUTH_a', headers: {} })).rejects.toMatchObject({ kind: 'connect' });
     await client.close();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 50, msg: 'backend request failed', transaction_id: 'tx123-abc', node: `127.0.0.1:${port}/sdb`, method: 'PUT', path: '/sdb/7/AUTH_a/c/o', kind: 'connect', err: 'ECONNREFUSED' });
@@ -42,7 +45,7 @@ describe('backend error log', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     const client = new BackendClient({ connTimeout: 0.5, nodeTimeout: 2 });
-    client.onError = backendErrorLogger(logger);
+    client.observe({ backendError: backendErrorLogger(logger) });
     await expect(client.send(node(port), { method: 'GET', partition: 1, path: '/AUTH_a', headers: { 'x-trans-id': 'tx456' } })).rejects.toMatchObject({ kind: 'io' });
     await client.close();
     await new Promise<void>((r) => server.close(() => r()));
