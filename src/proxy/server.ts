@@ -4,7 +4,7 @@
  */
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server';
 import { createServer, ServerResponse, type IncomingMessage, type RequestListener, type Server, type ServerOptions } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { buildProxyApp, type ProxyPipeline } from './pipeline';
@@ -19,7 +19,7 @@ import { swobReason } from '../common/http-status';
 import { MAX_REQUEST_LINE, RESPONSE_414 } from '../common/eventlet-limits';
 export { RESPONSE_414 } from '../common/eventlet-limits';
 import { swiftHeaderName } from '../compat/title-case';
-import { installRequestLineStep, takeRequestLineLength } from './request-line';
+import { installRequestLineStep, recoverParseError, stopParsing, takeRequestLineLength, whenIdle } from './request-line';
 import { ALREADY_SENT, sendDirectBody } from './direct-body';
 
 /**
@@ -258,10 +258,23 @@ function answerRaw(res: ServerResponse, bytes: Buffer): void {
  * Node's parser errors, answered as Node would but for a head past nodeMaxHeaderSize: eventlet
  * would have refused it line by line with a 400, never Node's 431. Which 400 is told from the
  * bytes in hand: the line they end in is max_header_size or longer (Header Line Too Long), or
- * not (Headers Too Large). A request line that long alone is 414 in Swift, 400 here.
+ * not (Headers Too Large); a request line that long alone gets eventlet's 414. A refusal waits
+ * for the answers to requests pipelined before it. Bytes eventlet
+ * takes and Node's parser refuses are handed back to the pipeline first (recoverParseError).
  */
+/** Connections whose refusal waits for the answers to requests pipelined before the refused one. */
+const refusing = new WeakSet<object>();
+
 export function clientErrorHandler(limits: HeadLimits): (err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex) => void {
   return (err, socket) => {
+    // What eventlet takes and Node's parser refuses goes on through a RequestStream (request-line.ts).
+    const recovered = recoverParseError(err, socket as Socket, limits.maxRequestLine, nodeMaxHeaderSize(limits));
+    if (recovered === 'resumed' || recovered === 'ignored' || refusing.has(socket)) return;
+    if (recovered === 'request-line-too-long') {
+      refusing.add(socket);
+      whenIdle(socket as Socket, () => socket.end(RESPONSE_414, () => socket.destroy()));
+      return;
+    }
     const inFlight = (socket as unknown as { _httpMessage?: ServerResponse })._httpMessage;
     if (!socket.writable || (inFlight && inFlight.headersSent)) {
       socket.destroy();
@@ -283,7 +296,17 @@ export function clientErrorHandler(limits: HeadLimits): (err: NodeJS.ErrnoExcept
     } else if (err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') status = '413 Payload Too Large';
     else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = '408 Request Timeout';
     const type = body ? 'Content-Type: text/plain\r\n' : '';
-    socket.end(`HTTP/1.1 ${status}\r\n${type}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
+    const answer = `HTTP/1.1 ${status}\r\n${type}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+    // A request refused behind one still being answered is answered after it, as eventlet
+    // would, one request at a time: closing now would cut that request (an upload) short.
+    // (Not a client that left mid-request: HPE_INVALID_EOF_STATE.)
+    if (inFlight && err.code?.startsWith('HPE_') && err.code !== 'HPE_INVALID_EOF_STATE') {
+      refusing.add(socket);
+      stopParsing(socket as Socket);
+      whenIdle(socket as Socket, () => socket.end(answer, () => socket.destroy()));
+      return;
+    }
+    socket.end(answer, () => socket.destroy());
   };
 }
 

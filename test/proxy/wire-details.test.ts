@@ -4,7 +4,7 @@
  * swob spells them, eventlet's Connection header, and the request-line limit as eventlet counts it.
  */
 import { spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../src/testing/index';
 import { DEV_PROXY_CONF } from '../../src/cluster/dev-cluster';
@@ -20,13 +20,21 @@ interface Answer {
 }
 
 /**
- * Sends `bytes` on one connection and reads `count` answers (fewer when the server closes
- * first). `heads` marks answers to HEAD requests, which have no body.
+ * Sends `bytes` (or its pieces, one read each) on one connection and reads `count` answers (fewer
+ * when the server closes first). `heads` marks answers to HEAD requests, which have no body.
  */
-function exchange(base: string, bytes: Buffer, count: number, heads: boolean[] = []): Promise<{ answers: Answer[]; closed: boolean; raw: Buffer }> {
+function exchange(base: string, bytes: Buffer | Buffer[], count: number, heads: boolean[] = []): Promise<{ answers: Answer[]; closed: boolean; raw: Buffer }> {
   const u = new URL(base);
+  // Pieces go out 150 ms apart, so the server reads each on its own.
+  const pieces = Array.isArray(bytes) ? bytes : [bytes];
+  const send = async (sock: Socket) => {
+    for (const [i, piece] of pieces.entries()) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 150));
+      if (!sock.destroyed) sock.write(piece);
+    }
+  };
   return new Promise((resolve) => {
-    const sock = connect({ host: u.hostname, port: Number(u.port) }, () => sock.write(bytes));
+    const sock = connect({ host: u.hostname, port: Number(u.port) }, () => void send(sock));
     let buf = Buffer.alloc(0);
     const answers: Answer[] = [];
     let closed = false;
@@ -233,6 +241,55 @@ describe('the proxy at the wire', () => {
       expect(closed).toBe(true);
       const stored = await one(req('GET', '/v1/AUTH_test/wire/piped-%C3%9F', { Connection: 'close' }));
       expect(stored.body.equals(body)).toBe(true);
+    });
+  });
+
+  // Node's parser reads each connection itself and refuses these bytes; the connection then
+  // goes on through a RequestStream from the refused request (request-line.ts).
+  describe('raw bytes after Node\'s parser has read a connection', () => {
+    const get = (target: string, headers: Record<string, string | number> = {}) => req('GET', target, headers);
+    beforeAll(async () => {
+      expect((await one(req('PUT', '/v1/AUTH_test/wire/later-é', { 'Content-Length': 5, Connection: 'close' }, 'later'))).statusLine).toBe('HTTP/1.1 201 Created');
+    });
+
+    it('in a request read on its own after others on the connection', async () => {
+      const { answers, closed } = await exchange(cluster.url, [get('/healthcheck'), get('/healthcheck'), get('/v1/AUTH_test/wire/later-é', { Connection: 'close' })], 3);
+      expect(answers.map((a) => a.statusLine)).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+      expect(answers[2]!.body.toString()).toBe('later');
+      expect(closed).toBe(true);
+    });
+
+    it('in a request that follows, in the same read, the end of a head split across reads', async () => {
+      const first = get('/healthcheck', { 'X-Padding': 'p'.repeat(200) });
+      const { answers } = await exchange(cluster.url, [first.subarray(0, 60), Buffer.concat([first.subarray(60), get('/v1/AUTH_test/wire/later-é?x=ü', { Connection: 'close' })])], 2);
+      expect(answers.map((a) => a.statusLine)).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+      expect(answers[1]!.body.toString()).toBe('later');
+    });
+
+    it('in a request line ended by LF alone, after a request with a body', async () => {
+      const put = req('PUT', '/v1/AUTH_test/wire/lf-after-body', { 'Content-Length': 4 }, 'body');
+      const lfOnly = Buffer.concat([utf8('GET /v1/AUTH_test/wire/lf-after-body HTTP/1.1\n'), Buffer.from(`Host: x\r\nX-Auth-Token: ${token}\r\nConnection: close\r\n\r\n`)]);
+      const { answers } = await exchange(cluster.url, [put, lfOnly], 2);
+      expect(answers.map((a) => a.statusLine)).toEqual(['HTTP/1.1 201 Created', 'HTTP/1.1 200 OK']);
+      expect(answers[1]!.body.toString()).toBe('body');
+    });
+
+    it('refuses with eventlet\'s 414 a request line past the limit sent over several reads', async () => {
+      const long = Buffer.from(`GET /healthcheck?q=${'a'.repeat(90_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const { raw, closed } = await exchange(cluster.url, [get('/healthcheck'), long.subarray(0, 30_000), long.subarray(30_000, 60_000), long.subarray(60_000)], 2);
+      expect(raw.subarray(raw.length - RESPONSE_414.length).equals(RESPONSE_414), raw.toString('latin1').slice(-200)).toBe(true);
+      expect(raw.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK/);
+      expect(closed).toBe(true);
+    });
+
+    it('answers 400 to one that came in the same read as the end of an upload, after storing the upload', async () => {
+      const put = req('PUT', '/v1/AUTH_test/wire/split-body', { 'Content-Length': 6 }, 'uploaded');
+      const cut = put.length - 3;
+      const { raw } = await exchange(cluster.url, [put.subarray(0, cut), Buffer.concat([put.subarray(cut, put.length - 2), get('/v1/AUTH_test/wire/later-é')])], 2);
+      // The upload is answered first, then the refusal, and the connection ends.
+      expect(raw.toString('latin1')).toMatch(/^HTTP\/1\.1 201 Created\r\n[\s\S]*\r\n\r\nHTTP\/1\.1 400 Bad Request\r\n/);
+      const stored = await one(req('GET', '/v1/AUTH_test/wire/split-body', { Connection: 'close' }));
+      expect([stored.statusLine, stored.body.toString()]).toEqual(['HTTP/1.1 200 OK', 'upload']);
     });
   });
 
