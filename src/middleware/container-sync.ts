@@ -17,7 +17,7 @@
  * `/info` gets `container_sync.realms` (and `current`), read again on each /info request.
  * Sits before the auth filter, as in Swift's sample pipeline. The sync daemon is not part of sluice.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '../common/constant-time';
 import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
 import type { ProxyEnv } from '../proxy/context';
@@ -84,9 +84,7 @@ const AUTH_INVALID = 'X-Container-Sync-Auth header not valid; contact cluster op
 /** streq_const_time: unequal lengths differ at once, equal ones are compared in constant time. */
 function sameSignature(given: string, expected: string | undefined): boolean {
   if (expected === undefined) return false;
-  const a = Buffer.from(given, 'latin1');
-  const b = Buffer.from(expected, 'latin1');
-  return a.length === b.length && timingSafeEqual(a, b);
+  return constantTimeEqual(given, expected, 'latin1');
 }
 
 export function containerSync(options: ContainerSyncOptions, ctx: FilterContext): MiddlewareHandler<ProxyEnv> {

@@ -40,7 +40,8 @@ import { rawPathOf } from '../proxy/request-target';
 import { swiftResponse } from '../proxy/response';
 import { discard } from '../proxy/subrequest';
 import { MimeHeadersTooLong, MimeInvalid, MultipartReader, type MimePart } from './multipart-mime';
-import { allowedDigests, constantTimeEqual, tempUrlKeys, type AllowedDigests } from './temp-url-keys';
+import { allowedDigests, tempUrlKeys, type AllowedDigests } from './temp-url-keys';
+import { constantTimeEqual } from '../common/constant-time';
 import { extractDigest } from './tempurl';
 
 /** Swift's READ_CHUNK_SIZE and MAX_VALUE_LENGTH. */

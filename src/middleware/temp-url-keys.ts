@@ -4,7 +4,6 @@
  * get_container_info), the digests a signature may use (swift/common/digest.py
  * get_allowed_digests), and the constant-time comparison of a signature (streq_const_time).
  */
-import { timingSafeEqual } from 'node:crypto';
 import { ConfigError, type Section } from '../proxy/config';
 import type { ProxyContext } from '../proxy/context';
 import type { ProxyState } from '../proxy/state';
@@ -29,12 +28,6 @@ export async function tempUrlKeys(state: ProxyState, c: ProxyContext, account: s
   return out;
 }
 
-/** streq_const_time. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 export interface AllowedDigests {
   /** Sorted, as the /info section lists them. */

@@ -41,7 +41,8 @@ import { rawPathOf, rawQueryOf } from '../proxy/request-target';
 import { splitPath } from '../common/path';
 import { parseQs } from '../compat/query';
 import { quote, quotePlus, unquoteUtf8 } from '../compat/quote';
-import { allowedDigests, constantTimeEqual, tempUrlKeys, type KeyScope } from './temp-url-keys';
+import { allowedDigests, tempUrlKeys, type KeyScope } from './temp-url-keys';
+import { constantTimeEqual } from '../common/constant-time';
 
 export const DEFAULT_METHODS = 'GET HEAD PUT POST DELETE';
 export const DEFAULT_INCOMING_REMOVE_HEADERS = 'x-timestamp';

@@ -11,7 +11,6 @@
  *    in the 400 body);
  *  - an X-Account-Access-Control value over 8150 bytes gets one clear 400 naming the limit.
  */
-import { hash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Authorize, AuthorizeRequest, ProxyContext } from '../../proxy/context';
 import type { ProxyState } from '../../proxy/state';
@@ -22,6 +21,7 @@ import { accountAclsCached, parseAclV1Cached } from '../../acl/cache';
 import { accountAclGrant } from '../../acl/account-access';
 import { asByteString, bytesOf, type ByteString } from '../../compat/bytes';
 import { quote } from '../../compat/quote';
+import { matchesSecret } from '../../common/constant-time';
 import type { TempAuthConfig, TempAuthUser } from './config';
 import { TokenStore } from './tokens';
 import { accountPrefixOf } from '../reseller-options';
@@ -34,16 +34,14 @@ import type { StoredUser, UserStore } from './user-store';
 /** swob's realm when no account can be named. */
 const UNKNOWN_REALM = asByteString('unknown');
 
-const sha256 = (text: string): Buffer => hash('sha256', Buffer.from(text, 'utf8'), 'buffer');
+/** Each configured user's key as bytes, made once. */
+const configuredKeys = new WeakMap<TempAuthUser, Buffer>();
 
-/** The digest of each configured user's key, made once: an /auth hashes only the key presented. */
-const configuredKeyDigests = new WeakMap<TempAuthUser, Buffer>();
-
-/** Compares digests of equal length, so the time taken says nothing of the key (Swift: streq_const_time). */
+/** The presented key against the configured one, in time that says nothing of the latter (Swift uses ==). */
 function keyMatches(user: TempAuthUser, presented: string): boolean {
-  let configured = configuredKeyDigests.get(user);
-  if (!configured) configuredKeyDigests.set(user, (configured = sha256(user.key)));
-  return timingSafeEqual(configured, sha256(presented));
+  let configured = configuredKeys.get(user);
+  if (!configured) configuredKeys.set(user, (configured = Buffer.from(user.key, 'utf8')));
+  return matchesSecret(presented, configured);
 }
 
 export class TempAuth {

@@ -4,7 +4,8 @@
  * `state.info` when the pipeline is built. Sections named in `disallowed_sections` are shown
  * only to admin requests signed with `admin_key` (`swiftinfo_sig`, `swiftinfo_expires`).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '../../common/constant-time';
 import type { ProxyContext } from '../context';
 import type { ProxyState } from '../state';
 import { swiftResponse } from '../response';
@@ -14,11 +15,6 @@ import { swobParams } from '../../compat/query';
 
 const ALLOWED_HMAC_METHODS: Record<string, string[]> = { HEAD: ['HEAD', 'GET'], GET: ['GET'] };
 
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** The info document, minus disallowed sections (`swift.valid_api_versions` style keys drop one field). */
 function visibleInfo(info: Record<string, Record<string, unknown>>, disallowed: string[], admin: boolean): Record<string, unknown> {
