@@ -48,6 +48,9 @@ export function listingFormats(): MiddlewareHandler<ProxyEnv> {
     // request showed up in profiles.
     const parts = rawPath.split('/', 6);
     if (parts.length > 5 || (parts.length === 5 && parts[4] !== '')) return next();
+    // Nor can a first segment that is not v1 or v1.0 quoted or not (/auth, /info, /healthcheck).
+    const first = parts[1] ?? '';
+    if (first !== 'v1' && first !== 'v1.0' && !first.includes('%')) return next();
     let segs: (string | undefined)[];
     try {
       segs = splitPath(unquoteUtf8(asByteString(rawPath)), 2, 3);

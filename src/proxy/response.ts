@@ -7,6 +7,7 @@ import { defaultBody, HTML_CONTENT_TYPE } from '../common/http-status';
 import { isHopByHop } from '../compat/hop-by-hop';
 import { HttpException } from '../compat/http-exception';
 import { registerDirectBody } from './direct-body';
+import { responseHeaders } from './response-headers';
 import type { ServerResponse } from 'node:http';
 
 export type HeaderInit = Record<string, string>;
@@ -20,8 +21,8 @@ export interface SwiftResponseOptions {
 }
 
 export function swiftResponse(status: number, opts: SwiftResponseOptions = {}): Response {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(opts.headers ?? {})) headers.set(k, v);
+  const headers = responseHeaders();
+  for (const name in opts.headers) if (Object.hasOwn(opts.headers, name)) headers.set(name, opts.headers[name]!);
   // swob's default Content-Type is text/html; charset=UTF-8, explicit bodies included.
   if (!headers.has('content-type')) headers.set('content-type', opts.contentType ?? HTML_CONTENT_TYPE);
   // swob never builds the default body for HEAD, so such a response says Content-Length: 0.
@@ -106,16 +107,16 @@ export async function relayBody(status: number, headers: HeaderInit, body: impor
     const web = webStreamFrom(body);
     // Unless a middleware changes the body, the server pipes `body` itself (direct-body.ts).
     registerDirectBody(outgoing, web, body);
-    return new Response(web, { status, headers });
+    return new Response(web, { status, headers: responseHeaders(headers) });
   }
   let whole: Buffer;
   try {
     whole = await readAll(body);
   } catch (err) {
     const failing = new ReadableStream<Uint8Array>({ start: (ctrl) => ctrl.error(err) });
-    return new Response(failing, { status, headers });
+    return new Response(failing, { status, headers: responseHeaders(headers) });
   }
-  return new Response(whole, { status, headers });
+  return new Response(whole, { status, headers: responseHeaders(headers) });
 }
 
 /** Reads a Node stream to its end. */
