@@ -392,7 +392,7 @@ function onMessageBegin(this: NodeParser): void {
  * transformed bytes.
  */
 export function installRequestLineStep(server: Server, maxRequestLine: number, maxLine: number): void {
-  let before: Map<string, Function[]> | undefined;
+  let before: Map<string, unknown[]> | undefined;
   // Node's own connection listener runs between these two: what it adds is what it owns.
   server.prependListener('connection', (socket: Socket) => {
     before = new Map(SOCKET_EVENTS.map((e) => [e, socket.listeners(e)]));
