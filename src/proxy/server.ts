@@ -254,17 +254,17 @@ function answerRaw(res: ServerResponse, bytes: Buffer): void {
   else res.once('socket', send);
 }
 
+/** Connections whose refusal waits for the answers to requests pipelined before the refused one. */
+const refusing = new WeakSet<object>();
+
 /**
  * Node's parser errors, answered as Node would but for a head past nodeMaxHeaderSize: eventlet
  * would have refused it line by line with a 400, never Node's 431. Which 400 is told from the
  * bytes in hand: the line they end in is max_header_size or longer (Header Line Too Long), or
- * not (Headers Too Large); a request line that long alone gets eventlet's 414. A refusal waits
- * for the answers to requests pipelined before it. Bytes eventlet
- * takes and Node's parser refuses are handed back to the pipeline first (recoverParseError).
+ * not (Headers Too Large); a request line that long alone gets eventlet's 414. Bytes eventlet
+ * takes and Node's parser refuses go on to the pipeline instead (recoverParseError), and a
+ * refusal waits for the answers to requests pipelined before it.
  */
-/** Connections whose refusal waits for the answers to requests pipelined before the refused one. */
-const refusing = new WeakSet<object>();
-
 export function clientErrorHandler(limits: HeadLimits): (err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex) => void {
   return (err, socket) => {
     // What eventlet takes and Node's parser refuses goes on through a RequestStream (request-line.ts).
