@@ -375,6 +375,20 @@ const byParser = new WeakMap<object, Watch>();
 const stepped = new WeakSet<object>();
 const COUNTS_COMPLETIONS = Symbol('sluice.countsCompletions');
 
+function hasNativeHooks(parser: NodeParser): boolean {
+  const P = parser.constructor;
+  return (
+    typeof P?.kOnMessageBegin === 'number' &&
+    typeof P.kOnMessageComplete === 'number' &&
+    typeof P.kOnExecute === 'number' &&
+    typeof parser[P.kOnExecute] === 'function' &&
+    typeof parser.headersCompleted === 'function' &&
+    typeof parser.getCurrentBuffer === 'function' &&
+    typeof parser.unconsume === 'function' &&
+    typeof parser.remove === 'function'
+  );
+}
+
 function onMessageBegin(this: NodeParser): void {
   const w = byParser.get(this);
   if (w) w.begun++;
@@ -401,7 +415,8 @@ export function installRequestLineStep(server: Server, maxRequestLine: number, m
     const parser = (socket as unknown as { parser?: NodeParser }).parser;
     const previous = before;
     before = undefined;
-    if (stepped.has(socket) || !parser?._consumed || !previous) {
+    // A parser without the callbacks and state this relies on (another Node) gets the step from the start.
+    if (stepped.has(socket) || !parser?._consumed || !previous || !hasNativeHooks(parser)) {
       reroute(socket, maxRequestLine, maxLine);
       return;
     }
@@ -429,8 +444,7 @@ export function installRequestLineStep(server: Server, maxRequestLine: number, m
       }, { [COUNTS_COMPLETIONS]: true as const });
       parser[P.kOnMessageComplete] = counting;
     }
-    const execute = parser[P.kOnExecute];
-    if (!execute) return;
+    const execute = parser[P.kOnExecute]!;
     parser[P.kOnExecute] = function (this: NodeParser, ret: unknown, ...rest: unknown[]) {
       const out = execute.call(this, ret, ...rest);
       if (ret instanceof Error || byParser.get(this) !== watch) return out;
