@@ -240,8 +240,18 @@ function frontDoor(limits: HeadLimits, app: RequestListener): RequestListener {
     }
     encodeBackslashes(req);
     supplyHost(req);
-    app(req, res);
+    // Node's parser, reading the socket itself, hands a request over before it has parsed the
+    // rest of that read, and the pipeline may run ahead of it: a body that came with the head
+    // would count as not yet arrived (see Latin1HeaderResponse.writeHead). Such a request
+    // starts once the read is parsed, as it did when the parser read through data events.
+    if (!req.complete && hasBody(req)) setImmediate(() => app(req, res));
+    else app(req, res);
   };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
 /**

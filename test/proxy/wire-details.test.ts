@@ -282,6 +282,14 @@ describe('the proxy at the wire', () => {
       expect(closed).toBe(true);
     });
 
+    it('keeps the connection after an answer sent before the body was read, when the body came with the head', async () => {
+      // The 401 goes out before anything reads the upload; its bytes were all there already.
+      const put = req('PUT', '/v1/AUTH_test/wire/no-token', { 'Content-Length': 10, 'X-Auth-Token': 'AUTH_tk-not-a-token' }, '0123456789');
+      const { answers } = await exchange(cluster.url, Buffer.concat([put, get('/healthcheck', { Connection: 'close' })]), 2);
+      expect(answers.map((a) => a.statusLine)).toEqual(['HTTP/1.1 401 Unauthorized', 'HTTP/1.1 200 OK']);
+      expect(header(answers[0]!, 'connection')).toBeUndefined();
+    });
+
     it('answers 400 to one that came in the same read as the end of an upload, after storing the upload', async () => {
       const put = req('PUT', '/v1/AUTH_test/wire/split-body', { 'Content-Length': 6 }, 'uploaded');
       const cut = put.length - 3;
